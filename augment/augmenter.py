@@ -1,0 +1,238 @@
+"""The library entry point: an imbalanced-learn style sampler that runs the whole pipeline."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, clone
+
+from augment._assemble import WEIGHT_MODES
+from augment.data import detect_schema
+from augment.errors import ConfigError, InvalidDataError, NotFittedError, format_problems
+from augment.gates import (
+    BatchGate,
+    LabelAgreementGate,
+    MarginalGate,
+    NoveltyGate,
+    RowGate,
+    TwoSampleGate,
+    ValidityGate,
+)
+from augment.generators import GENERATORS, BaseGenerator
+from augment.labelers import LABELERS, BaseLabeler
+from augment.pipeline import run_pipeline
+from augment.profile import find_class_regions
+
+__all__ = ["Augmenter"]
+
+_ROW_GATES = {cls.name: cls for cls in (ValidityGate, NoveltyGate)}
+_BATCH_GATES = {cls.name: cls for cls in (MarginalGate, TwoSampleGate)}
+BATCH_ON_FAIL = ("reject", "warn")
+
+
+def _build(spec, registry: dict, role: str, base: type):
+    """A fresh component from a name or from an instance (which is cloned, never changed)."""
+    if isinstance(spec, str):
+        if spec not in registry:
+            raise ConfigError(f"Unknown {role} {spec!r}. Expected one of {sorted(registry)}.")
+        return registry[spec]()
+    if isinstance(spec, base):
+        return clone(spec)
+    raise ConfigError(f"Expected a {role} name {sorted(registry)} or a {base.__name__}. "
+                      f"Got {type(spec).__name__}.")
+
+
+def _seeded(component, random_state):
+    """Give a component the run's seed when it takes one and has none of its own."""
+    params = component.get_params(deep=False)
+    if "random_state" in params and params["random_state"] is None:
+        component.set_params(random_state=random_state)
+    return component
+
+
+class Augmenter(BaseEstimator):
+    """Add synthetic rows where a labelled table is thin, keeping only rows that pass the gates.
+
+    Works like an imbalanced-learn over-sampler: ``fit_resample(X, y)`` returns
+    ``(X_res, y_res)`` with the real rows first and unchanged, then the kept
+    synthetic rows; it drops into ``imblearn.pipeline.Pipeline``. The full result
+    (weights, provenance, rejected rows with reasons, manifest data) stays on the
+    fitted object as ``result_``.
+
+    Parameters
+    ----------
+    sampling_strategy : str, float or dict
+        Which classes to grow and to what size, with imbalanced-learn's meaning.
+    generator : str or BaseGenerator
+        ``"gaussian_copula"`` (default), ``"smote"``, ``"none"``, or an instance.
+    labeler : str or BaseLabeler
+        ``"tree"`` (default) or an instance; fitted on real rows only.
+    label_policy : {"agree", "intended"}
+        ``agree`` keeps a row only when the labeler backs its intended class.
+    min_confidence : float
+        Smallest labeler probability of the intended class that ``agree`` keeps.
+    row_gates : list of str or RowGate
+        Per-row checks besides the label check (default validity and novelty).
+    batch_gates : list of str or BatchGate
+        Per-region checks of the kept rows against real ones (default marginal
+        similarity and classifier two-sample test).
+    batch_on_fail : {"reject", "warn"}
+        What happens to a region's kept rows when a batch check fails.
+    weight_mode : {"balance", "prior"}
+        How ``_weight`` is set for synthetic rows (see :func:`synthetic_weights`).
+    max_rounds : int
+        Generate-label-gate rounds per region before a shortfall is reported.
+    max_rows_per_round : int
+        Largest request to the generator in one round.
+    random_state : int or None
+        Seed given to every component that has none of its own.
+    progress : bool
+        Show progress bars.
+
+    Examples
+    --------
+    >>> from augment import Augmenter
+    >>> from augment.data import load_default
+    >>> df, target = load_default()
+    >>> X, y = df.drop(columns=target), df[target]
+    >>> X_res, y_res = Augmenter(random_state=0).fit_resample(X, y)  # doctest: +SKIP
+    """
+
+    def __init__(self, sampling_strategy="auto", generator="gaussian_copula", labeler="tree",
+                 label_policy: str = "agree", min_confidence: float = 0.6,
+                 row_gates=("validity", "novelty"), batch_gates=("marginal", "two_sample"),
+                 batch_on_fail: str = "warn", weight_mode: str = "balance",
+                 max_rounds: int = 5, max_rows_per_round: int = 50_000,
+                 random_state: int | None = None, progress: bool = True):
+        self.sampling_strategy = sampling_strategy
+        self.generator = generator
+        self.labeler = labeler
+        self.label_policy = label_policy
+        self.min_confidence = min_confidence
+        self.row_gates = row_gates
+        self.batch_gates = batch_gates
+        self.batch_on_fail = batch_on_fail
+        self.weight_mode = weight_mode
+        self.max_rounds = max_rounds
+        self.max_rows_per_round = max_rows_per_round
+        self.random_state = random_state
+        self.progress = progress
+
+    # -- validation ------------------------------------------------------------------------
+    def _components(self):
+        """Build all components and collect every parameter problem, then raise once."""
+        problems: list[str] = []
+
+        def attempt(fn):
+            try:
+                return fn()
+            except ConfigError as exc:
+                problems.append(str(exc))
+                return None
+
+        rs = self.random_state
+        if rs is not None and not isinstance(rs, numbers.Integral):
+            problems.append(f"random_state must be an integer or None; got {rs!r}.")
+            rs = None
+        generator = attempt(lambda: _seeded(_build(self.generator, GENERATORS, "generator",
+                                                   BaseGenerator), rs))
+        labeler = attempt(lambda: _seeded(_build(self.labeler, LABELERS, "labeler", BaseLabeler),
+                                          rs))
+        row_gates = [attempt(lambda g=g: _seeded(_build(g, _ROW_GATES, "row gate", RowGate), rs))
+                     for g in self.row_gates]
+        label_gate = LabelAgreementGate(policy=self.label_policy,
+                                        min_confidence=self.min_confidence)
+        row_gates = [g for g in row_gates if g is not None] + [label_gate]
+        batch_gates = [attempt(lambda g=g: _seeded(_build(g, _BATCH_GATES, "batch gate",
+                                                          BatchGate), rs))
+                       for g in self.batch_gates]
+        batch_gates = [g for g in batch_gates if g is not None]
+        for component in [generator, *row_gates, *batch_gates]:
+            if component is not None:
+                problems.extend(component.check_params())
+        names = [g.name for g in row_gates] + [g.name for g in batch_gates]
+        if len(set(names)) != len(names):
+            problems.append(f"each gate may appear once; got {names}.")
+        if self.batch_on_fail not in BATCH_ON_FAIL:
+            problems.append(f"batch_on_fail must be one of {list(BATCH_ON_FAIL)}; got "
+                            f"{self.batch_on_fail!r}.")
+        if self.weight_mode not in WEIGHT_MODES:
+            problems.append(f"weight_mode must be one of {list(WEIGHT_MODES)}; got "
+                            f"{self.weight_mode!r}.")
+        for name in ("max_rounds", "max_rows_per_round"):
+            value = getattr(self, name)
+            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+                problems.append(f"{name} must be an integer >= 1; got {value!r}.")
+        if problems:
+            raise ConfigError(format_problems("Invalid Augmenter configuration", problems))
+        return generator, labeler, row_gates, batch_gates
+
+    # -- fitting ---------------------------------------------------------------------------
+    def fit_table(self, table: pd.DataFrame, target: str) -> Augmenter:
+        """Augment a whole table with its label column ``target``; the result is ``result_``.
+
+        Every check (parameters, data, what the generator needs) runs before any
+        model is fitted. ``table`` is never modified.
+        """
+        generator, labeler, row_gates, batch_gates = self._components()
+        schema = detect_schema(table, target)
+        work = table[[*schema.features, target]]
+        regions = find_class_regions(work[target], schema, self.sampling_strategy)
+        problems = generator.check_table(work, schema, [r.label for r in regions])
+        if problems:
+            raise InvalidDataError(format_problems(
+                f"Generator '{generator.name}' cannot augment this table", problems))
+        result = run_pipeline(
+            work, schema, regions, generator=generator, labeler=labeler, row_gates=row_gates,
+            batch_gates=batch_gates, batch_on_fail=self.batch_on_fail,
+            weight_mode=self.weight_mode, max_rounds=int(self.max_rounds),
+            max_rows_per_round=int(self.max_rows_per_round), progress=self.progress)
+        # keep the caller's column order in the output
+        order = [*table.columns, *[c for c in result.augmented.columns if c not in table.columns]]
+        result.augmented = result.augmented[order]
+        self.result_ = result
+        self.generator_, self.labeler_ = generator, labeler
+        self.regions_ = regions
+        self.schema_ = schema
+        self.sample_weight_ = result.augmented["_weight"].to_numpy()
+        self.sample_indices_ = np.flatnonzero(~result.augmented["_synthetic"].to_numpy())
+        return self
+
+    def fit_resample(self, X, y):
+        """Return ``(X_res, y_res)``: the real rows first and unchanged, then the kept rows.
+
+        ``X`` is a DataFrame or an array (returned as the same kind); ``y`` a Series or array.
+        Weights are in ``sample_weight_``; everything else in ``result_``.
+        """
+        is_frame = isinstance(X, pd.DataFrame)
+        if not is_frame:
+            array = np.asarray(X)
+            if array.ndim != 2:
+                raise InvalidDataError(f"Expected X with 2 dimensions. Got shape {array.shape}.")
+            X = pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
+        y_name = y.name if isinstance(y, pd.Series) and y.name is not None else "target"
+        if y_name in X.columns:
+            y_name = "__target__"
+        y_values = np.asarray(y)
+        if y_values.ndim != 1 or len(y_values) != len(X):
+            raise InvalidDataError(
+                f"Expected y with one label per row of X ({len(X)}). Got shape {y_values.shape}.")
+        table = X.reset_index(drop=True).assign(**{y_name: y_values})
+        self.fit_table(table, y_name)
+        augmented = self.result_.augmented
+        X_res = augmented[list(X.columns)]
+        y_res = augmented[y_name]
+        if isinstance(y, pd.Series):
+            y_res = y_res.rename(y.name)
+        else:
+            y_res = y_res.to_numpy()
+        return (X_res if is_frame else X_res.to_numpy()), y_res
+
+    @property
+    def rejected_(self) -> pd.DataFrame:
+        """Rejected synthetic rows with ``_reason`` (the first failed check) and ``_reasons``."""
+        if not hasattr(self, "result_"):
+            raise NotFittedError("Augmenter is not fitted yet. Call fit_resample() first.")
+        return self.result_.rejected

@@ -1,0 +1,104 @@
+"""The ``augment`` command: a Hydra app that runs the pipeline and writes a run directory."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from pathlib import Path
+
+import hydra
+from omegaconf import DictConfig, OmegaConf
+
+from augment._instantiate import instantiate
+from augment.errors import AugmentError
+
+log = logging.getLogger("augment")
+
+
+def config_dir() -> str:
+    """``augment/conf`` inside an installed wheel, else the repository's ``conf/``."""
+    packaged = Path(__file__).parent / "conf"
+    return str(packaged if packaged.is_dir() else Path(__file__).parents[1] / "conf")
+
+
+def build_augmenter(cfg: DictConfig):
+    """An :class:`~augment.Augmenter` from a composed config."""
+    from augment import Augmenter
+
+    gate = cfg.gate
+    return Augmenter(
+        sampling_strategy=OmegaConf.to_container(cfg.sampling_strategy)
+        if isinstance(cfg.sampling_strategy, DictConfig) else cfg.sampling_strategy,
+        generator=instantiate(cfg.generator, "the generator"),
+        labeler=instantiate(cfg.labeler, "the labeler"),
+        label_policy=gate.label_policy,
+        min_confidence=gate.min_confidence,
+        row_gates=[instantiate(node, f"row gate '{name}'") for name, node in gate.row.items()],
+        batch_gates=[instantiate(node, f"batch gate '{name}'")
+                     for name, node in gate.batch.items()],
+        batch_on_fail=gate.batch_on_fail,
+        weight_mode=cfg.weight_mode,
+        max_rounds=cfg.max_rounds,
+        max_rows_per_round=cfg.max_rows_per_round,
+        random_state=cfg.seed,
+        progress=cfg.progress,
+    )
+
+
+def summary(result, run_dir: Path, seconds: float) -> str:
+    counts = result.counts()
+    lines = [f"augment: wrote {run_dir}",
+             f"  real rows {counts['real_rows']}, requested {counts['requested']}, generated "
+             f"{counts['generated']}, kept {counts['kept']}, rejected {counts['rejected']} "
+             f"({', '.join(f'{k} {v}' for k, v in counts['rejected_by_reason'].items()) or '-'}),"
+             f" surplus {counts['surplus']}"]
+    for b in result.batch:
+        verdict = {True: "pass", False: "FAIL", None: "skipped"}[b["passed"]]
+        lines.append(f"  {b['region']} {b['gate']}: {verdict}: {b['message']}")
+    for r in result.regions:
+        if r["shortfall"]:
+            lines.append(f"  SHORTFALL {r['id']}: kept {r['kept']} of {r['requested']} "
+                         f"({r['stopped']})")
+    lines += [f"  warning: {w}" for w in result.warnings]
+    lines.append(f"  wall time {seconds:.1f} s")
+    return "\n".join(lines)
+
+
+def run(cfg: DictConfig, run_dir: Path) -> Path:
+    """Everything the command does, given a composed config and where to write."""
+    from augment.report import write_run
+
+    start = time.perf_counter()
+    augmenter = build_augmenter(cfg)
+    augmenter._components()  # every config problem, before the data is read
+    source = instantiate(cfg.data, "the data source")
+    frame, target = source.load()
+    augmenter.fit_table(frame, target)
+    input_info = {"path": source.path, "name": None if source.path else "lending_club (embedded)",
+                  "target": target, "rows": len(frame), "columns": len(frame.columns),
+                  "sha256": source.fingerprint(frame)}
+    manifest = write_run(augmenter.result_, run_dir, input_info=input_info, seed=cfg.seed,
+                         config=OmegaConf.to_container(cfg, resolve=True))
+    print(summary(augmenter.result_, run_dir, time.perf_counter() - start), file=sys.stderr)
+    return manifest
+
+
+@hydra.main(version_base="1.3", config_path=config_dir(), config_name="config")
+def _hydra_main(cfg: DictConfig) -> None:
+    from hydra.core.hydra_config import HydraConfig
+
+    try:
+        run(cfg, Path(HydraConfig.get().runtime.output_dir))
+    except AugmentError as exc:
+        print(f"augment: error: {exc}", file=sys.stderr)
+        sys.exit(2)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    _hydra_main()
+
+
+if __name__ == "__main__":
+    main()

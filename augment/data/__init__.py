@@ -1,0 +1,20 @@
+"""Reading tables and detecting their column kinds."""
+
+from augment.data._encode import MISSING, as_text, make_encoder
+from augment.data._load import DEFAULT_DATASET, TableSource, fingerprint, load_default, read_table
+from augment.data._schema import KINDS, Column, Schema, detect_schema
+
+__all__ = [
+    "DEFAULT_DATASET",
+    "KINDS",
+    "MISSING",
+    "Column",
+    "Schema",
+    "TableSource",
+    "as_text",
+    "detect_schema",
+    "fingerprint",
+    "load_default",
+    "make_encoder",
+    "read_table",
+]

@@ -1,0 +1,203 @@
+"""Column kinds of a labelled table, and the checks that refuse bad input early."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from pandas.api import types as ptypes
+
+from augment.errors import InvalidDataError, format_problems
+
+__all__ = ["KINDS", "Column", "Schema", "detect_schema"]
+
+KINDS = ("numeric", "integer", "categorical", "boolean")
+_BOOL_STRINGS = {"true", "false"}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One feature column: its kind, observed range or categories, and missingness."""
+
+    name: str
+    kind: str
+    dtype: str
+    n_missing: int
+    minimum: float | None = None
+    maximum: float | None = None
+    categories: tuple = ()
+
+    @property
+    def is_numeric(self) -> bool:
+        return self.kind in ("numeric", "integer")
+
+    def to_dict(self) -> dict:
+        out = {"kind": self.kind, "dtype": self.dtype, "n_missing": self.n_missing}
+        if self.is_numeric:
+            out.update(minimum=self.minimum, maximum=self.maximum)
+        else:
+            out["n_categories"] = len(self.categories)
+        return out
+
+
+@dataclass
+class Schema:
+    """Feature columns of a table, its target column and its classes."""
+
+    target: str
+    columns: dict[str, Column]
+    classes: tuple
+    class_counts: dict = field(default_factory=dict)
+
+    @property
+    def features(self) -> list[str]:
+        return list(self.columns)
+
+    def names(self, *kinds: str) -> list[str]:
+        return [c.name for c in self.columns.values() if c.kind in kinds]
+
+    @property
+    def numeric(self) -> list[str]:
+        return self.names("numeric", "integer")
+
+    @property
+    def categorical(self) -> list[str]:
+        return self.names("categorical", "boolean")
+
+    def to_dict(self) -> dict:
+        return {
+            "target": self.target,
+            "classes": {str(k): int(v) for k, v in self.class_counts.items()},
+            "columns": {name: col.to_dict() for name, col in self.columns.items()},
+        }
+
+
+def _kind_of(series: pd.Series) -> tuple[str | None, str | None]:
+    """Return ``(kind, problem)`` for one column; exactly one is None."""
+    name = series.name
+    values = series.dropna()
+    if ptypes.is_bool_dtype(series):
+        return "boolean", None
+    if ptypes.is_datetime64_any_dtype(series) or isinstance(series.dtype, pd.PeriodDtype):
+        return None, (
+            f"column '{name}' holds datetimes ({series.dtype}); datetime columns are not supported "
+            "yet. Fix: convert it to a number (e.g. days since a reference date) or drop it."
+        )
+    if ptypes.is_timedelta64_dtype(series) or ptypes.is_complex_dtype(series):
+        return None, (
+            f"column '{name}' has dtype {series.dtype}, which is not numeric, integer, categorical "
+            "or boolean. Fix: convert it to one of those kinds or drop it."
+        )
+    if ptypes.is_integer_dtype(series):
+        return "integer", None
+    if ptypes.is_float_dtype(series):
+        finite = values.to_numpy(dtype=float)
+        if not np.isfinite(finite).all():
+            return None, (
+                f"column '{name}' contains infinite values. Fix: replace them with a finite value "
+                "or NaN."
+            )
+        if len(finite) and np.all(finite == np.round(finite)):
+            return "integer", None
+        return "numeric", None
+    if isinstance(series.dtype, pd.CategoricalDtype) or ptypes.is_object_dtype(series) or (
+        ptypes.is_string_dtype(series)
+    ):
+        as_text = {str(v).strip().lower() for v in values.unique()}
+        if as_text and as_text <= _BOOL_STRINGS and all(isinstance(v, bool) for v in values):
+            return "boolean", None
+        return "categorical", None
+    return None, (
+        f"column '{name}' has dtype {series.dtype}, which augment cannot classify. "
+        "Fix: convert it to numbers or strings."
+    )
+
+
+def _describe_column(series: pd.Series, kind: str) -> Column:
+    values = series.dropna()
+    common = dict(name=str(series.name), kind=kind, dtype=str(series.dtype),
+                  n_missing=int(series.isna().sum()))
+    if kind in ("numeric", "integer"):
+        return Column(**common, minimum=float(values.min()), maximum=float(values.max()))
+    return Column(**common, categories=tuple(sorted(values.unique(), key=str)))
+
+
+def detect_schema(frame: pd.DataFrame, target: str) -> Schema:
+    """Detect column kinds and check that ``frame`` can be augmented.
+
+    Every problem found is listed in one :class:`InvalidDataError`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"x": [1.5, 2.0, 3.1, 0.2], "c": list("abab"), "y": [0, 1, 0, 1]})
+    >>> detect_schema(df, "y").columns["c"].kind
+    'categorical'
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise InvalidDataError(
+            f"Expected a pandas DataFrame. Got {type(frame).__name__}. "
+            "Fix: pass pandas.DataFrame(X) or a CSV/Parquet path."
+        )
+    if frame.columns.duplicated().any():
+        dupes = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
+        raise InvalidDataError(
+            f"Expected unique column names. Got duplicates: {dupes}. Fix: rename or drop them."
+        )
+    if len(frame) == 0:
+        raise InvalidDataError("Expected at least one row. Got an empty table. Fix: check the input.")
+    if target not in frame.columns:
+        shown = [str(c) for c in frame.columns[:20]]
+        raise InvalidDataError(
+            f"Expected target column '{target}'. Got columns {shown}"
+            f"{' ...' if len(frame.columns) > 20 else ''}. Fix: set data.target to the label column."
+        )
+    problems: list[str] = []
+    labels = frame[target]
+    if labels.isna().any():
+        problems.append(
+            f"target '{target}' has {int(labels.isna().sum())} missing labels. "
+            "Fix: drop those rows or fill them."
+        )
+    if ptypes.is_float_dtype(labels):
+        finite = labels.dropna().to_numpy(dtype=float)
+        if not np.all(finite == np.round(finite)):
+            problems.append(
+                f"target '{target}' is a continuous float column ({labels.nunique()} distinct "
+                "values); augment needs class labels. Fix: bin it into classes first."
+            )
+    counts = labels.value_counts(dropna=True)
+    if len(counts) < 2:
+        problems.append(
+            f"target '{target}' must hold at least 2 classes; got {len(counts)} "
+            f"({list(map(str, counts.index))}). Fix: check the target column."
+        )
+    feature_names = [c for c in frame.columns if c != target]
+    if not feature_names:
+        problems.append("expected at least one feature column besides the target; got none.")
+    columns: dict[str, Column] = {}
+    for name in feature_names:
+        series = frame[name]
+        if series.isna().all():
+            problems.append(f"column '{name}' is entirely missing. Fix: drop it.")
+            continue
+        if series.nunique(dropna=True) == 1 and not series.isna().any():
+            problems.append(
+                f"column '{name}' is constant ({series.iloc[0]!r} in every row) and carries no "
+                "information. Fix: drop it."
+            )
+            continue
+        kind, problem = _kind_of(series)
+        if problem:
+            problems.append(problem)
+            continue
+        columns[str(name)] = _describe_column(series, kind)
+    if problems:
+        raise InvalidDataError(format_problems("The input table cannot be augmented", problems))
+    return Schema(
+        target=target,
+        columns=columns,
+        classes=tuple(sorted(counts.index, key=str)),
+        class_counts={k: int(v) for k, v in counts.items()},
+    )

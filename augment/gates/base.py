@@ -1,0 +1,103 @@
+"""Gates: per-row checks (keep / score / reason for every row) and per-batch checks."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import ClassVar
+
+import pandas as pd
+from sklearn.base import BaseEstimator
+
+from augment.data import Schema
+from augment.errors import NotFittedError
+
+__all__ = ["BatchGate", "BatchResult", "RowGate", "row_result"]
+
+
+def row_result(index: pd.Index, keep, score, reason) -> pd.DataFrame:
+    """The frame every row gate returns: ``keep`` (bool), ``score`` (float), ``reason`` (str).
+
+    ``reason`` is empty for kept rows.
+    """
+    out = pd.DataFrame({"keep": keep, "score": score, "reason": reason}, index=index)
+    out["keep"] = out["keep"].astype(bool)
+    out["score"] = out["score"].astype(float)
+    out.loc[out["keep"], "reason"] = ""
+    return out
+
+
+class RowGate(BaseEstimator):
+    """Checks every synthetic row on its own.
+
+    ``fit(real, schema)`` learns what it needs from the real table (features and
+    target); ``check(rows, labels)`` returns :func:`row_result`. ``labels`` is
+    the labeler's output for the same rows (only label gates use it).
+    """
+
+    name: ClassVar[str] = "row"
+
+    def check_params(self) -> list[str]:
+        """Problems with the parameters, found before any work."""
+        return []
+
+    def fit(self, real: pd.DataFrame, schema: Schema) -> RowGate:
+        self.schema_ = schema
+        self._fit(real)
+        return self
+
+    def check(self, rows: pd.DataFrame, labels: pd.DataFrame | None = None) -> pd.DataFrame:
+        if not hasattr(self, "schema_"):
+            raise NotFittedError(f"{type(self).__name__} is not fitted yet. Call fit() first.")
+        result = self._check(rows, labels)
+        assert result.index.equals(rows.index)
+        return result
+
+    def _fit(self, real: pd.DataFrame) -> None:
+        pass
+
+    def _check(self, rows: pd.DataFrame, labels: pd.DataFrame | None) -> pd.DataFrame:
+        raise NotImplementedError
+
+
+@dataclass
+class BatchResult:
+    """Outcome of one batch check on the kept rows of one region.
+
+    ``passed`` is None when the check was skipped (too few rows to judge).
+    """
+
+    gate: str
+    region: str
+    score: float | None
+    threshold: float
+    passed: bool | None
+    message: str
+    details: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class BatchGate(BaseEstimator):
+    """Compares the kept synthetic rows of a region with the real rows of that region."""
+
+    name: ClassVar[str] = "batch"
+    #: Fewest rows on each side for the check to run.
+    min_rows: ClassVar[int] = 10
+
+    def check_params(self) -> list[str]:
+        return []
+
+    def check(self, real: pd.DataFrame, synthetic: pd.DataFrame, schema: Schema,
+              region: str) -> BatchResult:
+        if min(len(real), len(synthetic)) < self.min_rows:
+            return BatchResult(self.name, region, None, self._threshold(), None,
+                               f"skipped: {len(synthetic)} synthetic and {len(real)} real rows; "
+                               f"needs {self.min_rows} of each")
+        return self._check(real[schema.features], synthetic[schema.features], schema, region)
+
+    def _threshold(self) -> float:
+        raise NotImplementedError
+
+    def _check(self, real, synthetic, schema, region) -> BatchResult:
+        raise NotImplementedError

@@ -1,0 +1,12 @@
+"""Generation pathways: fit on real rows, sample rows aimed at a region."""
+
+from augment.generators._gaussian_copula import GaussianCopulaGenerator
+from augment.generators._none import NoneGenerator
+from augment.generators._smote import SMOTEGenerator
+from augment.generators.base import BaseGenerator
+
+#: Names accepted wherever a generator can be given as a string.
+GENERATORS = {cls.name: cls for cls in (GaussianCopulaGenerator, SMOTEGenerator, NoneGenerator)}
+
+__all__ = ["GENERATORS", "BaseGenerator", "GaussianCopulaGenerator", "NoneGenerator",
+           "SMOTEGenerator"]

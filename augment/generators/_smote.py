@@ -1,0 +1,81 @@
+"""imbalanced-learn SMOTE / SMOTE-NC / SMOTE-N as a baseline pathway."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from augment.generators.base import BaseGenerator
+from augment.profile import ClassRegion
+
+__all__ = ["SMOTEGenerator"]
+
+
+class SMOTEGenerator(BaseGenerator):
+    """Interpolate between real rows of a class and their class neighbours.
+
+    Uses imbalanced-learn's ``SMOTE`` when every feature is numeric, ``SMOTENC``
+    for mixed tables and ``SMOTEN`` when every feature is categorical. Integer
+    columns are rounded after interpolation.
+
+    Parameters
+    ----------
+    k_neighbors : int
+        Neighbours used for interpolation; a class needs ``k_neighbors + 1`` rows.
+    random_state : int or None
+        Seed; each ``sample`` call draws its own seed from it.
+    """
+
+    name = "smote"
+
+    def __init__(self, k_neighbors: int = 5, random_state: int | None = None):
+        self.k_neighbors = k_neighbors
+        self.random_state = random_state
+
+    @property
+    def min_class_rows(self) -> int:  # type: ignore[override]
+        return int(self.k_neighbors) + 1 if isinstance(self.k_neighbors, int) else 2
+
+    def check_params(self) -> list[str]:
+        if not isinstance(self.k_neighbors, int) or self.k_neighbors < 1:
+            return [f"smote k_neighbors must be an integer >= 1; got {self.k_neighbors!r}."]
+        return []
+
+    def check_table(self, table, schema, labels=None):
+        problems = super().check_table(table, schema, labels)
+        missing = [c for c in schema.features if table[c].isna().any()]
+        if missing:
+            problems.append(
+                f"SMOTE cannot use rows with missing values; columns {missing} have some. "
+                "Fix: impute them first, or use generator=gaussian_copula."
+            )
+        return problems
+
+    def _fit(self, table: pd.DataFrame) -> None:
+        self.table_ = table.reset_index(drop=True)
+
+    def _sampler(self, strategy: dict, seed: int):
+        from imblearn.over_sampling import SMOTE, SMOTEN, SMOTENC
+
+        categorical = self.schema_.categorical
+        common = dict(sampling_strategy=strategy, k_neighbors=int(self.k_neighbors),
+                      random_state=seed)
+        if not categorical:
+            return SMOTE(**common)
+        if len(categorical) == len(self.schema_.features):
+            return SMOTEN(**common)
+        return SMOTENC(categorical_features=categorical, **common)
+
+    def _sample(self, n: int, region: ClassRegion, seed: int) -> pd.DataFrame:
+        features = self.schema_.features
+        X = self.table_[features].copy()
+        for name in self.schema_.categorical:  # SMOTE-NC wants plain comparable values
+            X[name] = X[name].astype(str)
+        y = self.table_[self.schema_.target]
+        count = int((y == region.label).sum())
+        X_res, _ = self._sampler({region.label: count + n}, seed).fit_resample(X, y)
+        new = X_res.iloc[len(X):].reset_index(drop=True)
+        for name in self.schema_.categorical:  # map strings back to the original values
+            lookup = {str(v): v for v in self.schema_.columns[name].categories}
+            new[name] = new[name].map(lookup)
+        new[self.schema_.target] = region.label
+        return new

@@ -1,0 +1,144 @@
+"""A shallow decision tree whose every label comes with the path that decided it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.tree import DecisionTreeClassifier, export_text
+
+from augment.data import make_encoder
+from augment.labelers.base import BaseLabeler
+
+__all__ = ["DecisionTreeLabeler"]
+
+
+class DecisionTreeLabeler(BaseLabeler):
+    """Shallow decision tree on a one-hot encoding, with balanced class weights.
+
+    With ``class_weight="balanced"`` each leaf's probabilities are its class
+    shares after re-weighting every class to the same total, i.e. P(class | leaf)
+    under equal class priors. A minority row is therefore not vetoed just because
+    the majority is more common everywhere.
+
+    Parameters
+    ----------
+    max_depth : int
+        Depth of the tree; a path has at most this many conditions.
+    min_samples_leaf : int
+        Fewest real rows in a leaf, so that leaf probabilities rest on data.
+    class_weight : "balanced" or None
+        ``None`` gives P(class | leaf) under the real class prior.
+    random_state : int or None
+        Seed for tie-breaking between equally good splits.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from augment.data import detect_schema
+    >>> df = pd.DataFrame({"x": [0.1, 0.2, 0.3, 0.9, 1.0, 1.1] * 5, "y": ["a"] * 3 * 5 + ["b"] * 3 * 5})
+    >>> df["y"] = ["a", "a", "a", "b", "b", "b"] * 5
+    >>> lab = DecisionTreeLabeler(min_samples_leaf=1).fit(df[["x"]], df["y"], detect_schema(df, "y"))
+    >>> lab.label(pd.DataFrame({"x": [0.0, 2.0]}))["label"].tolist()
+    ['a', 'b']
+    """
+
+    name = "tree"
+
+    def __init__(self, max_depth: int = 4, min_samples_leaf: int = 20,
+                 class_weight: str | None = "balanced", random_state: int | None = None):
+        self.max_depth = max_depth
+        self.min_samples_leaf = min_samples_leaf
+        self.class_weight = class_weight
+        self.random_state = random_state
+
+    @property
+    def prior_note(self) -> str:  # type: ignore[override]
+        if self.class_weight == "balanced":
+            return ("leaf class shares with balanced class weights: P(class | leaf) as if every "
+                    "class had the same prior")
+        return "leaf class shares: P(class | leaf) under the real class prior"
+
+    def _fit(self, X: pd.DataFrame, y: pd.Series) -> None:
+        self.encoder_ = make_encoder(self.schema_, "onehot").fit(X)
+        self.feature_names_ = list(self.encoder_.get_feature_names_out())
+        self._one_hot = {i: name.split("=", 1) for i, name in enumerate(self.feature_names_)
+                         if i >= len(self.schema_.numeric)}
+        tree = DecisionTreeClassifier(
+            max_depth=self.max_depth,
+            min_samples_leaf=min(int(self.min_samples_leaf), max(1, len(X) // 10)),
+            class_weight=self.class_weight,
+            random_state=self.random_state,
+        )
+        y_codes = pd.Categorical(y, categories=list(self.classes_)).codes
+        self.tree_ = tree.fit(self.encoder_.transform(X), y_codes)
+        self._rules = self._leaf_rules()
+
+    def _proba_full(self, Z: np.ndarray) -> np.ndarray:
+        proba = np.zeros((len(Z), len(self.classes_)))
+        proba[:, self.tree_.classes_] = self.tree_.predict_proba(Z)
+        return proba
+
+    def _predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        return self._proba_full(self.encoder_.transform(X))
+
+    def _explain(self, X: pd.DataFrame) -> list[str]:
+        leaves = self.tree_.apply(self.encoder_.transform(X))
+        return [self._rules[leaf] for leaf in leaves]
+
+    def _leaf_rules(self) -> dict[int, str]:
+        """Readable conjunction of conditions for every leaf, tightest bounds only."""
+        t = self.tree_.tree_
+        rules: dict[int, str] = {}
+
+        def walk(node: int, path: list[tuple[int, bool, float]]) -> None:
+            if t.children_left[node] == -1:
+                rules[node] = self._format(path)
+                return
+            feature, threshold = int(t.feature[node]), float(t.threshold[node])
+            walk(int(t.children_left[node]), [*path, (feature, True, threshold)])
+            walk(int(t.children_right[node]), [*path, (feature, False, threshold)])
+
+        walk(0, [])
+        return rules
+
+    def _format(self, path: list[tuple[int, bool, float]]) -> str:
+        upper: dict[str, float] = {}
+        lower: dict[str, float] = {}
+        equal: dict[str, str] = {}
+        differ: dict[str, list[str]] = {}
+        for feature, left, threshold in path:
+            if feature in self._one_hot:
+                column, category = self._one_hot[feature]
+                if left:
+                    differ.setdefault(column, []).append(category)
+                else:
+                    equal[column] = category
+            else:
+                column = self.feature_names_[feature]
+                if left:
+                    upper[column] = min(upper.get(column, np.inf), threshold)
+                else:
+                    lower[column] = max(lower.get(column, -np.inf), threshold)
+        parts = []
+        for column in dict.fromkeys([*lower, *upper]):
+            lo, hi = lower.get(column), upper.get(column)
+            if lo is not None and hi is not None:
+                parts.append(f"{lo:.6g} < {column} <= {hi:.6g}")
+            elif lo is not None:
+                parts.append(f"{column} > {lo:.6g}")
+            else:
+                parts.append(f"{column} <= {hi:.6g}")
+        for column, category in equal.items():
+            parts.append(f"{column} = {category}")
+        for column, categories in differ.items():
+            if column not in equal:
+                shown = ", ".join(categories)
+                parts.append(f"{column} not in {{{shown}}}" if len(categories) > 1
+                             else f"{column} != {shown}")
+        return " and ".join(parts) if parts else "(all rows)"
+
+    def to_text(self) -> str:
+        self._check_fitted()
+        return export_text(self.tree_, feature_names=self.feature_names_,
+                           class_names=[str(c) for c in self.classes_[self.tree_.classes_]],
+                           show_weights=False)

@@ -1,0 +1,253 @@
+"""Wires the stages: profile -> generate -> label -> gate (looped) -> batch checks -> assemble."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from augment._assemble import assemble, synthetic_weights
+from augment._progress import StageBar, row_bar
+from augment.data import Schema
+from augment.gates import BatchGate, RowGate
+from augment.generators import BaseGenerator
+from augment.labelers import BaseLabeler
+from augment.profile import ClassRegion
+
+__all__ = ["AugmentResult", "run_pipeline"]
+
+STAGES = ["fit generator", "fit labeler", "fit gates", "generate + label + gate", "batch checks",
+          "assemble"]
+
+
+@dataclass
+class AugmentResult:
+    """Everything one run produced; written to a run directory by :mod:`augment.report`.
+
+    Per region, ``generated = kept + rejected + surplus``: surplus rows passed every
+    gate after the region's target was already met (they are in ``rejected`` with
+    reason ``surplus``, not counted as rejected by a gate).
+    """
+
+    augmented: pd.DataFrame
+    rejected: pd.DataFrame
+    schema: Schema
+    regions: list[dict]
+    batch: list[dict]
+    generator: dict
+    labeler: dict
+    gates: dict
+    timings: dict
+    warnings: list[str] = field(default_factory=list)
+    real_columns: list[str] = field(default_factory=list)
+
+    @property
+    def synthetic(self) -> pd.DataFrame:
+        return self.augmented[self.augmented["_synthetic"]]
+
+    def counts(self) -> dict:
+        """Totals over regions: requested, generated, kept, rejected by reason."""
+        reasons: Counter = Counter()
+        for region in self.regions:
+            reasons.update(region["rejected_by_reason"])
+        total = {key: sum(r[key] for r in self.regions)
+                 for key in ("requested", "generated", "kept", "surplus")}
+        return {"real_rows": int((~self.augmented["_synthetic"]).sum()), **total,
+                "rejected": sum(reasons.values()),
+                "rejected_by_reason": dict(reasons.most_common())}
+
+
+def _reason_kind(reason: str) -> str:
+    """``"validity: x=3 above ..."`` -> ``"validity"`` (the gate that rejected)."""
+    return reason.split(":", 1)[0]
+
+
+def _gate_round(rows: pd.DataFrame, labels: pd.DataFrame, row_gates: list[RowGate]):
+    """Run every row gate; return (keep mask, primary reason, all reasons, P(intended))."""
+    verdicts = [gate.check(rows, labels) for gate in row_gates]
+    keep = np.logical_and.reduce([v["keep"].to_numpy() for v in verdicts])
+    reasons = [[r for r in row if r] for row in zip(*(v["reason"] for v in verdicts))]
+    primary = np.array([r[0] if r else "" for r in reasons], dtype=object)
+    every = np.array(["; ".join(r) for r in reasons], dtype=object)
+    scores = {g.name: v["score"].to_numpy() for g, v in zip(row_gates, verdicts)}
+    return keep, primary, every, scores
+
+
+def _generate_region(region, *, generator, labeler, row_gates, label_gate_name, max_rounds,
+                     max_rows_per_round, progress, timings):
+    """The budgeted loop for one region; returns (kept rows, rejected rows, stats)."""
+    kept_parts, rejected_parts = [], []
+    need, n_kept, generated, rounds = region.needed, 0, 0, 0
+    stop = "target met"
+    bar = row_bar(need, f"{region.id}", progress)
+    while n_kept < need:
+        if rounds >= max_rounds:
+            stop = f"budget: max_rounds={max_rounds} reached"
+            break
+        rounds += 1
+        remaining = need - n_kept
+        rate = (n_kept / generated) if generated else 0.5
+        n_request = int(min(max_rows_per_round, math.ceil(remaining / max(rate, 0.05) * 1.1)))
+        start = time.perf_counter()
+        rows = generator.sample(n_request, region)
+        timings["generate"] += time.perf_counter() - start
+        if len(rows) == 0:
+            stop = f"generator '{generator.name}' returned no rows"
+            break
+        generated += len(rows)
+        start = time.perf_counter()
+        labels = labeler.label(rows)
+        timings["label"] += time.perf_counter() - start
+        start = time.perf_counter()
+        keep, primary, every, scores = _gate_round(rows, labels, row_gates)
+        timings["gate"] += time.perf_counter() - start
+        intended_p = scores.get(label_gate_name, labels["confidence"].to_numpy())
+        rows = rows.assign(_region=region.id, _generator=generator.name, _round=rounds,
+                           _label=labels["label"].to_numpy(), _label_confidence=intended_p,
+                           _rule=labels["rule"].to_numpy())
+        passing = np.flatnonzero(keep)
+        take, surplus = passing[:remaining], passing[remaining:]
+        primary[surplus] = "surplus: region target already met"
+        every[surplus] = primary[surplus]
+        rejected_mask = np.ones(len(rows), bool)
+        rejected_mask[take] = False
+        kept_parts.append(rows.iloc[take])
+        rejected_parts.append(rows[rejected_mask].assign(_reason=primary[rejected_mask],
+                                                         _reasons=every[rejected_mask]))
+        n_kept += len(take)
+        bar.update(len(take))
+    bar.close()
+    kept = pd.concat(kept_parts, ignore_index=True) if kept_parts else None
+    rejected = pd.concat(rejected_parts, ignore_index=True) if rejected_parts else None
+    stats = {**region.to_dict(), "requested": need, "generated": generated, "kept": n_kept,
+             "rounds": rounds, "stopped": stop, "shortfall": need - n_kept}
+    return kept, rejected, stats
+
+
+def run_pipeline(table: pd.DataFrame, schema: Schema, regions: list[ClassRegion], *,
+                 generator: BaseGenerator, labeler: BaseLabeler, row_gates: list[RowGate],
+                 batch_gates: list[BatchGate], batch_on_fail: str = "warn",
+                 weight_mode: str = "balance", max_rounds: int = 5,
+                 max_rows_per_round: int = 50_000, progress: bool = True) -> AugmentResult:
+    """Run every stage on a validated table; inputs were checked by the caller.
+
+    ``table`` holds the feature columns and the target column; it is never modified.
+    """
+    timings = {"generate": 0.0, "label": 0.0, "gate": 0.0}
+    stages = StageBar(STAGES, progress)
+    features = schema.features
+    warnings_: list[str] = []
+
+    def timed(name, fn, *args):
+        start = time.perf_counter()
+        out = fn(*args)
+        timings[name] = round(time.perf_counter() - start, 3)
+        return out
+
+    stages.next("fit generator")
+    timed("fit_generator", generator.fit, table, schema, [r.label for r in regions])
+    stages.next("fit labeler")
+    timed("fit_labeler", labeler.fit, table[features], table[schema.target], schema)
+    if labeler.quality_.get("weak"):
+        warnings_.append(
+            f"labeler is weak: cross-validated balanced accuracy "
+            f"{labeler.quality_['cv_balanced_accuracy']} < {labeler.quality_['weak_threshold']}")
+    stages.next("fit gates")
+    for gate in row_gates:
+        timed(f"fit_gate_{gate.name}", gate.fit, table, schema)
+
+    stages.next("generate + label + gate")
+    label_gate = next((g.name for g in row_gates if g.name == "label"), None)
+    kept_parts, rejected_parts, stats = [], [], []
+    loop_start = time.perf_counter()
+    for region in regions:
+        kept, rejected, region_stats = _generate_region(
+            region, generator=generator, labeler=labeler, row_gates=row_gates,
+            label_gate_name=label_gate, max_rounds=max_rounds,
+            max_rows_per_round=max_rows_per_round, progress=progress, timings=timings)
+        kept_parts.append(kept)
+        rejected_parts.append(rejected)
+        stats.append(region_stats)
+    timings["loop"] = round(time.perf_counter() - loop_start, 3)
+
+    stages.next("batch checks")
+    start = time.perf_counter()
+    batch = []
+    for i, region in enumerate(regions):
+        kept = kept_parts[i]
+        if kept is None or len(kept) == 0:
+            continue
+        real_region = table[region.contains(table)]
+        results = [g.check(real_region, kept, schema, region.id) for g in batch_gates]
+        batch.extend(r.to_dict() for r in results)
+        failed = [r for r in results if r.passed is False]
+        if failed and batch_on_fail == "reject":
+            reason = "batch: " + " | ".join(f"{r.gate}: {r.message}" for r in failed)
+            moved = kept.assign(_reason=reason, _reasons=reason)
+            rejected_parts[i] = pd.concat([rejected_parts[i], moved], ignore_index=True)
+            kept_parts[i] = None
+            stats[i]["kept"], stats[i]["shortfall"] = 0, stats[i]["requested"]
+            stats[i]["stopped"] = "batch check failed; all rows of the region rejected"
+        for r in failed:
+            warnings_.append(f"{region.id}: batch check {r.gate} failed: {r.message}"
+                             + (" (rows rejected)" if batch_on_fail == "reject" else
+                                " (rows kept: batch_on_fail=warn)"))
+    timings["batch_checks"] = round(time.perf_counter() - start, 3)
+
+    stages.next("assemble")
+    start = time.perf_counter()
+    real_weight = pd.Series(1.0, index=table.index)
+    kept_final = []
+    for i, region in enumerate(regions):
+        kept = kept_parts[i]
+        if kept is None or len(kept) == 0:
+            continue
+        weights, real_w = synthetic_weights(kept["_label_confidence"].to_numpy(),
+                                            region.count, weight_mode)
+        real_weight[region.contains(table)] = real_w
+        kept_final.append(kept.assign(_weight=weights))
+    kept_all = (pd.concat(kept_final, ignore_index=True) if kept_final
+                else pd.DataFrame(columns=[*table.columns, "_weight"]))
+    augmented = assemble(table, kept_all, real_weight)
+    rejected = [r for r in rejected_parts if r is not None and len(r)]
+    rejected_all = (pd.concat(rejected, ignore_index=True) if rejected else
+                    pd.DataFrame(columns=[*table.columns, "_region", "_generator", "_round",
+                                          "_label", "_label_confidence", "_rule", "_reason",
+                                          "_reasons"]))
+    for region_stats, region in zip(stats, regions):
+        mask = rejected_all["_region"] == region.id if len(rejected_all) else []
+        reasons = Counter(_reason_kind(r) for r in rejected_all.loc[mask, "_reason"]) if len(
+            rejected_all) else Counter()
+        region_stats["surplus"] = int(reasons.pop("surplus", 0))
+        region_stats["rejected"] = int(sum(reasons.values()))
+        region_stats["rejected_by_reason"] = dict(reasons.most_common())
+        region_stats["after"] = region.count + region_stats["kept"]
+        region_stats["yield"] = (round(region_stats["kept"] / region_stats["generated"], 4)
+                                 if region_stats["generated"] else None)
+        if region_stats["shortfall"] > 0:
+            warnings_.append(f"{region.id}: kept {region_stats['kept']} of "
+                             f"{region_stats['requested']} requested rows "
+                             f"({region_stats['stopped']})")
+    timings["assemble"] = round(time.perf_counter() - start, 3)
+    for key in ("generate", "label", "gate"):
+        timings[key] = round(timings[key], 3)
+    stages.close()
+    return AugmentResult(
+        augmented=augmented,
+        rejected=rejected_all,
+        schema=schema,
+        regions=stats,
+        batch=batch,
+        generator=generator.describe(),
+        labeler=labeler.describe(),
+        gates={"row": [g.name for g in row_gates], "batch": [g.name for g in batch_gates],
+               "batch_on_fail": batch_on_fail, "params": {
+                   g.name: g.get_params() for g in [*row_gates, *batch_gates]}},
+        timings=timings,
+        warnings=warnings_,
+        real_columns=list(table.columns),
+    )

@@ -1,0 +1,145 @@
+"""PNG figures of a run: class counts, marginals, rejection reasons, label confidence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from augment.data import as_text
+from augment.gates import MarginalGate
+
+__all__ = ["make_figures"]
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def class_counts(result, path: Path) -> None:
+    plt = _plt()
+    schema = result.schema
+    real = result.augmented[~result.augmented["_synthetic"]][schema.target].value_counts()
+    after = result.augmented[schema.target].value_counts()
+    classes = [c for c in schema.classes]
+    targets = {r["label"]: r["target"] for r in result.regions}
+    x = np.arange(len(classes))
+    fig, ax = plt.subplots(figsize=(max(5, 1.2 * len(classes) + 2), 3.6))
+    ax.bar(x - 0.2, [real.get(c, 0) for c in classes], 0.4, label="real (before)")
+    ax.bar(x + 0.2, [after.get(c, 0) for c in classes], 0.4, label="real + kept synthetic")
+    for i, c in enumerate(classes):
+        if str(c) in targets:
+            ax.hlines(targets[str(c)], i - 0.45, i + 0.45, colors="k", linestyles="--",
+                      label="target" if i == 0 or "target" not in
+                      ax.get_legend_handles_labels()[1] else None)
+    ax.set_xticks(x, [str(c) for c in classes])
+    ax.set_ylabel("rows")
+    ax.set_title("Rows per class before and after augmentation")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def marginals(result, path: Path, n_columns: int = 6) -> bool:
+    """Real rows of the first grown region vs its kept rows, least similar columns first."""
+    if not result.regions:
+        return False
+    plt = _plt()
+    schema = result.schema
+    region = result.regions[0]
+    aug = result.augmented
+    real = aug[(~aug["_synthetic"]) & (aug[schema.target].astype(str) == region["label"])]
+    kept = aug[aug["_synthetic"] & (aug["_region"] == region["id"])]
+    rejected = result.rejected[result.rejected["_region"] == region["id"]] if len(
+        result.rejected) else result.rejected
+    if len(kept) == 0 or len(real) == 0:
+        return False
+    scores = MarginalGate.column_scores(real, kept, schema)
+    columns = sorted(scores, key=scores.get)[:n_columns]
+    ncols = 3
+    nrows = int(np.ceil(len(columns) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.0 * nrows), squeeze=False)
+    for ax, name in zip(axes.flat, columns):
+        sides = [("real", real), ("kept", kept), ("rejected", rejected)]
+        if schema.columns[name].is_numeric:
+            values = [pd.to_numeric(s[name], errors="coerce").dropna() for _, s in sides]
+            lo, hi = np.nanpercentile(values[0], [0.5, 99.5]) if len(values[0]) else (0, 1)
+            bins = np.linspace(lo, hi if hi > lo else lo + 1, 30)
+            for (label, _), v in zip(sides, values):
+                if len(v):
+                    ax.hist(v.clip(lo, hi), bins=bins, density=True, histtype="step", lw=1.6,
+                            label=label)
+        else:
+            shares = pd.DataFrame({label: as_text(s[name]).iloc[:, 0].value_counts(normalize=True)
+                                   for label, s in sides if len(s)}).fillna(0)
+            shares = shares.sort_values("real", ascending=False).head(12)
+            shares.plot.bar(ax=ax, width=0.8, legend=False)
+            ax.tick_params(axis="x", labelsize=7, rotation=60)
+        ax.set_title(f"{name} (similarity {scores[name]:.2f})", fontsize=9)
+    for ax in list(axes.flat)[len(columns):]:
+        ax.axis("off")
+    axes.flat[0].legend(fontsize=8)
+    fig.suptitle(f"{region['id']}: real vs kept vs rejected, least similar columns", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+def rejection_reasons(result, path: Path) -> bool:
+    counts = {r["id"]: r["rejected_by_reason"] for r in result.regions if r["rejected_by_reason"]}
+    if not counts:
+        return False
+    plt = _plt()
+    frame = pd.DataFrame(counts).fillna(0).astype(int)
+    fig, ax = plt.subplots(figsize=(6, 0.5 * len(frame) + 2))
+    frame.plot.barh(ax=ax)
+    ax.set_xlabel("rejected rows")
+    ax.set_title("Why synthetic rows were rejected (first failed check)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+def label_confidence(result, path: Path) -> bool:
+    kept = result.augmented.loc[result.augmented["_synthetic"], "_label_confidence"]
+    rej = result.rejected
+    if len(kept) == 0 and len(rej) == 0:
+        return False
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6, 3.4))
+    bins = np.linspace(0, 1, 41)
+    if len(kept):
+        ax.hist(kept.astype(float), bins=bins, alpha=0.6, label="kept")
+    if len(rej):
+        ax.hist(rej["_label_confidence"].astype(float).dropna(), bins=bins, alpha=0.6,
+                label="rejected")
+    ax.set_xlabel("labeler probability of the intended class")
+    ax.set_ylabel("rows")
+    ax.set_title("Label confidence of synthetic rows")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+def make_figures(result, folder: Path) -> list[str]:
+    """Write every figure that has data to show; return their file names."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    class_counts(result, folder / "class_counts.png")
+    written.append("class_counts.png")
+    for name, fn in (("marginals.png", marginals), ("rejection_reasons.png", rejection_reasons),
+                     ("label_confidence.png", label_confidence)):
+        if fn(result, folder / name):
+            written.append(name)
+    return written

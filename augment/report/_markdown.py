@@ -1,0 +1,89 @@
+"""``report.md``: the run explained for a person, figures included."""
+
+from __future__ import annotations
+
+__all__ = ["render_markdown"]
+
+
+def _table(header: list[str], rows: list[list]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def render_markdown(result, manifest: dict, figures: list[str]) -> str:
+    counts = manifest["counts"]
+    lab = result.labeler
+    quality = lab["quality"]
+    out = [
+        "# augment run report",
+        "",
+        f"Input: `{manifest['input'].get('path') or manifest['input'].get('name')}` "
+        f"({manifest['input']['rows']} rows, target `{result.schema.target}`), "
+        f"SHA-256 `{manifest['input']['sha256'][:16]}…`; seed {manifest['seed']}; "
+        f"generator `{result.generator['name']}`; labeler `{lab['name']}`.",
+        "",
+        "## Summary",
+        "",
+        _table(["real rows", "requested", "generated", "kept", "rejected", "surplus"],
+               [[counts["real_rows"], counts["requested"], counts["generated"], counts["kept"],
+                 counts["rejected"], counts["surplus"]]]),
+        "",
+        "Rejected by reason (first failed check): "
+        + (", ".join(f"{k} {v}" for k, v in counts["rejected_by_reason"].items()) or "none")
+        + ". Surplus rows passed every gate after their region's target was met.",
+        "",
+    ]
+    if result.warnings:
+        out += ["## Warnings", ""] + [f"- {w}" for w in result.warnings] + [""]
+    out += ["## Coverage per region", "",
+            _table(["region", "rule", "real rows", "target", "kept", "after", "generated",
+                    "yield", "rounds", "stopped"],
+                   [[r["id"], f"`{r['description']}`", r["count"], r["target"], r["kept"],
+                     r["after"], r["generated"], r["yield"], r["rounds"], r["stopped"]]
+                    for r in result.regions]) if result.regions else "No region needed rows.",
+            ""]
+    if result.batch:
+        out += ["## Batch fidelity (kept rows vs real rows of the same region)", "",
+                _table(["region", "check", "score", "threshold", "result", "detail"],
+                       [[b["region"], b["gate"], b["score"], b["threshold"],
+                         {True: "pass", False: "**FAIL**", None: "skipped"}[b["passed"]],
+                         b["message"]] for b in result.batch]),
+                "",
+                f"A failed batch check {'rejected the region' if result.gates['batch_on_fail'] == 'reject' else 'was reported and its rows kept'} "
+                f"(`batch_on_fail={result.gates['batch_on_fail']}`).", ""]
+    acc = quality.get("cv_balanced_accuracy")
+    out += [
+        "## Labeler",
+        "",
+        f"`{lab['class']}` fitted on real rows only; parameters "
+        f"`{ {k: v for k, v in lab['params'].items()} }`.",
+        "",
+        f"- Probabilities: {lab['probabilities']}.",
+        f"- Cross-validated balanced accuracy on real rows: {acc}"
+        + (f" (**weak**: below {quality['weak_threshold']})" if quality.get("weak") else "") + ".",
+        f"- Label policy: `{result.gates['params']['label']['policy']}`, min confidence "
+        f"{result.gates['params']['label']['min_confidence']}.",
+        "",
+        "```text",
+        lab["model"].rstrip(),
+        "```",
+        "",
+        "## Figures",
+        "",
+    ]
+    titles = {"class_counts.png": "Class counts", "marginals.png": "Marginals",
+              "rejection_reasons.png": "Rejection reasons",
+              "label_confidence.png": "Label confidence"}
+    out += [f"![{titles.get(f, f)}](figures/{f})" for f in figures] + [""]
+    out += ["## Seconds per stage", "",
+            _table(["stage", "seconds"], [[k, v] for k, v in result.timings.items()]), ""]
+    out += ["## Files", "",
+            "- `augmented.parquet`: all real rows unchanged, then kept synthetic rows with "
+            "`_synthetic`, `_weight`, `_label_confidence`, `_region`, `_generator`, `_round`, "
+            "`_rule`.",
+            "- `rejected.parquet`: every rejected or surplus row with `_reason` (first failed "
+            "check) and `_reasons` (all).",
+            "- `manifest.json`: config, input SHA-256, versions, counts, fidelity, timings "
+            "(written last).", ""]
+    return "\n".join(out)

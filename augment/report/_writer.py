@@ -1,0 +1,61 @@
+"""Writing a run directory so that a failed run never looks complete."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+from augment.report._figures import make_figures
+from augment.report._manifest import build_manifest, sha256_file
+from augment.report._markdown import render_markdown
+
+__all__ = ["MANIFEST", "write_run"]
+
+MANIFEST = "manifest.json"
+_STAGING = ".augment-partial"
+
+
+def _json_default(value):
+    if hasattr(value, "item"):
+        return value.item()
+    return str(value)
+
+
+def write_run(result, run_dir: str | Path, *, input_info: dict, seed=None,
+              config: dict | None = None) -> Path:
+    """Write ``augmented.parquet``, ``rejected.parquet``, ``figures/``, ``report.md``, manifest.
+
+    Files are written to a staging folder first and moved into ``run_dir`` at the
+    end, ``manifest.json`` last; a stale manifest from an earlier run in the same
+    folder is removed before anything else. Returns the manifest path.
+    """
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / MANIFEST).unlink(missing_ok=True)
+    staging = run_dir / _STAGING
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    try:
+        result.augmented.to_parquet(staging / "augmented.parquet", index=False)
+        rejected = result.rejected.copy()
+        for name in ("_label", "_rule", "_reason", "_reasons", "_region", "_generator"):
+            if name in rejected:
+                rejected[name] = rejected[name].astype(str)
+        rejected.to_parquet(staging / "rejected.parquet", index=False)
+        figures = make_figures(result, staging / "figures")
+        files = {name: sha256_file(staging / name)
+                 for name in ("augmented.parquet", "rejected.parquet")}
+        manifest = build_manifest(result, config=config, input_info=input_info, seed=seed,
+                                  files=files)
+        (staging / "report.md").write_text(render_markdown(result, manifest, figures))
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, default=_json_default))
+        for name in ("augmented.parquet", "rejected.parquet", "report.md"):
+            os.replace(staging / name, run_dir / name)
+        shutil.rmtree(run_dir / "figures", ignore_errors=True)
+        os.replace(staging / "figures", run_dir / "figures")
+        os.replace(staging / MANIFEST, run_dir / MANIFEST)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return run_dir / MANIFEST
