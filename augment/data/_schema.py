@@ -146,12 +146,15 @@ def detect_schema(frame: pd.DataFrame, target: str) -> Schema:
             f"Expected unique column names. Got duplicates: {dupes}. Fix: rename or drop them."
         )
     if len(frame) == 0:
-        raise InvalidDataError("Expected at least one row. Got an empty table. Fix: check the input.")
+        raise InvalidDataError(
+            "Expected at least one row. Got an empty table. Fix: check the input."
+        )
     if target not in frame.columns:
         shown = [str(c) for c in frame.columns[:20]]
         raise InvalidDataError(
             f"Expected target column '{target}'. Got columns {shown}"
-            f"{' ...' if len(frame.columns) > 20 else ''}. Fix: set data.target to the label column."
+            f"{' ...' if len(frame.columns) > 20 else ''}. "
+            "Fix: set data.target to the label column."
         )
     problems: list[str] = []
     labels = frame[target]
@@ -182,15 +185,15 @@ def detect_schema(frame: pd.DataFrame, target: str) -> Schema:
         if series.isna().all():
             problems.append(f"column '{name}' is entirely missing. Fix: drop it.")
             continue
+        kind, problem = _kind_of(series)
+        if problem:
+            problems.append(problem)
+            continue
         if series.nunique(dropna=True) == 1 and not series.isna().any():
             problems.append(
                 f"column '{name}' is constant ({series.iloc[0]!r} in every row) and carries no "
                 "information. Fix: drop it."
             )
-            continue
-        kind, problem = _kind_of(series)
-        if problem:
-            problems.append(problem)
             continue
         columns[str(name)] = _describe_column(series, kind)
     if problems:

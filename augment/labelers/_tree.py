@@ -35,9 +35,10 @@ class DecisionTreeLabeler(BaseLabeler):
     --------
     >>> import pandas as pd
     >>> from augment.data import detect_schema
-    >>> df = pd.DataFrame({"x": [0.1, 0.2, 0.3, 0.9, 1.0, 1.1] * 5, "y": ["a"] * 3 * 5 + ["b"] * 3 * 5})
-    >>> df["y"] = ["a", "a", "a", "b", "b", "b"] * 5
-    >>> lab = DecisionTreeLabeler(min_samples_leaf=1).fit(df[["x"]], df["y"], detect_schema(df, "y"))
+    >>> df = pd.DataFrame({"x": [0.1, 0.2, 0.3, 0.9, 1.0, 1.1] * 5,
+    ...                    "y": ["a", "a", "a", "b", "b", "b"] * 5})
+    >>> lab = DecisionTreeLabeler(min_samples_leaf=1)
+    >>> lab = lab.fit(df[["x"]], df["y"], detect_schema(df, "y"))
     >>> lab.label(pd.DataFrame({"x": [0.0, 2.0]}))["label"].tolist()
     ['a', 'b']
     """

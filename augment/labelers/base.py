@@ -57,7 +57,7 @@ class BaseLabeler(BaseEstimator):
         return pd.Series(self._explain(X[self.schema_.features]), index=X.index, dtype=object)
 
     def label(self, X: pd.DataFrame) -> pd.DataFrame:
-        """Per row: ``label``, ``confidence`` (probability of that label), ``rule`` and probabilities.
+        """Per row: ``label``, ``confidence`` (its probability), ``rule`` and probabilities.
 
         Probability columns are named ``proba=<class>``.
         """

@@ -47,7 +47,8 @@ def resolve_sampling_strategy(y: pd.Series, sampling_strategy) -> dict:
         unknown = [k for k in sampling_strategy if k not in set(y.unique())]
         if unknown:
             raise ConfigError(
-                f"Expected sampling_strategy keys among the classes {sorted(map(str, y.unique()))}. "
+                "Expected sampling_strategy keys among the classes "
+                f"{sorted(map(str, y.unique()))}. "
                 f"Got unknown classes {unknown}. Fix: use the exact class labels."
             )
     try:

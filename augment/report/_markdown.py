@@ -4,6 +4,9 @@ from __future__ import annotations
 
 __all__ = ["render_markdown"]
 
+_ON_FAIL = {"reject": "rejected every kept row of its region",
+            "warn": "was reported and its rows kept"}
+
 
 def _table(header: list[str], rows: list[list]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -50,7 +53,7 @@ def render_markdown(result, manifest: dict, figures: list[str]) -> str:
                          {True: "pass", False: "**FAIL**", None: "skipped"}[b["passed"]],
                          b["message"]] for b in result.batch]),
                 "",
-                f"A failed batch check {'rejected the region' if result.gates['batch_on_fail'] == 'reject' else 'was reported and its rows kept'} "
+                f"A failed batch check {_ON_FAIL[result.gates['batch_on_fail']]} "
                 f"(`batch_on_fail={result.gates['batch_on_fail']}`).", ""]
     acc = quality.get("cv_balanced_accuracy")
     out += [

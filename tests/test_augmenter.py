@@ -1,0 +1,147 @@
+import numpy as np
+import pandas as pd
+import pytest
+from imblearn.pipeline import Pipeline
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
+
+from augment import Augmenter
+from augment.errors import ConfigError, InvalidDataError
+from augment.gates import MarginalGate
+from augment.generators import GaussianCopulaGenerator, SMOTEGenerator
+
+
+def _xy(table):
+    return table.drop(columns="label"), table["label"]
+
+
+def _augmenter(**params):
+    base = dict(random_state=0, progress=False, generator=SMOTEGenerator(k_neighbors=3),
+                min_confidence=0.5, batch_gates=())
+    return Augmenter(**{**base, **params})
+
+
+def test_fit_resample_keeps_real_rows_first_and_unchanged(table):
+    X, y = _xy(table)
+    X_before, y_before = X.copy(), y.copy()
+    aug = _augmenter()
+    X_res, y_res = aug.fit_resample(X, y)
+    pd.testing.assert_frame_equal(X, X_before)
+    pd.testing.assert_series_equal(y, y_before)
+    n = len(X)
+    pd.testing.assert_frame_equal(X_res.iloc[:n], X.reset_index(drop=True))
+    assert list(y_res.iloc[:n]) == list(y)
+    assert X_res.dtypes.equals(X.dtypes)
+    assert (y_res.iloc[n:] == "yes").all() and len(y_res) > n
+    assert len(aug.sample_weight_) == len(X_res)
+    assert aug.sample_indices_.tolist() == list(range(n))
+
+
+def test_result_has_provenance_and_reasons(table):
+    aug = _augmenter().fit_table(table, "label")
+    res = aug.result_
+    syn = res.synthetic
+    assert {"_synthetic", "_weight", "_label_confidence", "_region", "_generator"} <= set(
+        res.augmented.columns)
+    assert (syn["_region"] == "class=yes").all() and (syn["_generator"] == "smote").all()
+    assert (syn["_label_confidence"] >= 0.5).all()
+    assert (res.rejected["_reason"].str.len() > 0).all()
+    region = res.regions[0]
+    assert region["generated"] == region["kept"] + region["rejected"] + region["surplus"]
+    assert sum(region["rejected_by_reason"].values()) == region["rejected"]
+
+
+def test_targets_are_met_with_auto(table):
+    aug = _augmenter().fit_table(table, "label")
+    counts = aug.result_.augmented["label"].value_counts()
+    assert counts["yes"] == counts["no"] == 60
+
+
+def test_same_seed_same_output(table):
+    a = _augmenter(generator="gaussian_copula").fit_table(table, "label").result_.augmented
+    b = _augmenter(generator="gaussian_copula").fit_table(table, "label").result_.augmented
+    pd.testing.assert_frame_equal(a, b)
+    c = _augmenter(generator="gaussian_copula", random_state=1).fit_table(table, "label")
+    assert not c.result_.augmented.equals(a)
+
+
+def test_works_inside_imblearn_pipeline(table):
+    X, y = _xy(table)
+    X = X[["amount", "count"]]
+    pipe = Pipeline([("augment", _augmenter()), ("scale", StandardScaler()),
+                     ("model", LogisticRegression())])
+    pipe.fit(X, y)
+    assert set(pipe.predict(X)) <= {"no", "yes"}
+
+
+def test_numpy_input_gives_numpy_output(table):
+    X, y = _xy(table)
+    X_res, y_res = _augmenter().fit_resample(X[["amount", "count"]].to_numpy(), y.to_numpy())
+    assert isinstance(X_res, np.ndarray) and isinstance(y_res, np.ndarray)
+    assert X_res.shape[1] == 2 and len(X_res) == len(y_res) > len(X)
+
+
+def test_multiclass(multiclass):
+    aug = _augmenter(generator=GaussianCopulaGenerator(), min_confidence=0.4)
+    aug.fit_table(multiclass, "label")
+    assert [r["id"] for r in aug.result_.regions] == ["class=b", "class=c"]
+    assert aug.result_.counts()["kept"] > 0
+
+
+def test_weight_modes(table):
+    balance = _augmenter(weight_mode="balance").fit_table(table, "label").result_.augmented
+    prior = _augmenter(weight_mode="prior").fit_table(table, "label").result_.augmented
+    syn = balance["_synthetic"]
+    assert balance.loc[syn, "_weight"].mean() == pytest.approx(1.0)
+    assert (balance.loc[~syn, "_weight"] == 1.0).all()
+    minority = prior["label"] == "yes"
+    assert prior.loc[minority, "_weight"].sum() == pytest.approx(15)
+    assert (prior.loc[~minority, "_weight"] == 1.0).all()
+
+
+def test_none_generator_returns_the_real_table(table):
+    X, y = _xy(table)
+    aug = _augmenter(generator="none")
+    X_res, _ = aug.fit_resample(X, y)
+    assert len(X_res) == len(X)
+    assert aug.result_.regions[0]["shortfall"] == 45
+    assert any("returned no rows" in w for w in aug.result_.warnings)
+
+
+def test_batch_failure_reject_moves_rows(table):
+    strict = MarginalGate(min_score=1.0)  # interpolated rows never match exactly
+    aug = _augmenter(batch_gates=[strict], batch_on_fail="reject").fit_table(table, "label")
+    res = aug.result_
+    assert res.batch[0]["passed"] is False
+    assert res.counts()["kept"] == 0 and not res.augmented["_synthetic"].any()
+    assert res.rejected["_reason"].str.startswith("batch: marginal").sum() == 45
+    warn = _augmenter(batch_gates=[strict], batch_on_fail="warn").fit_table(table, "label")
+    assert warn.result_.counts()["kept"] == 45
+    assert any("rows kept" in w for w in warn.result_.warnings)
+
+
+def test_all_config_problems_are_listed_at_once(table):
+    aug = Augmenter(generator="gan", min_confidence=3, weight_mode="x", max_rounds=0)
+    with pytest.raises(ConfigError) as info:
+        aug.fit_resample(*_xy(table))
+    text = str(info.value)
+    for needle in ("Unknown generator 'gan'", "min_confidence", "weight_mode", "max_rounds"):
+        assert needle in text
+
+
+def test_class_too_small_is_caught_before_work(table):
+    small = table.iloc[:63]
+    with pytest.raises(InvalidDataError, match="needs at least"):
+        _augmenter().fit_table(small, "label")
+
+
+def test_y_length_mismatch(table):
+    X, y = _xy(table)
+    with pytest.raises(InvalidDataError, match="one label per row"):
+        _augmenter().fit_resample(X, y.iloc[:-1])
+
+
+def test_component_instances_are_not_mutated(table):
+    gen = SMOTEGenerator(k_neighbors=3)
+    _augmenter(generator=gen).fit_table(table, "label")
+    assert gen.random_state is None and not hasattr(gen, "schema_")
