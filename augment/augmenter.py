@@ -11,15 +11,7 @@ from sklearn.base import BaseEstimator, clone
 from augment._assemble import WEIGHT_MODES
 from augment.data import detect_schema
 from augment.errors import ConfigError, InvalidDataError, NotFittedError, format_problems
-from augment.gates import (
-    BatchGate,
-    LabelAgreementGate,
-    MarginalGate,
-    NoveltyGate,
-    RowGate,
-    TwoSampleGate,
-    ValidityGate,
-)
+from augment.gates import BATCH_GATES, ROW_GATES, BatchGate, LabelAgreementGate, RowGate
 from augment.generators import GENERATORS, BaseGenerator
 from augment.labelers import LABELERS, BaseLabeler
 from augment.pipeline import run_pipeline
@@ -27,8 +19,6 @@ from augment.profile import find_class_regions
 
 __all__ = ["Augmenter"]
 
-_ROW_GATES = {cls.name: cls for cls in (ValidityGate, NoveltyGate)}
-_BATCH_GATES = {cls.name: cls for cls in (MarginalGate, TwoSampleGate)}
 BATCH_ON_FAIL = ("reject", "warn")
 
 
@@ -140,12 +130,12 @@ class Augmenter(BaseEstimator):
                                                    BaseGenerator), rs))
         labeler = attempt(lambda: _seeded(_build(self.labeler, LABELERS, "labeler", BaseLabeler),
                                           rs))
-        row_gates = [attempt(lambda g=g: _seeded(_build(g, _ROW_GATES, "row gate", RowGate), rs))
+        row_gates = [attempt(lambda g=g: _seeded(_build(g, ROW_GATES, "row gate", RowGate), rs))
                      for g in self.row_gates]
         label_gate = LabelAgreementGate(policy=self.label_policy,
                                         min_confidence=self.min_confidence)
         row_gates = [g for g in row_gates if g is not None] + [label_gate]
-        batch_gates = [attempt(lambda g=g: _seeded(_build(g, _BATCH_GATES, "batch gate",
+        batch_gates = [attempt(lambda g=g: _seeded(_build(g, BATCH_GATES, "batch gate",
                                                           BatchGate), rs))
                        for g in self.batch_gates]
         batch_gates = [g for g in batch_gates if g is not None]
@@ -180,7 +170,7 @@ class Augmenter(BaseEstimator):
         schema = detect_schema(table, target)
         work = table[[*schema.features, target]]
         regions = find_class_regions(work[target], schema, self.sampling_strategy)
-        problems = generator.check_table(work, schema, [r.label for r in regions])
+        problems = generator.check_table(work, schema, regions)
         if problems:
             raise InvalidDataError(format_problems(
                 f"Generator '{generator.name}' cannot augment this table", problems))

@@ -149,7 +149,7 @@ def run_pipeline(table: pd.DataFrame, schema: Schema, regions: list[ClassRegion]
         return out
 
     stages.next("fit generator")
-    timed("fit_generator", generator.fit, table, schema, [r.label for r in regions])
+    timed("fit_generator", generator.fit, table, schema, regions)
     stages.next("fit labeler")
     timed("fit_labeler", labeler.fit, table[features], table[schema.target], schema)
     if labeler.quality_.get("weak"):

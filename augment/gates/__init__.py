@@ -7,8 +7,14 @@ from augment.gates._two_sample import TwoSampleGate, two_sample_auc
 from augment.gates._validity import ValidityGate
 from augment.gates.base import BatchGate, BatchResult, RowGate, row_result
 
+#: Names accepted wherever a gate can be given as a string.
+ROW_GATES = {cls.name: cls for cls in (ValidityGate, NoveltyGate)}
+BATCH_GATES = {cls.name: cls for cls in (MarginalGate, TwoSampleGate)}
+
 __all__ = [
+    "BATCH_GATES",
     "LABEL_POLICIES",
+    "ROW_GATES",
     "BatchGate",
     "BatchResult",
     "LabelAgreementGate",

@@ -40,8 +40,8 @@ class SMOTEGenerator(BaseGenerator):
             return [f"smote k_neighbors must be an integer >= 1; got {self.k_neighbors!r}."]
         return []
 
-    def check_table(self, table, schema, labels=None):
-        problems = super().check_table(table, schema, labels)
+    def check_table(self, table, schema, regions=None):
+        problems = super().check_table(table, schema, regions)
         missing = [c for c in schema.features if table[c].isna().any()]
         if missing:
             problems.append(

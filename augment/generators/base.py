@@ -38,35 +38,39 @@ class BaseGenerator(BaseEstimator):
         """Problems with the parameters, found before any data is touched."""
         return []
 
-    def check_table(self, table: pd.DataFrame, schema: Schema, labels=None) -> list[str]:
+    def check_table(self, table: pd.DataFrame, schema: Schema,
+                    regions: list[ClassRegion] | None = None) -> list[str]:
         """Problems that would stop ``fit``; checked before any heavy work.
 
-        ``labels`` are the classes that will be grown (all classes when None).
+        ``regions`` are the regions that will be sampled (one per class when None).
         """
         problems = list(self.check_params())
-        labels = schema.classes if labels is None else labels
-        for label in labels:
-            count = schema.class_counts[label]
+        for region in regions if regions is not None else _all_classes(schema):
+            count = int(region.contains(table).sum())
             if count < self.min_class_rows:
                 problems.append(
-                    f"class {label!r} has {count} row(s) but generator '{self.name}' needs at "
+                    f"region {region.id} has {count} row(s) but generator '{self.name}' needs at "
                     f"least {self.min_class_rows}. Fix: use generator=gaussian_copula, drop the "
                     "class, or collect more rows."
                 )
         return problems
 
-    def fit(self, table: pd.DataFrame, schema: Schema, labels=None) -> BaseGenerator:
+    def fit(self, table: pd.DataFrame, schema: Schema,
+            regions: list[ClassRegion] | None = None) -> BaseGenerator:
         """Learn from the real rows (features and target) described by ``schema``.
 
-        ``labels`` are the classes that will be sampled (all classes when None).
+        ``regions`` are the regions ``sample`` will be asked for (one per class when
+        None); a generator may condition on them at training time.
         """
-        problems = self.check_table(table, schema, labels)
+        regions = list(regions) if regions is not None else _all_classes(schema)
+        problems = self.check_table(table, schema, regions)
         if problems:
             raise InvalidDataError(
                 f"Generator '{self.name}' cannot use this table:\n  - " + "\n  - ".join(problems)
             )
         self.schema_ = schema
-        self.labels_ = list(schema.classes if labels is None else labels)
+        self.regions_ = {r.id: r for r in regions}
+        self.labels_ = list(dict.fromkeys(r.label for r in regions))
         self.columns_ = [*schema.features, schema.target]
         self._rng = check_random_state(getattr(self, "random_state", None))
         self._fit(table[self.columns_])
@@ -79,10 +83,11 @@ class BaseGenerator(BaseEstimator):
             raise NotFittedError(f"{type(self).__name__} is not fitted yet. Call fit() first.")
         if not isinstance(n, numbers.Integral) or n < 0:
             raise ConfigError(f"Expected a number of rows n >= 0. Got {n!r}.")
-        if region.label not in self.labels_:
+        if region.id not in self.regions_:
             raise GenerationError(
-                f"Expected a region of a class this generator was fitted for {self.labels_}. "
-                f"Got {region.label!r}."
+                f"Expected one of the regions this generator was fitted for "
+                f"{list(self.regions_)}. Got {region.id!r}, which it never saw. Fix: pass every "
+                "region to fit()."
             )
         seed = int(self._rng.randint(np.iinfo(np.int32).max))
         self.n_sample_calls_ += 1
@@ -111,6 +116,12 @@ class BaseGenerator(BaseEstimator):
 
     def _sample(self, n: int, region: ClassRegion, seed: int) -> pd.DataFrame:
         raise NotImplementedError
+
+
+def _all_classes(schema: Schema) -> list[ClassRegion]:
+    return [ClassRegion(id=f"class={label}", target_column=schema.target, label=label,
+                        description=f"{schema.target} == {label!r}", count=count, target=count)
+            for label, count in schema.class_counts.items()]
 
 
 def _plain(value):
