@@ -45,3 +45,14 @@ def test_class_regions(multiclass):
         ("class=b", 20, 50, 30), ("class=c", 12, 50, 38)]
     assert regions[0].contains(multiclass).sum() == 20
     assert regions[0].description == "label == 'b'"
+
+
+def test_region_with_categories_and_ranges(table):
+    from augment.profile import Region
+
+    region = Region(id="r", target_column="label", label="yes", description="", count=0,
+                    target=0, categories={"grade": ["C"]}, ranges={"amount": (150.0, None)})
+    expected = (table.label == "yes") & (table.grade == "C") & (table.amount >= 150)
+    assert region.contains(table).tolist() == expected.tolist()
+    text = Region.describe("label", "yes", {"grade": ["B", "C"]}, {"amount": (None, 30000)})
+    assert text == "label == 'yes' and grade in {B, C} and amount < 30000"

@@ -1,6 +1,6 @@
 """Profiling: which regions of the table are thin, and how many rows each should gain."""
 
-from augment.profile._regions import ClassRegion, find_class_regions
+from augment.profile._regions import ClassRegion, Region, find_class_regions
 from augment.profile._strategy import resolve_sampling_strategy
 
-__all__ = ["ClassRegion", "find_class_regions", "resolve_sampling_strategy"]
+__all__ = ["ClassRegion", "Region", "find_class_regions", "resolve_sampling_strategy"]

@@ -2,32 +2,39 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
-from augment.data import Schema
+from augment.data import Schema, as_text
 from augment.profile._strategy import resolve_sampling_strategy
 
-__all__ = ["ClassRegion", "find_class_regions"]
+__all__ = ["ClassRegion", "Region", "find_class_regions"]
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.6g}"
 
 
 @dataclass(frozen=True)
-class ClassRegion:
-    """All rows of one class: the coarsest thin region.
+class Region:
+    """Rows of one class, optionally narrowed by category sets and numeric ranges.
+
+    Membership: ``target == label`` and, for every entry of ``categories``, the
+    column's value is in the set, and for every entry of ``ranges``,
+    ``low <= value < high`` (``None`` leaves a side open).
 
     Attributes
     ----------
     id : str
-        Stable identifier, e.g. ``"class=bad"``.
+        Stable identifier, e.g. ``"class=bad"`` or ``"class=bad/sparse-0"``.
     label : object
-        The class value, as it appears in the target column.
+        The class of every row in the region.
     description : str
         Human-readable membership rule.
-    count : int
-        Real rows in the region.
-    target : int
-        Rows wanted in the region after augmentation (real + synthetic).
+    count, target : int
+        Real rows in the region now, and rows wanted after augmentation.
     """
 
     id: str
@@ -36,6 +43,9 @@ class ClassRegion:
     description: str
     count: int
     target: int
+    categories: dict = field(default_factory=dict)
+    ranges: dict = field(default_factory=dict)
+    kind: str = "class"
 
     @property
     def needed(self) -> int:
@@ -43,14 +53,46 @@ class ClassRegion:
 
     def contains(self, rows: pd.DataFrame) -> pd.Series:
         """Boolean mask of the rows that belong to this region."""
-        return rows[self.target_column] == self.label
+        mask = (rows[self.target_column] == self.label).to_numpy()
+        for column, values in self.categories.items():
+            allowed = set(as_text(pd.Series(list(values), dtype=object)).iloc[:, 0])
+            mask &= as_text(rows[column]).iloc[:, 0].isin(allowed).to_numpy()
+        for column, (low, high) in self.ranges.items():
+            x = pd.to_numeric(rows[column], errors="coerce").to_numpy(dtype=float)
+            with np.errstate(invalid="ignore"):
+                if low is not None:
+                    mask &= x >= low
+                if high is not None:
+                    mask &= x < high
+        return pd.Series(mask, index=rows.index)
 
     def to_dict(self) -> dict:
-        return {"id": self.id, "label": str(self.label), "description": self.description,
-                "count": self.count, "target": self.target}
+        return {"id": self.id, "kind": self.kind, "label": str(self.label),
+                "description": self.description, "count": self.count, "target": self.target}
+
+    @staticmethod
+    def describe(target_column: str, label, categories: dict, ranges: dict) -> str:
+        """``Class == 'bad' and sub_grade in {F1, F2} and annual_inc < 30000``."""
+        parts = [f"{target_column} == {label!r}"]
+        for column, values in categories.items():
+            values = list(values)
+            parts.append(f"{column} = {values[0]}" if len(values) == 1 else
+                         f"{column} in {{{', '.join(map(str, values))}}}")
+        for column, (low, high) in ranges.items():
+            if low is not None and high is not None:
+                parts.append(f"{_fmt(low)} <= {column} < {_fmt(high)}")
+            elif low is not None:
+                parts.append(f"{column} >= {_fmt(low)}")
+            elif high is not None:
+                parts.append(f"{column} < {_fmt(high)}")
+        return " and ".join(parts)
 
 
-def find_class_regions(y: pd.Series, schema: Schema, sampling_strategy) -> list[ClassRegion]:
+#: Kept for readability where a region is a whole class.
+ClassRegion = Region
+
+
+def find_class_regions(y: pd.Series, schema: Schema, sampling_strategy) -> list[Region]:
     """One region per class that ``sampling_strategy`` asks to grow, in class order."""
     to_add = resolve_sampling_strategy(y, sampling_strategy)
     regions = []
@@ -58,11 +100,11 @@ def find_class_regions(y: pd.Series, schema: Schema, sampling_strategy) -> list[
         if label not in to_add:
             continue
         count = int(schema.class_counts[label])
-        regions.append(ClassRegion(
+        regions.append(Region(
             id=f"class={label}",
             target_column=schema.target,
             label=label,
-            description=f"{schema.target} == {label!r}",
+            description=Region.describe(schema.target, label, {}, {}),
             count=count,
             target=count + to_add[label],
         ))
