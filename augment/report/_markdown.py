@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["render_markdown"]
+__all__ = ["markdown_table", "render_markdown"]
 
 _ON_FAIL = {"reject": "rejected every kept row of its region",
             "warn": "was reported and its rows kept"}
@@ -12,6 +12,11 @@ def _table(header: list[str], rows: list[list]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def markdown_table(frame) -> str:
+    """A pandas DataFrame as a GitHub markdown table (no extra dependency)."""
+    return _table([str(c) for c in frame.columns], frame.astype(object).values.tolist())
 
 
 def render_markdown(result, manifest: dict, figures: list[str]) -> str:
