@@ -2,11 +2,16 @@
 
 from augment.generators._gaussian_copula import GaussianCopulaGenerator
 from augment.generators._none import NoneGenerator
+from augment.generators._perturb import PerturbationGenerator
+from augment.generators._sdv_deep import CopulaGANGenerator, CTGANGenerator, TVAEGenerator
 from augment.generators._smote import SMOTEGenerator
 from augment.generators.base import BaseGenerator
 
 #: Names accepted wherever a generator can be given as a string.
-GENERATORS = {cls.name: cls for cls in (GaussianCopulaGenerator, SMOTEGenerator, NoneGenerator)}
+GENERATORS = {cls.name: cls for cls in (
+    GaussianCopulaGenerator, CTGANGenerator, TVAEGenerator, CopulaGANGenerator,
+    PerturbationGenerator, SMOTEGenerator, NoneGenerator)}
 
-__all__ = ["GENERATORS", "BaseGenerator", "GaussianCopulaGenerator", "NoneGenerator",
-           "SMOTEGenerator"]
+__all__ = ["GENERATORS", "BaseGenerator", "CTGANGenerator", "CopulaGANGenerator",
+           "GaussianCopulaGenerator", "NoneGenerator", "PerturbationGenerator", "SMOTEGenerator",
+           "TVAEGenerator"]

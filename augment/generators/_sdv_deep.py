@@ -1,0 +1,468 @@
+"""SDV CTGAN, CopulaGAN and TVAE, trained once on the whole table and aimed at one region at a time.
+
+How a region is aimed at (``targeting="condition"``, the default):
+
+- Training-time conditioning. When sub-class regions are fitted, the training
+  table gains a discrete column ``__region__`` holding, for every real row, the
+  id of the smallest fitted sub-class region it belongs to (``"__other__"``
+  otherwise). The target column is discrete too.
+- CTGAN / CopulaGAN sample through the model's own conditional vector: a class
+  region conditions on ``target == label``, a sub-class region on
+  ``__region__ == id``. During training the conditional vector is put on those two
+  columns for a share ``focus`` of every batch (ctgan spreads it over all discrete
+  columns, so the region column would be trained on ~1/k of the steps), and
+  ctgan's 0.12 bug that writes a sampling condition into the wrong slots is fixed
+  (see :mod:`augment.generators._deep_models`).
+- TVAE has no conditional input; its encoder maps the region's real rows to
+  latent posteriors, and rows are decoded from ``z = mu_i + temperature * std_i *
+  eps`` around a random real row ``i`` of the region.
+- Every row is then checked with ``region.contains`` after its target is set to
+  the region's class (the labeler, not the generator, decides labels); rows
+  outside the region are rejected, and sampling continues within a budget of
+  ``max_tries * n`` generated rows. ``acceptance_`` records, per region,
+  rows requested, generated and accepted.
+
+``targeting="rejection"`` samples the unconditioned model and keeps rows whose
+generated values (target included) fall in the region: SDV's own path for these
+models, kept as the baseline the benchmark compares against.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import random
+import sys
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from augment.errors import GenerationError
+from augment.generators._sdv_metadata import TABLE, sdv_metadata
+from augment.generators.base import BaseGenerator
+from augment.profile import ClassRegion
+
+__all__ = ["REGION_COLUMN", "CTGANGenerator", "CopulaGANGenerator", "TVAEGenerator"]
+
+#: Name of the discrete region column added to the training table.
+REGION_COLUMN = "__region__"
+OTHER = "__other__"
+TARGETING = ("condition", "rejection")
+_MAX_BATCH = 50_000
+
+
+@contextlib.contextmanager
+def torch_context(seed: int | None, n_threads: int | None):
+    """Seed python, numpy and torch and pin torch's CPU threads; restore all on exit."""
+    import torch
+
+    py_state, np_state, torch_state = random.getstate(), np.random.get_state(), \
+        torch.get_rng_state()
+    threads = torch.get_num_threads()
+    if n_threads is not None:
+        torch.set_num_threads(int(n_threads))
+    if seed is not None:
+        random.seed(seed)
+        np.random.seed(seed % 2**32)
+        torch.manual_seed(seed)
+    try:
+        yield
+    finally:
+        random.setstate(py_state)
+        np.random.set_state(np_state)
+        torch.set_rng_state(torch_state)
+        torch.set_num_threads(threads)
+
+
+def _positive_int(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 1
+
+
+class _DeepGenerator(BaseGenerator):
+    """Shared fitting, sampling, budgeting and reporting of the SDV deep pathways."""
+
+    kind = "ctgan"
+
+    @property
+    def min_class_rows(self) -> int:  # type: ignore[override]
+        return int(self.min_region_rows) if _positive_int(self.min_region_rows) else 1
+
+    def check_params(self) -> list[str]:
+        problems = []
+        name = self.name
+        for key in ("epochs", "batch_size", "min_region_rows", "max_tries"):
+            if not _positive_int(getattr(self, key)):
+                problems.append(f"{name} {key} must be an integer >= 1; got "
+                                f"{getattr(self, key)!r}.")
+        if _positive_int(self.batch_size) and self.batch_size % 2:
+            problems.append(f"{name} batch_size must be even; got {self.batch_size}.")
+        if self.max_seconds is not None and not (
+                isinstance(self.max_seconds, (int, float)) and self.max_seconds > 0):
+            problems.append(f"{name} max_seconds must be a number > 0 or null; got "
+                            f"{self.max_seconds!r}.")
+        if self.n_threads is not None and not _positive_int(self.n_threads):
+            problems.append(f"{name} n_threads must be an integer >= 1 or null; got "
+                            f"{self.n_threads!r}.")
+        if self.targeting not in TARGETING:
+            problems.append(f"{name} targeting must be one of {list(TARGETING)}; got "
+                            f"{self.targeting!r}.")
+        return problems
+
+    # -- fitting ---------------------------------------------------------------------
+
+    def _synth_kwargs(self) -> dict:
+        raise NotImplementedError
+
+    def _hooks(self) -> dict:
+        return {}
+
+    def _region_values(self, table: pd.DataFrame) -> pd.Series | None:
+        """Per real row: the smallest fitted sub-class region holding it, else ``OTHER``."""
+        sub = [r for r in self.regions_.values() if r.categories or r.ranges]
+        if not sub:
+            return None
+        values = pd.Series(OTHER, index=table.index, dtype=object)
+        size = pd.Series(np.inf, index=table.index)
+        for region in sub:
+            mask = region.contains(table) & (size > region.count)
+            values[mask], size[mask] = region.id, region.count
+        return values
+
+    def _on_epoch(self, model, losses: pd.DataFrame) -> None:
+        from augment.generators._deep_models import StopTraining
+
+        epoch = int(losses["Epoch"].iloc[-1]) + 1
+        self._bar.update(epoch - self._bar.n)
+        self.epochs_run_ = epoch
+        if self.max_seconds is not None and epoch < self.epochs and (
+                time.perf_counter() - self._fit_start > self.max_seconds):
+            self.stopped_early_ = (f"time budget max_seconds={self.max_seconds} spent after "
+                                   f"{epoch} of {self.epochs} epochs")
+            raise StopTraining
+
+    def _fit(self, table: pd.DataFrame) -> None:
+        from tqdm.auto import tqdm
+
+        from augment.generators._deep_models import make_synthesizer
+
+        frame = table.copy()
+        region_values = self._region_values(frame)
+        metadata = sdv_metadata(self.schema_, with_target=True)
+        if region_values is not None:
+            frame[REGION_COLUMN] = region_values
+            metadata.add_column(REGION_COLUMN, table_name=TABLE, sdtype="categorical")
+        self.region_values_ = (sorted(set(region_values)) if region_values is not None else [])
+        seed = int(self._rng.randint(np.iinfo(np.int32).max))
+        self.epochs_run_, self.stopped_early_ = 0, None
+        self._bar = tqdm(total=int(self.epochs), desc=f"{self.name} epochs", unit="epoch",
+                         disable=not self.progress, file=sys.stderr, leave=False)
+        self._fit_start = time.perf_counter()
+        hooks = {"epoch_callback": self._on_epoch, "model_seed": seed, **self._hooks()}
+        try:
+            with torch_context(seed, self.n_threads), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                synth = make_synthesizer(
+                    self.kind, metadata, hooks=hooks, enable_gpu=bool(self.enable_gpu),
+                    epochs=int(self.epochs), batch_size=int(self.batch_size),
+                    **self._synth_kwargs())
+                synth.fit({TABLE: frame})
+        finally:
+            self._bar.close()
+            del self._bar
+        self.fit_seconds_ = round(time.perf_counter() - self._fit_start, 3)
+        self.device_ = str(synth._model._device)
+        self.synthesizer_ = synth
+        self.loss_curve_ = self._loss_curve(synth._model.loss_values)
+        self.prevalence_ = {r.id: float(r.contains(table).mean()) for r in self.regions_.values()}
+        self.acceptance_ = {}
+        self._latents = {}
+
+    @staticmethod
+    def _loss_curve(losses: pd.DataFrame | None) -> pd.DataFrame:
+        if losses is None or len(losses) == 0:
+            return pd.DataFrame(columns=["epoch"])
+        names = {"Epoch": "epoch", "Generator Loss": "generator_loss",
+                 "Discriminator Loss": "discriminator_loss", "Loss": "loss"}
+        cols = [c for c in names if c in losses.columns]
+        curve = losses[cols].rename(columns=names)
+        curve = curve.astype(float).groupby("epoch", as_index=False).mean()
+        curve["epoch"] = curve["epoch"].astype(int) + 1
+        return curve
+
+    # -- sampling --------------------------------------------------------------------
+
+    def _aim(self, model, region: ClassRegion) -> str:
+        """Point the model at ``region``; return a description of how."""
+        raise NotImplementedError
+
+    def _release(self, model) -> None:
+        raise NotImplementedError
+
+    def _draw(self, k: int) -> pd.DataFrame:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            rows = self.synthesizer_.sample(k)[TABLE]
+        return rows.drop(columns=[REGION_COLUMN], errors="ignore")
+
+    def _sample(self, n: int, region: ClassRegion, seed: int) -> pd.DataFrame:
+        synth = self.synthesizer_
+        stats = self.acceptance_.setdefault(region.id, {
+            "requested": 0, "delivered": 0, "generated": 0, "accepted": 0, "rate": None,
+            "how": None})
+        budget = max(int(self.max_tries) * n, 1000)
+        if stats["generated"]:
+            rate = stats["accepted"] / stats["generated"]
+        elif self.targeting == "condition":
+            rate = 0.9
+        else:
+            rate = self.prevalence_.get(region.id, 0.01)
+        kept, n_kept, generated = [], 0, 0
+        with torch_context(seed, self.n_threads):
+            synth._set_random_state(seed)
+            stats["how"] = self._aim(synth._model, region) if self.targeting == "condition" \
+                else "rejection of unconditioned rows"
+            try:
+                while n_kept < n and generated < budget:
+                    want = math.ceil((n - n_kept) / max(rate, 0.002) * 1.1)
+                    k = int(min(max(want, 16), _MAX_BATCH, budget - generated))
+                    rows = self._draw(k)
+                    generated += len(rows)
+                    if self.targeting == "condition":
+                        rows = rows.assign(**{self.schema_.target: region.label})
+                    inside = rows[region.contains(rows).to_numpy()]
+                    kept.append(inside)
+                    n_kept += len(inside)
+                    rate = max(n_kept / generated, 1e-4)
+            finally:
+                self._release(synth._model)
+        stats["requested"] += n
+        stats["generated"] += generated
+        stats["delivered"] += min(n_kept, n)
+        stats["accepted"] += n_kept
+        stats["rate"] = round(stats["accepted"] / stats["generated"], 4) if stats[
+            "generated"] else None
+        out = pd.concat(kept, ignore_index=True).iloc[:n] if kept else self._empty()
+        if len(out) == 0 and n > 0:
+            raise GenerationError(
+                f"Expected rows inside region {region.id} ({region.description}). Got none in "
+                f"{generated} generated rows. Fix: train longer (epochs), raise max_tries, or "
+                f"use generator=perturbation for this region.")
+        return out
+
+    # -- reporting -------------------------------------------------------------------
+
+    def describe(self) -> dict:
+        out = super().describe()
+        if hasattr(self, "loss_curve_"):
+            curve = self.loss_curve_
+            step = max(1, math.ceil(len(curve) / 20))
+            compact = pd.concat([curve.iloc[::step], curve.iloc[-1:]]).drop_duplicates("epoch")
+            out["training"] = {
+                "epochs_run": self.epochs_run_, "epochs": self.epochs,
+                "stopped_early": self.stopped_early_, "fit_seconds": self.fit_seconds_,
+                "device": self.device_, "n_threads": self.n_threads,
+                "loss_curve": {c: [int(v) if c == "epoch" else round(float(v), 4)
+                                   for v in compact[c]] for c in compact.columns},
+            }
+            out["acceptance"] = self.acceptance_
+        return out
+
+
+class _CTGANLike(_DeepGenerator):
+    def _hooks(self) -> dict:
+        return {"focus_columns": [self.schema_.target, REGION_COLUMN], "focus": self.focus}
+
+    def check_params(self) -> list[str]:
+        problems = super().check_params()
+        if not _positive_int(self.pac):
+            problems.append(f"{self.name} pac must be an integer >= 1; got {self.pac!r}.")
+        elif _positive_int(self.batch_size) and self.batch_size % self.pac:
+            problems.append(f"{self.name} batch_size must be a multiple of pac={self.pac}; got "
+                            f"{self.batch_size}.")
+        if not isinstance(self.focus, (int, float)) or not 0 <= self.focus <= 1:
+            problems.append(f"{self.name} focus must be in [0, 1]; got {self.focus!r}.")
+        return problems
+
+    def _synth_kwargs(self) -> dict:
+        return {"embedding_dim": int(self.embedding_dim),
+                "generator_dim": tuple(self.generator_dim),
+                "discriminator_dim": tuple(self.discriminator_dim), "pac": int(self.pac)}
+
+    def _aim(self, model, region: ClassRegion) -> str:
+        if (region.categories or region.ranges) and region.id in self.region_values_:
+            model.condition = (REGION_COLUMN, region.id)
+            return f"conditional vector {REGION_COLUMN} == {region.id!r}"
+        model.condition = (self.schema_.target, region.label)
+        return f"conditional vector {self.schema_.target} == {region.label!r}"
+
+    def _release(self, model) -> None:
+        model.condition = None
+
+
+_COMMON_DOC = """
+    epochs : int
+        Training epochs (passes over the table).
+    batch_size : int
+        Rows per training step (even{pac}).
+    max_seconds : float or None
+        Time budget for training; training stops after the epoch that spends it,
+        and ``stopped_early_`` says so.
+    enable_gpu : bool
+        Train and sample on CUDA when it is present.
+    n_threads : int or None
+        torch CPU threads during fit and sample (restored afterwards). Same seed and
+        thread count give identical rows; ``None`` keeps torch's setting.
+    targeting : {{"condition", "rejection"}}
+        How rows are aimed at a region (module docstring).
+    max_tries : int
+        Rejection budget: at most ``max_tries * n`` rows generated per ``sample`` call.
+    min_region_rows : int
+        Fewest real rows a region needs; smaller regions are reported by ``check_table``.
+    progress : bool
+        Show a progress bar over epochs.
+    random_state : int or None
+        Seed; each ``sample`` call draws its own seed from it.
+"""
+
+
+class CTGANGenerator(_CTGANLike):
+    __doc__ = """SDV ``CTGANSynthesizer`` aimed at regions through its conditional vector.
+
+    Parameters
+    ----------""" + _COMMON_DOC.format(pac=", a multiple of pac") + """
+    embedding_dim, generator_dim, discriminator_dim, pac
+        ctgan architecture (SDV's meaning).
+    focus : float in [0, 1]
+        Share of each training batch whose conditional vector is put on the target
+        or region column (0 gives ctgan's own uniform choice).
+
+    Attributes
+    ----------
+    loss_curve_ : DataFrame
+        ``epoch``, ``generator_loss``, ``discriminator_loss`` (last batch of each epoch).
+    acceptance_ : dict
+        Per region id: ``requested``, ``delivered``, ``generated``, ``accepted``, ``rate``,
+        ``how``.
+    epochs_run_, stopped_early_, fit_seconds_, device_
+        What training did.
+
+    Examples
+    --------
+    >>> from augment.data import detect_schema
+    >>> from augment.generators import CTGANGenerator
+    >>> # gen = CTGANGenerator(epochs=50, random_state=0).fit(table, detect_schema(table, "y"))
+    """
+
+    name = "ctgan"
+    kind = "ctgan"
+
+    def __init__(self, epochs: int = 300, batch_size: int = 500,
+                 max_seconds: float | None = None, enable_gpu: bool = True,
+                 n_threads: int | None = 1, targeting: str = "condition", focus: float = 0.5,
+                 max_tries: int = 50, min_region_rows: int = 10, embedding_dim: int = 128,
+                 generator_dim=(256, 256), discriminator_dim=(256, 256), pac: int = 10,
+                 progress: bool = True, random_state: int | None = None):
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.max_seconds = max_seconds
+        self.enable_gpu = enable_gpu
+        self.n_threads = n_threads
+        self.targeting = targeting
+        self.focus = focus
+        self.max_tries = max_tries
+        self.min_region_rows = min_region_rows
+        self.embedding_dim = embedding_dim
+        self.generator_dim = generator_dim
+        self.discriminator_dim = discriminator_dim
+        self.pac = pac
+        self.progress = progress
+        self.random_state = random_state
+
+
+class CopulaGANGenerator(CTGANGenerator):
+    """SDV ``CopulaGANSynthesizer`` (CTGAN on Gaussian-copula-normalised numerics).
+
+    Same parameters, attributes and targeting as :class:`CTGANGenerator`.
+    """
+
+    name = "copulagan"
+    kind = "copulagan"
+
+
+class TVAEGenerator(_DeepGenerator):
+    __doc__ = """SDV ``TVAESynthesizer`` aimed at regions through its encoder's latent space.
+
+    Parameters
+    ----------""" + _COMMON_DOC.format(pac="") + """
+    embedding_dim, compress_dims, decompress_dims
+        TVAE architecture (SDV's meaning).
+    temperature : float > 0
+        Scale of the posterior spread around each real row of the region
+        (1 = the encoder's own posterior; larger strays further from real rows).
+
+    Attributes
+    ----------
+    loss_curve_ : DataFrame
+        ``epoch``, ``loss`` (mean over the epoch's batches).
+    acceptance_ : dict
+        Per region id: ``requested``, ``delivered``, ``generated``, ``accepted``, ``rate``,
+        ``how``.
+    """
+
+    name = "tvae"
+    kind = "tvae"
+
+    def __init__(self, epochs: int = 300, batch_size: int = 500,
+                 max_seconds: float | None = None, enable_gpu: bool = True,
+                 n_threads: int | None = 1, targeting: str = "condition",
+                 temperature: float = 1.0, max_tries: int = 50, min_region_rows: int = 10,
+                 embedding_dim: int = 128, compress_dims=(128, 128),
+                 decompress_dims=(128, 128), progress: bool = True,
+                 random_state: int | None = None):
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.max_seconds = max_seconds
+        self.enable_gpu = enable_gpu
+        self.n_threads = n_threads
+        self.targeting = targeting
+        self.temperature = temperature
+        self.max_tries = max_tries
+        self.min_region_rows = min_region_rows
+        self.embedding_dim = embedding_dim
+        self.compress_dims = compress_dims
+        self.decompress_dims = decompress_dims
+        self.progress = progress
+        self.random_state = random_state
+
+    def check_params(self) -> list[str]:
+        problems = super().check_params()
+        if not isinstance(self.temperature, (int, float)) or self.temperature <= 0:
+            problems.append(f"tvae temperature must be a number > 0; got {self.temperature!r}.")
+        return problems
+
+    def _hooks(self) -> dict:
+        return {"temperature": float(self.temperature)}
+
+    def _synth_kwargs(self) -> dict:
+        return {"embedding_dim": int(self.embedding_dim),
+                "compress_dims": tuple(self.compress_dims),
+                "decompress_dims": tuple(self.decompress_dims)}
+
+    def _fit(self, table: pd.DataFrame) -> None:
+        super()._fit(table)
+        self._real = table.assign(**({REGION_COLUMN: self._region_values(table)}
+                                     if self.region_values_ else {}))
+
+    def _aim(self, model, region: ClassRegion) -> str:
+        if region.id not in self._latents:
+            real = self._real[region.contains(self._real).to_numpy()]
+            processed = self.synthesizer_._data_processor.transform(real)
+            self._latents[region.id] = model.encode(processed)
+        model.latent = self._latents[region.id]
+        return (f"latent posterior of the region's {len(self._latents[region.id][0])} real rows "
+                f"(temperature {self.temperature})")
+
+    def _release(self, model) -> None:
+        model.latent = None

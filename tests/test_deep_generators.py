@@ -1,0 +1,162 @@
+"""CTGAN / CopulaGAN / TVAE pathways and the perturbation baseline, on tiny tables, 1-2 epochs."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import make_table
+
+from augment.data import detect_schema
+from augment.errors import GenerationError, InvalidDataError
+from augment.generators import (
+    GENERATORS,
+    CopulaGANGenerator,
+    CTGANGenerator,
+    PerturbationGenerator,
+    TVAEGenerator,
+)
+from augment.profile import Region, find_class_regions
+
+TINY = dict(epochs=2, batch_size=20, progress=False, random_state=0, embedding_dim=16)
+DEEP = [
+    lambda **kw: CTGANGenerator(**{**TINY, "generator_dim": (32,), "discriminator_dim": (32,),
+                                   **kw}),
+    lambda **kw: CopulaGANGenerator(**{**TINY, "generator_dim": (32,),
+                                       "discriminator_dim": (32,), **kw}),
+    lambda **kw: TVAEGenerator(**{**TINY, "compress_dims": (32,), "decompress_dims": (32,),
+                                  **kw}),
+]
+
+
+@pytest.fixture(scope="module")
+def data():
+    table = make_table(120, 60)
+    schema = detect_schema(table, "label")
+    cls = find_class_regions(table["label"], schema, "auto")[0]
+    rule = {"categories": {"grade": {"C"}}, "ranges": {"amount": (140.0, None)}}
+    sub_mask = (table.label == "yes") & (table.grade == "C") & (table.amount >= 140)
+    sub = Region(id="class=yes/C-high", target_column="label", label="yes",
+                 description=Region.describe("label", "yes", rule["categories"], rule["ranges"]),
+                 count=int(sub_mask.sum()), target=int(sub_mask.sum()) + 20, kind="sparse",
+                 **rule)
+    return table, schema, cls, sub
+
+
+@pytest.fixture(scope="module", params=range(len(DEEP)), ids=["ctgan", "copulagan", "tvae"])
+def fitted(request, data):
+    table, schema, cls, sub = data
+    return DEEP[request.param], DEEP[request.param]().fit(table, schema, [cls, sub])
+
+
+def test_registered():
+    for name in ("ctgan", "tvae", "copulagan", "perturbation"):
+        assert name in GENERATORS
+
+
+def test_targeting_delivers_rows_inside_a_subclass_region(fitted, data):
+    _, gen = fitted
+    table, _, cls, sub = data
+    rows = gen.sample(25, sub)
+    assert len(rows) == 25
+    assert sub.contains(rows).all()
+    assert list(rows.columns) == list(table.columns)
+    stats = gen.acceptance_[sub.id]
+    assert stats["requested"] == 25 and stats["delivered"] == 25
+    assert stats["generated"] >= stats["accepted"] >= 25
+    assert 0 < stats["rate"] <= 1
+    assert (gen.sample(10, cls)["label"] == "yes").all()
+
+
+def test_loss_curve_and_describe(fitted):
+    _, gen = fitted
+    curve = gen.loss_curve_
+    assert list(curve["epoch"]) == [1, 2]
+    assert curve.drop(columns="epoch").notna().all().all()
+    if gen.name != "tvae":
+        assert {"generator_loss", "discriminator_loss"} <= set(curve.columns)
+    info = gen.describe()["training"]
+    assert info["epochs_run"] == 2 and info["stopped_early"] is None
+    assert info["loss_curve"]["epoch"] == [1, 2]
+    assert info["device"] == "cpu" or info["device"].startswith("cuda")
+
+
+def test_same_seed_same_rows_and_calls_differ(fitted, data):
+    make, gen = fitted
+    table, schema, cls, sub = data
+    again = make().fit(table, schema, [cls, sub])
+    first = gen.__class__(**gen.get_params()).fit(table, schema, [cls, sub]).sample(15, sub)
+    pd.testing.assert_frame_equal(first, again.sample(15, sub))
+    assert not again.sample(15, sub).equals(first)
+
+
+def test_rejection_baseline_counts_generated_rows(data):
+    table, schema, cls, sub = data
+    gen = DEEP[0](targeting="rejection", max_tries=5).fit(table, schema, [cls, sub])
+    try:
+        rows = gen.sample(5, sub)
+    except GenerationError as err:  # 2 epochs may never hit the region: a clear error
+        assert "Got none" in str(err)
+        return
+    assert sub.contains(rows).all()
+    assert gen.acceptance_[sub.id]["how"] == "rejection of unconditioned rows"
+
+
+def test_time_budget_stops_training(data):
+    table, schema, cls, _ = data
+    gen = DEEP[2](epochs=1000, max_seconds=0.01).fit(table, schema, [cls])
+    assert gen.epochs_run_ < 1000
+    assert "max_seconds" in gen.stopped_early_
+    assert len(gen.sample(5, cls)) == 5
+
+
+def test_unseen_region_is_an_error(fitted, data):
+    _, gen = fitted
+    other = Region(id="class=yes/never", target_column="label", label="yes", description="",
+                   count=0, target=5, categories={"grade": {"A"}})
+    with pytest.raises(GenerationError, match="never saw"):
+        gen.sample(3, other)
+
+
+def test_region_too_small_is_reported(data):
+    table, schema, cls, sub = data
+    gen = DEEP[0](min_region_rows=sub.count + 1)
+    problems = gen.check_table(table, schema, [cls, sub])
+    assert any(sub.id in p and f"needs at least {sub.count + 1}" in p for p in problems)
+    with pytest.raises(InvalidDataError, match=sub.id):
+        gen.fit(table, schema, [cls, sub])
+
+
+@pytest.mark.parametrize(("gen", "match"), [
+    (CTGANGenerator(epochs=0), "epochs"),
+    (CTGANGenerator(epochs=1.5), "epochs"),
+    (CTGANGenerator(batch_size=15), "batch_size"),
+    (CTGANGenerator(batch_size=24, pac=10), "multiple of pac"),
+    (CTGANGenerator(max_seconds=-1), "max_seconds"),
+    (CTGANGenerator(n_threads=0), "n_threads"),
+    (CTGANGenerator(targeting="magic"), "targeting"),
+    (CopulaGANGenerator(focus=2), "focus"),
+    (TVAEGenerator(temperature=0), "temperature"),
+    (TVAEGenerator(max_tries=0), "max_tries"),
+    (PerturbationGenerator(noise=-1), "noise"),
+    (PerturbationGenerator(swap_prob=1.5), "swap_prob"),
+])
+def test_bad_params(gen, match):
+    assert any(match in p for p in gen.check_params())
+
+
+def test_perturbation_stays_in_bounds(data):
+    table, schema, cls, sub = data
+    gen = PerturbationGenerator(noise=0.5, swap_prob=0.5, random_state=0)
+    gen.fit(table, schema, [cls, sub])
+    for region in (cls, sub):
+        real = table[region.contains(table)]
+        rows = gen.sample(300, region)
+        assert region.contains(rows).all()
+        for name in ("amount", "count"):
+            assert rows[name].min() >= real[name].min() and rows[name].max() <= real[name].max()
+        assert np.all(rows["count"] == np.round(rows["count"]))
+        assert set(rows["grade"]) <= set(real["grade"])
+        assert not rows[["amount"]].duplicated().all()
+    again = PerturbationGenerator(noise=0.5, swap_prob=0.5, random_state=0)
+    pd.testing.assert_frame_equal(again.fit(table, schema, [cls, sub]).sample(300, sub),
+                                  gen.__class__(**gen.get_params()).fit(
+                                      table, schema, [cls, sub]).sample(300, sub))
