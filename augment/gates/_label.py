@@ -10,7 +10,7 @@ from augment.gates.base import RowGate, row_result
 
 __all__ = ["LABEL_POLICIES", "LabelAgreementGate"]
 
-LABEL_POLICIES = ("agree", "intended")
+LABEL_POLICIES = ("agree", "relabel", "soft", "intended")
 
 
 class LabelAgreementGate(RowGate):
@@ -18,15 +18,24 @@ class LabelAgreementGate(RowGate):
 
     Parameters
     ----------
-    policy : {"agree", "intended"}
+    policy : {"agree", "relabel", "soft", "intended"}
         ``agree`` keeps a row only when the labeler's label equals the class it
         was generated for and the labeler's probability of that class is at
-        least ``min_confidence``. ``intended`` trusts the generator and keeps
-        every row (a baseline for comparisons); scores are still recorded.
+        least ``min_confidence``. ``relabel`` keeps a row whenever the labeler
+        is at least ``min_confidence`` sure of *its own* label, and the row
+        takes that label. ``soft`` keeps every row the labeler labels, with
+        the intended label, its class probabilities (``_proba_<class>``) and a
+        weight scaled by P(intended). ``intended`` trusts the generator and
+        keeps every row (a baseline for comparisons); scores are still recorded.
+        Rows a labeler abstains on (label ``None``) are rejected by every
+        policy but ``intended``.
     min_confidence : float in [0, 1]
-        Smallest probability of the intended class that ``agree`` accepts.
+        Smallest probability that ``agree`` (of the intended class) and
+        ``relabel`` (of the labeler's label) accept.
 
-    ``score`` is the labeler's probability of the intended class.
+    ``score`` is the labeler's probability of the intended class (``relabel``:
+    of the label the row takes). What the pipeline writes into kept rows comes
+    from :meth:`assign`.
     """
 
     name = "label"
@@ -51,22 +60,77 @@ class LabelAgreementGate(RowGate):
             raise ConfigError("; ".join(problems))
         return super().fit(real, schema)
 
+    def _intended_proba(self, rows: pd.DataFrame, labels: pd.DataFrame) -> np.ndarray:
+        intended = rows[self.schema_.target]
+        return np.array([labels.at[i, f"proba={c}"] if f"proba={c}" in labels else 0.0
+                         for i, c in zip(rows.index, intended)], dtype=float)
+
     def _check(self, rows: pd.DataFrame, labels: pd.DataFrame | None) -> pd.DataFrame:
         if labels is None:
             raise ValueError("LabelAgreementGate.check needs the labeler's output as labels=")
         intended = rows[self.schema_.target]
-        proba = np.array([labels.at[i, f"proba={c}"] for i, c in zip(rows.index, intended)],
-                         dtype=float)
+        proba = self._intended_proba(rows, labels)
         said = labels["label"]
-        agrees = (said.astype(str) == intended.astype(str)).to_numpy()
-        confident = proba >= float(self.min_confidence)
+        abstained = said.isna().to_numpy()
+        threshold = float(self.min_confidence)
         if self.policy == "intended":
             return row_result(rows.index, np.ones(len(rows), bool), proba, "")
+        if self.policy in ("relabel", "soft"):
+            own = labels["confidence"].to_numpy(dtype=float)
+            keep = ~abstained & (own >= threshold if self.policy == "relabel" else True)
+            reason = ["label: labeler abstained (no rule covers the row)" if a else
+                      f"label: labeler's P({s!r})={c:.2f} < min_confidence {threshold:.2f}"
+                      for a, s, c in zip(abstained, said, own)]
+            score = own if self.policy == "relabel" else proba
+            return row_result(rows.index, keep, score, reason)
+        agrees = (said.astype(str) == intended.astype(str)).to_numpy() & ~abstained
+        confident = proba >= threshold
         reason = [
             "" if a and c else
-            (f"label: labeler says {s!r} (P={p_s:.2f}), generated as {i!r}" if not a else
-             f"label: P({i!r})={p:.2f} < min_confidence {float(self.min_confidence):.2f}")
-            for a, c, s, i, p, p_s in zip(agrees, confident, said, intended, proba,
-                                          labels["confidence"])
+            ("label: labeler abstained (no rule covers the row)" if ab else
+             f"label: labeler says {s!r} (P={p_s:.2f}), generated as {i!r}" if not a else
+             f"label: P({i!r})={p:.2f} < min_confidence {threshold:.2f}")
+            for a, c, ab, s, i, p, p_s in zip(agrees, confident, abstained, said, intended, proba,
+                                              labels["confidence"])
         ]
         return row_result(rows.index, agrees & confident, proba, reason)
+
+    def assign(self, rows: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
+        """The label and confidence each row gets under the policy (call on kept rows).
+
+        Returns a frame on ``rows.index`` with ``label`` (the target value the
+        row carries in the output), ``confidence`` (what ``_label_confidence``
+        and the weight use), ``relabelled`` (bool: label differs from the
+        intended class) and, for ``soft`` only, one ``_proba_<class>`` column
+        per class.
+
+        ========  ==================  ==============================
+        policy    label               confidence
+        ========  ==================  ==============================
+        agree     intended            P(intended)
+        relabel   labeler's label     P(labeler's label)
+        soft      intended            P(intended); + _proba_<class>
+        intended  intended            P(intended)
+        ========  ==================  ==============================
+        """
+        if not hasattr(self, "schema_"):
+            from augment.errors import NotFittedError
+
+            raise NotFittedError("LabelAgreementGate is not fitted yet. Call fit() first.")
+        intended = rows[self.schema_.target]
+        out = pd.DataFrame(index=rows.index)
+        if self.policy == "relabel":
+            said = labels["label"].reindex(rows.index)
+            out["label"] = said.where(said.notna(), intended).astype(object)
+            out["confidence"] = np.where(said.notna(), labels["confidence"].reindex(rows.index),
+                                         self._intended_proba(rows, labels))
+        else:
+            out["label"] = intended.astype(object)
+            out["confidence"] = self._intended_proba(rows, labels)
+        out["relabelled"] = (out["label"].astype(str) != intended.astype(str)).to_numpy()
+        if self.policy == "soft":
+            for c in self.schema_.classes:
+                column = f"proba={c}"
+                out[f"_proba_{c}"] = (labels[column].reindex(rows.index).to_numpy(dtype=float)
+                                      if column in labels else 0.0)
+        return out

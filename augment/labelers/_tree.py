@@ -7,6 +7,7 @@ import pandas as pd
 from sklearn.tree import DecisionTreeClassifier, export_text
 
 from augment.data import make_encoder
+from augment.labelers._encoding import encoder_from_state, encoder_state
 from augment.labelers.base import BaseLabeler
 
 __all__ = ["DecisionTreeLabeler"]
@@ -28,6 +29,9 @@ class DecisionTreeLabeler(BaseLabeler):
         Fewest real rows in a leaf, so that leaf probabilities rest on data.
     class_weight : "balanced" or None
         ``None`` gives P(class | leaf) under the real class prior.
+    calibration : None, "sigmoid" or "isotonic"
+        Map leaf probabilities to observed frequencies (fitted out-of-fold on the
+        real rows, with balanced weights when ``class_weight="balanced"``).
     random_state : int or None
         Seed for tie-breaking between equally good splits.
 
@@ -44,20 +48,16 @@ class DecisionTreeLabeler(BaseLabeler):
     """
 
     name = "tree"
+    probability_kind = "leaf class shares P(class | leaf)"
 
     def __init__(self, max_depth: int = 4, min_samples_leaf: int = 20,
-                 class_weight: str | None = "balanced", random_state: int | None = None):
+                 class_weight: str | None = "balanced", calibration: str | None = None,
+                 random_state: int | None = None):
         self.max_depth = max_depth
         self.min_samples_leaf = min_samples_leaf
         self.class_weight = class_weight
+        self.calibration = calibration
         self.random_state = random_state
-
-    @property
-    def prior_note(self) -> str:  # type: ignore[override]
-        if self.class_weight == "balanced":
-            return ("leaf class shares with balanced class weights: P(class | leaf) as if every "
-                    "class had the same prior")
-        return "leaf class shares: P(class | leaf) under the real class prior"
 
     def _fit(self, X: pd.DataFrame, y: pd.Series) -> None:
         self.encoder_ = make_encoder(self.schema_, "onehot").fit(X)
@@ -70,8 +70,41 @@ class DecisionTreeLabeler(BaseLabeler):
             class_weight=self.class_weight,
             random_state=self.random_state,
         )
-        y_codes = pd.Categorical(y, categories=list(self.classes_)).codes
-        self.tree_ = tree.fit(self.encoder_.transform(X), y_codes)
+        self.tree_ = tree.fit(self.encoder_.transform(X), self._codes(y))
+        self._rules = self._leaf_rules()
+
+    def _get_state(self) -> dict:
+        t, state = self.tree_, self.tree_.tree_.__getstate__()
+        nodes = state["nodes"]
+        return {"encoder": encoder_state(self.encoder_, self.schema_),
+                "n_features_in": int(t.n_features_in_),
+                "classes": t.classes_.tolist(),
+                "max_depth": int(state["max_depth"]),
+                "nodes": {name: nodes[name].tolist() for name in nodes.dtype.names},
+                "values": state["values"].tolist()}
+
+    def _set_state(self, state: dict) -> None:
+        from sklearn.tree._tree import NODE_DTYPE, Tree
+
+        self.encoder_ = encoder_from_state(self.schema_, state["encoder"])
+        self.feature_names_ = list(self.encoder_.get_feature_names_out())
+        self._one_hot = {i: name.split("=", 1) for i, name in enumerate(self.feature_names_)
+                         if i >= len(self.schema_.numeric)}
+        classes = np.array(state["classes"])
+        n_features = int(state["n_features_in"])
+        nodes = np.zeros(len(state["nodes"]["left_child"]), dtype=NODE_DTYPE)
+        for name in NODE_DTYPE.names:
+            nodes[name] = state["nodes"][name]
+        tree = Tree(n_features, np.array([len(classes)], dtype=np.intp), 1)
+        tree.__setstate__({"max_depth": state["max_depth"], "node_count": len(nodes),
+                           "nodes": nodes, "values": np.array(state["values"], dtype=float)})
+        model = DecisionTreeClassifier(max_depth=self.max_depth, class_weight=self.class_weight,
+                                       random_state=self.random_state)
+        model.n_features_in_, model.n_outputs_ = n_features, 1
+        model.classes_, model.n_classes_ = classes, len(classes)
+        model.max_features_ = n_features
+        model.tree_ = tree
+        self.tree_ = model
         self._rules = self._leaf_rules()
 
     def _proba_full(self, Z: np.ndarray) -> np.ndarray:

@@ -3,32 +3,66 @@
 from __future__ import annotations
 
 import warnings
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, clone
+from sklearn.model_selection import StratifiedKFold
 
 from augment.data import Schema
-from augment.errors import NotFittedError
+from augment.errors import ConfigError, NotFittedError
+from augment.labelers._calibration import (
+    CALIBRATIONS,
+    apply_calibration,
+    calibration_metrics,
+    fit_calibration,
+)
 
-__all__ = ["WEAK_LABELER_BALANCED_ACCURACY", "BaseLabeler"]
+__all__ = ["MAX_LABELER_ECE", "WEAK_LABELER_BALANCED_ACCURACY", "BaseLabeler"]
 
 #: Cross-validated balanced accuracy under which a labeler is flagged as too weak to trust.
 WEAK_LABELER_BALANCED_ACCURACY = 0.6
+#: Cross-validated expected calibration error above which probabilities are flagged.
+MAX_LABELER_ECE = 0.15
+
+
+def _folds(y: pd.Series, limit: int = 5) -> StratifiedKFold | None:
+    n_splits = int(min(limit, y.astype(str).value_counts().min()))
+    if n_splits < 2:
+        return None
+    return StratifiedKFold(n_splits, shuffle=True, random_state=0)
 
 
 class BaseLabeler(BaseEstimator):
     """Assigns labels, class probabilities, a confidence and a readable reason.
 
     Subclasses implement ``_fit(X, y)``, ``_predict_proba(X) -> ndarray`` and
-    ``_explain(X) -> list[str]``. Labelers only ever see real rows in ``fit``.
+    ``_explain(X) -> list[str]``; to be stored in the registry also
+    ``_get_state() -> dict`` and ``_set_state(state)`` (JSON-ready values only).
+    Labelers only ever see real rows in ``fit``.
+
+    A subclass with a ``calibration`` parameter (None, ``"sigmoid"`` or
+    ``"isotonic"``) gets calibrated probabilities: the base model's out-of-fold
+    probabilities on the real rows are mapped to observed frequencies, one
+    monotone map per class, then normalised. With ``class_weight="balanced"``
+    the map is fitted with balanced weights, so the probabilities stay "as if
+    every class had the same prior".
     """
 
     name: ClassVar[str] = "base"
-    #: How the class prior enters the probabilities; shown in the report.
-    prior_note: ClassVar[str] = ""
+    #: What the probabilities are, e.g. "leaf class shares: P(class | leaf)".
+    probability_kind: ClassVar[str] = ""
 
+    @property
+    def prior_note(self) -> str:
+        """How the class prior enters the probabilities; shown in the report."""
+        if self._balanced():
+            return (f"{self.probability_kind} with balanced class weights, as if every class "
+                    "had the same prior")
+        return f"{self.probability_kind} under the real class prior"
+
+    # -- fitting ---------------------------------------------------------------------------
     def fit(self, X: pd.DataFrame, y: pd.Series, schema: Schema) -> BaseLabeler:
         """Fit on the real rows' features ``X`` and labels ``y``; then measure quality by CV."""
         self._fit_core(X, y, schema)
@@ -36,19 +70,54 @@ class BaseLabeler(BaseEstimator):
         return self
 
     def _fit_core(self, X: pd.DataFrame, y: pd.Series, schema: Schema) -> BaseLabeler:
+        calibration = getattr(self, "calibration", None)
+        if calibration not in CALIBRATIONS:
+            raise ConfigError(f"calibration must be one of {list(CALIBRATIONS)}; got "
+                              f"{calibration!r}. Fix: use null, sigmoid or isotonic.")
         self.schema_ = schema
         self.classes_ = np.array(schema.classes, dtype=object)
-        self._fit(X[schema.features], y)
+        X = X[schema.features]
+        self._fit(X, y)
+        self.calibrators_ = None
+        if calibration is not None:
+            self.calibrators_ = self._fit_calibration(X, y, calibration)
         return self
 
+    def _balanced(self) -> bool:
+        return getattr(self, "class_weight", None) == "balanced"
+
+    def _fit_calibration(self, X: pd.DataFrame, y: pd.Series, method: str) -> list[dict] | None:
+        cv = _folds(y)
+        if cv is None:
+            return None
+        oof = np.zeros((len(X), len(self.classes_)))
+        for train, test in cv.split(X, y.astype(str)):
+            fold = clone(self).set_params(calibration=None)
+            fold._fit_core(X.iloc[train], y.iloc[train], self.schema_)
+            oof[test] = fold._predict_proba(X.iloc[test])
+        return fit_calibration(oof, self._codes(y), len(self.classes_), method,
+                               balanced=self._balanced())
+
+    def _codes(self, y: pd.Series) -> np.ndarray:
+        """Class index of every label, by string value (mixed types compare cleanly)."""
+        lookup = {str(c): i for i, c in enumerate(self.classes_)}
+        return np.array([lookup.get(str(v), -1) for v in y], dtype=int)
+
+    # -- predicting ------------------------------------------------------------------------
     def _check_fitted(self) -> None:
         if not hasattr(self, "classes_"):
             raise NotFittedError(f"{type(self).__name__} is not fitted yet. Call fit() first.")
 
+    def _proba(self, X: pd.DataFrame) -> np.ndarray:
+        proba = self._predict_proba(X)
+        if getattr(self, "calibrators_", None):
+            proba = apply_calibration(proba, self.calibrators_)
+        return proba
+
     def predict_proba(self, X: pd.DataFrame) -> pd.DataFrame:
         """Class probabilities, one column per class, in ``classes_`` order."""
         self._check_fitted()
-        proba = self._predict_proba(X[self.schema_.features])
+        proba = self._proba(X[self.schema_.features])
         return pd.DataFrame(proba, columns=list(self.classes_), index=X.index)
 
     def explain(self, X: pd.DataFrame) -> pd.Series:
@@ -59,7 +128,8 @@ class BaseLabeler(BaseEstimator):
     def label(self, X: pd.DataFrame) -> pd.DataFrame:
         """Per row: ``label``, ``confidence`` (its probability), ``rule`` and probabilities.
 
-        Probability columns are named ``proba=<class>``.
+        Probability columns are named ``proba=<class>``. A labeler that abstains
+        on a row gives it label ``None`` and confidence 0.
         """
         proba = self.predict_proba(X)
         best = proba.to_numpy().argmax(axis=1)
@@ -71,43 +141,98 @@ class BaseLabeler(BaseEstimator):
             out[f"proba={c}"] = proba[c]
         return out
 
+    # -- quality ---------------------------------------------------------------------------
     def _quality(self, X: pd.DataFrame, y: pd.Series) -> dict:
-        """Cross-validated balanced accuracy of this labeler on the real rows."""
-        from sklearn.base import clone
-        from sklearn.metrics import balanced_accuracy_score
-        from sklearn.model_selection import StratifiedKFold
+        """Cross-validated balanced accuracy, Brier score and calibration error on real rows.
 
-        n_splits = int(min(5, y.value_counts().min()))
-        if n_splits < 2:
-            return {"cv_balanced_accuracy": None, "note": "a class has < 2 rows; not measured"}
-        cv = StratifiedKFold(n_splits, shuffle=True, random_state=0)
+        Out-of-fold: every real row is labelled by a copy fitted without it. With
+        ``class_weight="balanced"`` Brier and ECE are also given with balanced row
+        weights (``*_balanced``), the convention those probabilities follow; the
+        warning uses the convention the labeler follows (``calibration_prior``).
+        """
+        from sklearn.metrics import balanced_accuracy_score
+
+        cv = _folds(y)
+        if cv is None:
+            return {"cv_balanced_accuracy": None, "weak": False,
+                    "note": "a class has < 2 rows; not measured"}
+        proba = np.zeros((len(X), len(self.classes_)))
+        said = np.empty(len(X), dtype=object)
         scores = []
         for train, test in cv.split(X, y.astype(str)):
             fold = clone(self)._fit_core(X.iloc[train], y.iloc[train], self.schema_)
-            pred = fold.label(X.iloc[test])["label"]
-            scores.append(balanced_accuracy_score(y.iloc[test].astype(str), pred.astype(str)))
+            out = fold.label(X.iloc[test])
+            proba[test] = out[[f"proba={c}" for c in self.classes_]].to_numpy()
+            said[test] = out["label"].to_numpy()
+            scores.append(balanced_accuracy_score(y.iloc[test].astype(str),
+                                                  out["label"].astype(str)))
+        codes = self._codes(y)
         value = float(np.mean(scores))
-        weak = value < WEAK_LABELER_BALANCED_ACCURACY
-        if weak:
-            warnings.warn(
-                f"Labeler '{self.name}' is weak: cross-validated balanced accuracy {value:.3f} < "
-                f"{WEAK_LABELER_BALANCED_ACCURACY}. Its labels on synthetic rows deserve little "
-                "trust; consider a deeper tree or other features.",
-                stacklevel=3,
-            )
-        return {"cv_balanced_accuracy": round(value, 4), "cv_folds": n_splits, "weak": weak,
-                "weak_threshold": WEAK_LABELER_BALANCED_ACCURACY}
+        quality: dict[str, Any] = {"cv_balanced_accuracy": round(value, 4),
+                                   "cv_folds": cv.n_splits}
+        quality.update({k: round(v, 4) for k, v in calibration_metrics(proba, codes).items()})
+        if self._balanced():
+            weights = _balanced_weights(codes)
+            balanced = calibration_metrics(proba, codes, weights)
+            quality.update({f"{k}_balanced": round(v, 4) for k, v in balanced.items()})
+        prior = "balanced" if self._balanced() else "real"
+        quality["calibration_prior"] = prior
+        abstained = np.array([s is None for s in said])
+        if abstained.any():
+            quality["abstained"] = round(float(abstained.mean()), 4)
+        ece = quality["ece_balanced" if prior == "balanced" else "ece"]
+        reasons = []
+        if value < WEAK_LABELER_BALANCED_ACCURACY:
+            reasons.append(f"cross-validated balanced accuracy {value:.3f} < "
+                           f"{WEAK_LABELER_BALANCED_ACCURACY}")
+        if ece > MAX_LABELER_ECE:
+            reasons.append(f"expected calibration error {ece:.3f} > {MAX_LABELER_ECE}")
+        quality.update(weak=value < WEAK_LABELER_BALANCED_ACCURACY,
+                       weak_threshold=WEAK_LABELER_BALANCED_ACCURACY,
+                       poorly_calibrated=ece > MAX_LABELER_ECE, max_ece=MAX_LABELER_ECE,
+                       weak_reason="; ".join(reasons))
+        if reasons:
+            kind = "weak" if quality["weak"] else "poorly calibrated"
+            fix = ("consider a deeper model, other features or expert rules"
+                   if quality["weak"] else "consider calibration='sigmoid' or 'isotonic'")
+            warnings.warn(f"Labeler '{self.name}' is {kind}: {'; '.join(reasons)}. Its labels "
+                          f"on synthetic rows deserve little trust; {fix}.", stacklevel=3)
+        return quality
 
+    # -- description and storage -----------------------------------------------------------
     def describe(self) -> dict:
         """Name, parameters, prior handling, quality and the readable model, for the manifest."""
         self._check_fitted()
-        return {"name": self.name, "class": type(self).__name__, "params": self.get_params(),
+        return {"name": self.name, "class": type(self).__name__,
+                "params": _plain(self.get_params(deep=False)),
                 "probabilities": self.prior_note, "quality": self.quality_,
                 "model": self.to_text()}
 
     def to_text(self) -> str:
         """The whole fitted model as readable text."""
         raise NotImplementedError
+
+    def get_state(self) -> dict:
+        """Everything fitted, as JSON-ready values (see :mod:`augment.labelers.registry`)."""
+        self._check_fitted()
+        return {"schema": _schema_to_dict(self.schema_),
+                "calibrators": getattr(self, "calibrators_", None),
+                "quality": getattr(self, "quality_", None), "model": self._get_state()}
+
+    def set_state(self, state: dict) -> BaseLabeler:
+        """Restore a labeler saved by :meth:`get_state`, without refitting."""
+        self.schema_ = _schema_from_dict(state["schema"])
+        self.classes_ = np.array(self.schema_.classes, dtype=object)
+        self.calibrators_ = state.get("calibrators")
+        self.quality_ = state.get("quality", {})
+        self._set_state(state["model"])
+        return self
+
+    def _get_state(self) -> dict:
+        raise NotImplementedError(f"{type(self).__name__} cannot be stored in the registry.")
+
+    def _set_state(self, state: dict) -> None:
+        raise NotImplementedError(f"{type(self).__name__} cannot be loaded from the registry.")
 
     def _fit(self, X: pd.DataFrame, y: pd.Series) -> None:
         raise NotImplementedError
@@ -117,3 +242,38 @@ class BaseLabeler(BaseEstimator):
 
     def _explain(self, X: pd.DataFrame) -> list[str]:
         raise NotImplementedError
+
+
+def _balanced_weights(codes: np.ndarray) -> np.ndarray:
+    counts = np.bincount(codes[codes >= 0], minlength=codes.max() + 1).astype(float)
+    return np.where(codes >= 0, len(codes) / (len(counts) * counts[np.maximum(codes, 0)]), 0.0)
+
+
+def _plain(value: Any) -> Any:
+    """Parameters as JSON-ready values (nested labelers become their name and params)."""
+    if isinstance(value, BaseLabeler):
+        return {"name": value.name, "params": _plain(value.get_params(deep=False))}
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _schema_to_dict(schema: Schema) -> dict:
+    from dataclasses import asdict
+
+    return {"target": schema.target, "classes": _plain(list(schema.classes)),
+            "class_counts": [[_plain(k), int(v)] for k, v in schema.class_counts.items()],
+            "columns": [_plain(asdict(c)) for c in schema.columns.values()]}
+
+
+def _schema_from_dict(data: dict) -> Schema:
+    from augment.data import Column
+
+    columns = {c["name"]: Column(**{**c, "categories": tuple(c["categories"])})
+               for c in data["columns"]}
+    return Schema(target=data["target"], columns=columns, classes=tuple(data["classes"]),
+                  class_counts={k: v for k, v in data["class_counts"]})
