@@ -91,13 +91,12 @@ def test_same_seed_same_rows_and_calls_differ(fitted, data):
 def test_rejection_baseline_counts_generated_rows(data):
     table, schema, cls, sub = data
     gen = DEEP[0](targeting="rejection", max_tries=5).fit(table, schema, [cls, sub])
-    try:
-        rows = gen.sample(5, sub)
-    except GenerationError as err:  # 2 epochs may never hit the region: a clear error
-        assert "Got none" in str(err)
-        return
+    rows = gen.sample(5, sub)  # 2 epochs may miss the region: fewer rows, with a reason
     assert sub.contains(rows).all()
-    assert gen.acceptance_[sub.id]["how"] == "rejection of unconditioned rows"
+    stats = gen.acceptance_[sub.id]
+    assert stats["how"] == "rejection of unconditioned rows"
+    assert stats["accepted"] <= stats["generated"] <= 1000  # budget max(5 * 5, 1000)
+    assert len(rows) == 5 or "max_tries" in stats["shortfall"]
 
 
 def test_time_budget_stops_training(data):

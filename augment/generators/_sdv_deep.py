@@ -19,7 +19,8 @@ How a region is aimed at (``targeting="condition"``, the default):
 - Every row is then checked with ``region.contains`` after its target is set to
   the region's class (the labeler, not the generator, decides labels); rows
   outside the region are rejected, and sampling continues within a budget of
-  ``max_tries * n`` generated rows. ``acceptance_`` records, per region,
+  ``max_tries * n`` generated rows (fewer rows come back when it is spent, and
+  ``acceptance_[id]["shortfall"]`` says why). ``acceptance_`` records, per region,
   rows requested, generated and accepted.
 
 ``targeting="rejection"`` samples the unconditioned model and keeps rows whose
@@ -39,7 +40,6 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from augment.errors import GenerationError
 from augment.generators._sdv_metadata import TABLE, sdv_metadata
 from augment.generators.base import BaseGenerator
 from augment.profile import ClassRegion
@@ -243,13 +243,12 @@ class _DeepGenerator(BaseGenerator):
         stats["accepted"] += n_kept
         stats["rate"] = round(stats["accepted"] / stats["generated"], 4) if stats[
             "generated"] else None
-        out = pd.concat(kept, ignore_index=True).iloc[:n] if kept else self._empty()
-        if len(out) == 0 and n > 0:
-            raise GenerationError(
-                f"Expected rows inside region {region.id} ({region.description}). Got none in "
-                f"{generated} generated rows. Fix: train longer (epochs), raise max_tries, or "
-                f"use generator=perturbation for this region.")
-        return out
+        if n_kept < n:  # reported, not raised: the pipeline records the shortfall
+            stats["shortfall"] = (
+                f"{n_kept} of {n} rows inside region {region.id} after {generated} generated "
+                f"(budget max_tries={self.max_tries}). Fix: train longer (epochs), raise "
+                "max_tries, or use generator=perturbation for this region.")
+        return pd.concat(kept, ignore_index=True).iloc[:n] if kept else self._empty()
 
     # -- reporting -------------------------------------------------------------------
 
