@@ -15,7 +15,7 @@ from augment.gates import BATCH_GATES, ROW_GATES, BatchGate, LabelAgreementGate,
 from augment.generators import GENERATORS, BaseGenerator
 from augment.labelers import LABELERS, BaseLabeler
 from augment.pipeline import run_pipeline
-from augment.profile import find_class_regions
+from augment.profile import SparseRegionFinder, find_class_regions
 
 __all__ = ["Augmenter"]
 
@@ -55,6 +55,9 @@ class Augmenter(BaseEstimator):
     ----------
     sampling_strategy : str, float or dict
         Which classes to grow and to what size, with imbalanced-learn's meaning.
+    profile : "sparse", SparseRegionFinder or None
+        ``"sparse"`` (default) also grows thin regions inside each grown class
+        (their rows count towards the class target); ``None`` grows whole classes only.
     generator : str or BaseGenerator
         ``"gaussian_copula"`` (default), ``"smote"``, ``"none"``, or an instance.
     labeler : str or BaseLabeler
@@ -90,13 +93,15 @@ class Augmenter(BaseEstimator):
     >>> X_res, y_res = Augmenter(random_state=0).fit_resample(X, y)  # doctest: +SKIP
     """
 
-    def __init__(self, sampling_strategy="auto", generator="gaussian_copula", labeler="tree",
+    def __init__(self, sampling_strategy="auto", profile="sparse", generator="gaussian_copula",
+                 labeler="tree",
                  label_policy: str = "agree", min_confidence: float = 0.6,
                  row_gates=("validity", "novelty"), batch_gates=("marginal", "two_sample"),
                  batch_on_fail: str = "warn", weight_mode: str = "balance",
                  max_rounds: int = 5, max_rows_per_round: int = 50_000,
                  random_state: int | None = None, progress: bool = True):
         self.sampling_strategy = sampling_strategy
+        self.profile = profile
         self.generator = generator
         self.labeler = labeler
         self.label_policy = label_policy
@@ -123,6 +128,10 @@ class Augmenter(BaseEstimator):
                 return None
 
         rs = self.random_state
+        profile = None
+        if self.profile is not None:
+            profile = attempt(lambda: _seeded(_build(
+                self.profile, {"sparse": SparseRegionFinder}, "profile", SparseRegionFinder), rs))
         if rs is not None and not isinstance(rs, numbers.Integral):
             problems.append(f"random_state must be an integer or None; got {rs!r}.")
             rs = None
@@ -139,7 +148,7 @@ class Augmenter(BaseEstimator):
                                                           BatchGate), rs))
                        for g in self.batch_gates]
         batch_gates = [g for g in batch_gates if g is not None]
-        for component in [generator, *row_gates, *batch_gates]:
+        for component in [profile, generator, *row_gates, *batch_gates]:
             if component is not None:
                 problems.extend(component.check_params())
         names = [g.name for g in row_gates] + [g.name for g in batch_gates]
@@ -157,7 +166,7 @@ class Augmenter(BaseEstimator):
                 problems.append(f"{name} must be an integer >= 1; got {value!r}.")
         if problems:
             raise ConfigError(format_problems("Invalid Augmenter configuration", problems))
-        return generator, labeler, row_gates, batch_gates
+        return profile, generator, labeler, row_gates, batch_gates
 
     # -- fitting ---------------------------------------------------------------------------
     def fit_table(self, table: pd.DataFrame, target: str) -> Augmenter:
@@ -166,7 +175,7 @@ class Augmenter(BaseEstimator):
         Every check (parameters, data, what the generator needs) runs before any
         model is fitted. ``table`` is never modified.
         """
-        generator, labeler, row_gates, batch_gates = self._components()
+        profile, generator, labeler, row_gates, batch_gates = self._components()
         schema = detect_schema(table, target)
         work = table[[*schema.features, target]]
         regions = find_class_regions(work[target], schema, self.sampling_strategy)
@@ -174,11 +183,23 @@ class Augmenter(BaseEstimator):
         if problems:
             raise InvalidDataError(format_problems(
                 f"Generator '{generator.name}' cannot augment this table", problems))
+        skipped = []
+        if profile is not None:
+            subs = []
+            for region in profile.find(work, schema, regions):
+                if generator.check_table(work, schema, [region]):
+                    skipped.append(f"{region.id} ({region.description}) skipped: {region.count} "
+                                   f"rows, generator '{generator.name}' needs "
+                                   f"{generator.min_class_rows}")
+                else:
+                    subs.append(region)
+            regions = [*subs, *regions]
         result = run_pipeline(
             work, schema, regions, generator=generator, labeler=labeler, row_gates=row_gates,
             batch_gates=batch_gates, batch_on_fail=self.batch_on_fail,
             weight_mode=self.weight_mode, max_rounds=int(self.max_rounds),
             max_rows_per_round=int(self.max_rows_per_round), progress=self.progress)
+        result.warnings[:0] = skipped
         # keep the caller's column order in the output
         order = [*table.columns, *[c for c in result.augmented.columns if c not in table.columns]]
         result.augmented = result.augmented[order]

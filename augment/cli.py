@@ -30,6 +30,7 @@ def build_augmenter(cfg: DictConfig):
     return Augmenter(
         sampling_strategy=OmegaConf.to_container(cfg.sampling_strategy)
         if isinstance(cfg.sampling_strategy, DictConfig) else cfg.sampling_strategy,
+        profile=instantiate(cfg.profile, "the profile"),
         generator=instantiate(cfg.generator, "the generator"),
         labeler=instantiate(cfg.labeler, "the labeler"),
         label_policy=gate.label_policy,

@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from augment._assemble import assemble, synthetic_weights
+from augment._assemble import PROVENANCE, assemble, synthetic_weights
 from augment._progress import StageBar, row_bar
 from augment.data import Schema
-from augment.gates import BatchGate, RowGate
+from augment.gates import BatchGate, RowGate, row_result
 from augment.generators import BaseGenerator
 from augment.labelers import BaseLabeler
-from augment.profile import ClassRegion
+from augment.profile import Region
 
 __all__ = ["AugmentResult", "run_pipeline"]
 
@@ -66,22 +66,34 @@ def _reason_kind(reason: str) -> str:
     return reason.split(":", 1)[0]
 
 
-def _gate_round(rows: pd.DataFrame, labels: pd.DataFrame, row_gates: list[RowGate]):
-    """Run every row gate; return (keep mask, primary reason, all reasons, P(intended))."""
-    verdicts = [gate.check(rows, labels) for gate in row_gates]
-    keep = np.logical_and.reduce([v["keep"].to_numpy() for v in verdicts])
-    reasons = [[r for r in row if r] for row in zip(*(v["reason"] for v in verdicts))]
+def _gate_round(rows: pd.DataFrame, labels: pd.DataFrame, row_gates: list[RowGate],
+                region: Region):
+    """Run every row gate (and the region membership check for sub-class regions).
+
+    Returns (keep mask, first reason, all reasons, scores by gate name).
+    """
+    verdicts = [(gate.name, gate.check(rows, labels)) for gate in row_gates]
+    if region.kind != "class":
+        inside = region.contains(rows).to_numpy()
+        verdicts.append(("region", row_result(
+            rows.index, inside, inside.astype(float),
+            f"region: outside {region.id} ({region.description})")))
+    keep = np.logical_and.reduce([v["keep"].to_numpy() for _, v in verdicts])
+    reasons = [[r for r in row if r] for row in zip(*(v["reason"] for _, v in verdicts))]
     primary = np.array([r[0] if r else "" for r in reasons], dtype=object)
     every = np.array(["; ".join(r) for r in reasons], dtype=object)
-    scores = {g.name: v["score"].to_numpy() for g, v in zip(row_gates, verdicts)}
+    scores = {name: v["score"].to_numpy() for name, v in verdicts}
     return keep, primary, every, scores
 
 
-def _generate_region(region, *, generator, labeler, row_gates, label_gate_name, max_rounds,
+def _generate_region(region: Region, need: int, *, generator, labeler, row_gates, max_rounds,
                      max_rows_per_round, progress, timings):
-    """The budgeted loop for one region; returns (kept rows, rejected rows, stats)."""
+    """The budgeted generate -> label -> gate loop for one region.
+
+    Returns (kept rows, rejected rows, stats).
+    """
     kept_parts, rejected_parts = [], []
-    need, n_kept, generated, rounds = region.needed, 0, 0, 0
+    n_kept, generated, rounds = 0, 0, 0
     stop = "target met"
     bar = row_bar(need, f"{region.id}", progress)
     while n_kept < need:
@@ -103,9 +115,9 @@ def _generate_region(region, *, generator, labeler, row_gates, label_gate_name, 
         labels = labeler.label(rows)
         timings["label"] += time.perf_counter() - start
         start = time.perf_counter()
-        keep, primary, every, scores = _gate_round(rows, labels, row_gates)
+        keep, primary, every, scores = _gate_round(rows, labels, row_gates, region)
         timings["gate"] += time.perf_counter() - start
-        intended_p = scores.get(label_gate_name, labels["confidence"].to_numpy())
+        intended_p = scores.get("label", labels["confidence"].to_numpy())
         rows = rows.assign(_region=region.id, _generator=generator.name, _round=rounds,
                            _label=labels["label"].to_numpy(), _label_confidence=intended_p,
                            _rule=labels["rule"].to_numpy())
@@ -128,13 +140,21 @@ def _generate_region(region, *, generator, labeler, row_gates, label_gate_name, 
     return kept, rejected, stats
 
 
-def run_pipeline(table: pd.DataFrame, schema: Schema, regions: list[ClassRegion], *,
+def _concat(parts: list, columns: list[str]) -> pd.DataFrame:
+    parts = [p for p in parts if p is not None and len(p)]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+
+
+def run_pipeline(table: pd.DataFrame, schema: Schema, regions: list[Region], *,
                  generator: BaseGenerator, labeler: BaseLabeler, row_gates: list[RowGate],
                  batch_gates: list[BatchGate], batch_on_fail: str = "warn",
                  weight_mode: str = "balance", max_rounds: int = 5,
                  max_rows_per_round: int = 50_000, progress: bool = True) -> AugmentResult:
     """Run every stage on a validated table; inputs were checked by the caller.
 
+    ``regions`` holds one ``kind="class"`` region per class to grow and any
+    sub-class regions. Sub-regions are filled first; their kept rows count
+    towards their class's target, and the class region fills the rest.
     ``table`` holds the feature columns and the target column; it is never modified.
     """
     timings = {"generate": 0.0, "label": 0.0, "gate": 0.0}
@@ -161,73 +181,85 @@ def run_pipeline(table: pd.DataFrame, schema: Schema, regions: list[ClassRegion]
         timed(f"fit_gate_{gate.name}", gate.fit, table, schema)
 
     stages.next("generate + label + gate")
-    label_gate = next((g.name for g in row_gates if g.name == "label"), None)
-    kept_parts, rejected_parts, stats = [], [], []
+    classes = [r for r in regions if r.kind == "class"]
+    ordered: list[Region] = []
+    kept_by_class: dict = {}
+    rejected_parts, stats = [], []
     loop_start = time.perf_counter()
-    for region in regions:
-        kept, rejected, region_stats = _generate_region(
-            region, generator=generator, labeler=labeler, row_gates=row_gates,
-            label_gate_name=label_gate, max_rounds=max_rounds,
-            max_rows_per_round=max_rows_per_round, progress=progress, timings=timings)
-        kept_parts.append(kept)
-        rejected_parts.append(rejected)
-        stats.append(region_stats)
+    for parent in classes:
+        subs = [r for r in regions if r.kind != "class" and r.label == parent.label]
+        class_kept, done = [], 0
+        for region in [*subs, parent]:
+            need = region.needed if region is not parent else max(parent.needed - done, 0)
+            kept, rejected, region_stats = _generate_region(
+                region, need, generator=generator, labeler=labeler, row_gates=row_gates,
+                max_rounds=max_rounds, max_rows_per_round=max_rows_per_round,
+                progress=progress, timings=timings)
+            done += region_stats["kept"]
+            class_kept.append(kept)
+            rejected_parts.append(rejected)
+            stats.append(region_stats)
+            ordered.append(region)
+        kept_by_class[parent.id] = _concat(class_kept, [*table.columns])
     timings["loop"] = round(time.perf_counter() - loop_start, 3)
 
     stages.next("batch checks")
     start = time.perf_counter()
     batch = []
-    for i, region in enumerate(regions):
-        kept = kept_parts[i]
-        if kept is None or len(kept) == 0:
+    for parent in classes:
+        kept = kept_by_class[parent.id]
+        if len(kept) == 0:
             continue
-        real_region = table[region.contains(table)]
-        results = [g.check(real_region, kept, schema, region.id) for g in batch_gates]
+        results = [g.check(table[parent.contains(table)], kept, schema, parent.id)
+                   for g in batch_gates]
         batch.extend(r.to_dict() for r in results)
         failed = [r for r in results if r.passed is False]
-        if failed and batch_on_fail == "reject":
-            reason = "batch: " + " | ".join(f"{r.gate}: {r.message}" for r in failed)
-            moved = kept.assign(_reason=reason, _reasons=reason)
-            rejected_parts[i] = pd.concat([rejected_parts[i], moved], ignore_index=True)
-            kept_parts[i] = None
-            stats[i]["kept"], stats[i]["shortfall"] = 0, stats[i]["requested"]
-            stats[i]["stopped"] = "batch check failed; all rows of the region rejected"
         for r in failed:
-            warnings_.append(f"{region.id}: batch check {r.gate} failed: {r.message}"
+            warnings_.append(f"{parent.id}: batch check {r.gate} failed: {r.message}"
                              + (" (rows rejected)" if batch_on_fail == "reject" else
                                 " (rows kept: batch_on_fail=warn)"))
+        if failed and batch_on_fail == "reject":
+            reason = "batch: " + " | ".join(f"{r.gate}: {r.message}" for r in failed)
+            rejected_parts.append(kept.assign(_reason=reason, _reasons=reason))
+            kept_by_class[parent.id] = kept.iloc[:0]
+            for region_stats in stats:
+                if region_stats["label"] == str(parent.label):
+                    region_stats["kept"] = 0
+                    region_stats["shortfall"] = region_stats["requested"]
+                    region_stats["stopped"] = "batch check failed; rows rejected"
     timings["batch_checks"] = round(time.perf_counter() - start, 3)
 
     stages.next("assemble")
     start = time.perf_counter()
     real_weight = pd.Series(1.0, index=table.index)
     kept_final = []
-    for i, region in enumerate(regions):
-        kept = kept_parts[i]
-        if kept is None or len(kept) == 0:
+    for parent in classes:
+        kept = kept_by_class[parent.id]
+        if len(kept) == 0:
             continue
         weights, real_w = synthetic_weights(kept["_label_confidence"].to_numpy(),
-                                            region.count, weight_mode)
-        real_weight[region.contains(table)] = real_w
+                                            parent.count, weight_mode)
+        real_weight[parent.contains(table)] = real_w
         kept_final.append(kept.assign(_weight=weights))
-    kept_all = (pd.concat(kept_final, ignore_index=True) if kept_final
-                else pd.DataFrame(columns=[*table.columns, "_weight"]))
+    kept_all = _concat(kept_final, [*table.columns, *PROVENANCE])
     augmented = assemble(table, kept_all, real_weight)
-    rejected = [r for r in rejected_parts if r is not None and len(r)]
-    rejected_all = (pd.concat(rejected, ignore_index=True) if rejected else
-                    pd.DataFrame(columns=[*table.columns, "_region", "_generator", "_round",
-                                          "_label", "_label_confidence", "_rule", "_reason",
-                                          "_reasons"]))
-    for region_stats, region in zip(stats, regions):
-        mask = rejected_all["_region"] == region.id if len(rejected_all) else []
-        reasons = Counter(_reason_kind(r) for r in rejected_all.loc[mask, "_reason"]) if len(
-            rejected_all) else Counter()
+    rejected_all = _concat(rejected_parts, [*table.columns, "_region", "_generator", "_round",
+                                            "_label", "_label_confidence", "_rule", "_reason",
+                                            "_reasons"])
+    synthetic = augmented[augmented["_synthetic"]]
+    for region_stats, region in zip(stats, ordered):
+        mask = (rejected_all["_region"] == region.id).to_numpy()
+        reasons = Counter(_reason_kind(r) for r in rejected_all.loc[mask, "_reason"])
         region_stats["surplus"] = int(reasons.pop("surplus", 0))
         region_stats["rejected"] = int(sum(reasons.values()))
         region_stats["rejected_by_reason"] = dict(reasons.most_common())
-        region_stats["after"] = region.count + region_stats["kept"]
-        region_stats["yield"] = (round(region_stats["kept"] / region_stats["generated"], 4)
-                                 if region_stats["generated"] else None)
+        region_stats["kept_in_region"] = int(region.contains(synthetic).sum()) if len(
+            synthetic) else 0
+        region_stats["after"] = region.count + region_stats["kept_in_region"]
+        generated = region_stats["generated"]
+        region_stats["yield"] = round(region_stats["kept"] / generated, 4) if generated else None
+        region_stats["pass_rate"] = (round((region_stats["kept"] + region_stats["surplus"])
+                                           / generated, 4) if generated else None)
         if region_stats["shortfall"] > 0:
             warnings_.append(f"{region.id}: kept {region_stats['kept']} of "
                              f"{region_stats['requested']} requested rows "

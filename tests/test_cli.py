@@ -16,7 +16,7 @@ from augment._instantiate import instantiate
 from augment.cli import build_augmenter, config_dir
 
 CONF = Path(config_dir())
-GROUPS = ["data", "generator", "labeler", "gate"]
+GROUPS = ["data", "profile", "generator", "labeler", "gate"]
 
 
 def _compose(*overrides):
@@ -41,13 +41,16 @@ def test_every_option_composes_and_instantiates(group, tmp_path):
             assert not obj.check_params() if hasattr(obj, "check_params") else obj
 
 
+def _plain(params: dict) -> dict:
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
+
+
 def test_library_defaults_match_cli_defaults():
-    cli = build_augmenter(_compose())._components()
-    lib = Augmenter(random_state=0)._components()
-    for a, b in zip(cli[:2], lib[:2]):
-        assert type(a) is type(b) and a.get_params() == b.get_params()
-    for a, b in zip(cli[2] + cli[3], lib[2] + lib[3]):
-        assert type(a) is type(b) and a.get_params() == b.get_params()
+    profile, *singles, rows, batch = build_augmenter(_compose())._components()
+    lib_profile, *lib_singles, lib_rows, lib_batch = Augmenter(random_state=0)._components()
+    for a, b in zip([profile, *singles, *rows, *batch],
+                    [lib_profile, *lib_singles, *lib_rows, *lib_batch], strict=True):
+        assert type(a) is type(b) and _plain(a.get_params()) == _plain(b.get_params())
     cfg = _compose()
     lib_params = Augmenter().get_params()
     for key in ("sampling_strategy", "weight_mode", "max_rounds", "max_rows_per_round"):

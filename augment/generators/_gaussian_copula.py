@@ -21,8 +21,10 @@ class GaussianCopulaGenerator(BaseGenerator):
     Two ways to aim at a class:
 
     - ``"per_class"`` (default): training-time conditioning. One copula is fitted
-      on the real rows of each class to grow; every sampled row belongs to the
-      class by construction.
+      on the real rows of each class to grow, and one on the rows of each
+      sub-class region; every sampled row belongs to the class by construction,
+      and a region copula's values stay within the region's observed ranges and
+      categories.
     - ``"conditions"``: one copula on features and target together, sampled with
       SDV's ``sample_from_conditions`` on the target. SDV conditions the copula
       analytically, so no row is rejected, but a categorical target enters the
@@ -93,12 +95,18 @@ class GaussianCopulaGenerator(BaseGenerator):
                 synth = self._synthesizer(with_target=False)
                 synth.fit({TABLE: table.loc[table[target] == label, self.schema_.features]})
                 self.synthesizers_[label] = synth
+            for region in self.regions_.values():
+                if region.kind == "class":
+                    continue
+                synth = self._synthesizer(with_target=False)
+                synth.fit({TABLE: table.loc[region.contains(table), self.schema_.features]})
+                self.synthesizers_[region.id] = synth
 
     def _sample(self, n: int, region: ClassRegion, seed: int) -> pd.DataFrame:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             if self.conditioning == "per_class":
-                synth = self.synthesizers_[region.label]
+                synth = self.synthesizers_.get(region.id, self.synthesizers_[region.label])
                 synth._set_random_state(seed)
                 return synth.sample(n)[TABLE]
             from sdv.sampling import Condition
@@ -106,4 +114,7 @@ class GaussianCopulaGenerator(BaseGenerator):
             synth = self.synthesizers_[None]
             synth._set_random_state(seed)
             condition = Condition({self.schema_.target: region.label}, num_rows=n)
-            return synth.sample_from_conditions([condition])[TABLE]
+            rows = synth.sample_from_conditions([condition])[TABLE]
+            if region.kind != "class":  # SDV conditions on the class only; filter the rest
+                rows = rows[region.contains(rows).to_numpy()]
+            return rows

@@ -15,7 +15,8 @@ class SMOTEGenerator(BaseGenerator):
 
     Uses imbalanced-learn's ``SMOTE`` when every feature is numeric, ``SMOTENC``
     for mixed tables and ``SMOTEN`` when every feature is categorical. Integer
-    columns are rounded after interpolation.
+    columns are rounded after interpolation. For a sub-class region, rows are
+    interpolated between members of the region only.
 
     Parameters
     ----------
@@ -71,8 +72,13 @@ class SMOTEGenerator(BaseGenerator):
         for name in self.schema_.categorical:  # SMOTE-NC wants plain comparable values
             X[name] = X[name].astype(str)
         y = self.table_[self.schema_.target]
-        count = int((y == region.label).sum())
-        X_res, _ = self._sampler({region.label: count + n}, seed).fit_resample(X, y)
+        if region.kind != "class":  # interpolate between rows of the region only
+            y = region.contains(self.table_).map({True: "__region__", False: "__rest__"})
+            key = "__region__"
+        else:
+            key = region.label
+        count = int((y == key).sum())
+        X_res, _ = self._sampler({key: count + n}, seed).fit_resample(X, y)
         new = X_res.iloc[len(X):].reset_index(drop=True)
         for name in self.schema_.categorical:  # map strings back to the original values
             lookup = {str(v): v for v in self.schema_.columns[name].categories}

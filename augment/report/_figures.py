@@ -47,13 +47,36 @@ def class_counts(result, path: Path) -> None:
     plt.close(fig)
 
 
+def coverage(result, path: Path) -> bool:
+    """Per region: real rows before, target, rows after (real + kept inside the region)."""
+    if not result.regions:
+        return False
+    plt = _plt()
+    regions = result.regions
+    y = np.arange(len(regions))
+    fig, ax = plt.subplots(figsize=(7.5, 0.55 * len(regions) + 1.6))
+    ax.barh(y + 0.2, [r["count"] for r in regions], 0.4, label="before (real)")
+    ax.barh(y - 0.2, [r["after"] for r in regions], 0.4, label="after (real + kept)")
+    ax.scatter([r["target"] for r in regions], y, marker="|", s=300, c="k", label="target",
+               zorder=3)
+    ax.set_yticks(y, [r["id"] for r in regions], fontsize=8)
+    ax.set_xscale("log")
+    ax.set_xlabel("rows (log scale)")
+    ax.set_title("Coverage: rows per region before and after")
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
 def marginals(result, path: Path, n_columns: int = 6) -> bool:
     """Real rows of the first grown region vs its kept rows, least similar columns first."""
     if not result.regions:
         return False
     plt = _plt()
     schema = result.schema
-    region = result.regions[0]
+    region = next((r for r in result.regions if r["kind"] == "class"), result.regions[0])
     aug = result.augmented
     real = aug[(~aug["_synthetic"]) & (aug[schema.target].astype(str) == region["label"])]
     kept = aug[aug["_synthetic"] & (aug["_region"] == region["id"])]
@@ -138,7 +161,8 @@ def make_figures(result, folder: Path) -> list[str]:
     written = []
     class_counts(result, folder / "class_counts.png")
     written.append("class_counts.png")
-    for name, fn in (("marginals.png", marginals), ("rejection_reasons.png", rejection_reasons),
+    for name, fn in (("coverage.png", coverage), ("marginals.png", marginals),
+                     ("rejection_reasons.png", rejection_reasons),
                      ("label_confidence.png", label_confidence)):
         if fn(result, folder / name):
             written.append(name)

@@ -45,11 +45,15 @@ def render_markdown(result, manifest: dict, figures: list[str]) -> str:
     if result.warnings:
         out += ["## Warnings", ""] + [f"- {w}" for w in result.warnings] + [""]
     out += ["## Coverage per region", "",
-            _table(["region", "rule", "real rows", "target", "kept", "after", "generated",
-                    "yield", "rounds", "stopped"],
-                   [[r["id"], f"`{r['description']}`", r["count"], r["target"], r["kept"],
-                     r["after"], r["generated"], r["yield"], r["rounds"], r["stopped"]]
+            _table(["region", "rule", "real rows (before)", "target", "after", "generated for it",
+                    "kept for it", "pass rate", "rounds", "stopped"],
+                   [[r["id"], f"`{r['description']}`", r["count"], r["target"], r["after"],
+                     r["generated"], r["kept"], r["pass_rate"], r["rounds"], r["stopped"]]
                     for r in result.regions]) if result.regions else "No region needed rows.",
+            "",
+            "*after* counts real rows plus every kept synthetic row inside the region, whichever "
+            "region it was generated for; sub-region rows count towards their class's target. "
+            "*pass rate*: share of generated rows that passed every gate (surplus included).",
             ""]
     if result.batch:
         out += ["## Batch fidelity (kept rows vs real rows of the same region)", "",
@@ -80,7 +84,8 @@ def render_markdown(result, manifest: dict, figures: list[str]) -> str:
         "## Figures",
         "",
     ]
-    titles = {"class_counts.png": "Class counts", "marginals.png": "Marginals",
+    titles = {"class_counts.png": "Class counts", "coverage.png": "Coverage per region",
+              "marginals.png": "Marginals",
               "rejection_reasons.png": "Rejection reasons",
               "label_confidence.png": "Label confidence"}
     out += [f"![{titles.get(f, f)}](figures/{f})" for f in figures] + [""]
