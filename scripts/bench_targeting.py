@@ -166,7 +166,9 @@ def main(argv=None) -> int:
         sdv = part[part.path == "SDV sample_from_conditions"]["generated per kept"].iloc[0]
         notes.append(f"- {dataset} / {model}: SDV generated {sdv / ours:.1f}x more rows per "
                      "kept row than targeted sampling")
-    table_md = frame.to_markdown(index=False)
+    cells = [[str(v) for v in r] for r in frame.itertuples(index=False)]
+    table_md = "\n".join("| " + " | ".join(r) + " |" for r in
+                         [list(frame.columns), ["---"] * frame.shape[1], *cells])
     header = (
         "# Region targeting benchmark\n\n"
         "Regenerate: `python scripts/bench_targeting.py "
