@@ -1,15 +1,25 @@
 """Gates: which synthetic rows to keep, each decision with a score and a reason."""
 
+from augment.gates._constraints import Constraint, ConstraintGate, discover_constraints
+from augment.gates._distance import DistanceGate, dcr_distributions
+from augment.gates._joint import JointGate
 from augment.gates._label import LABEL_POLICIES, LabelAgreementGate
 from augment.gates._marginal import MarginalGate
 from augment.gates._novelty import NoveltyGate
-from augment.gates._two_sample import TwoSampleGate, two_sample_auc
+from augment.gates._realism import RealismGate
+from augment.gates._two_sample import (
+    TwoSampleGate,
+    permutation_p_value,
+    two_sample_auc,
+    two_sample_scores,
+)
 from augment.gates._validity import ValidityGate
 from augment.gates.base import BatchGate, BatchResult, RowGate, row_result
 
 #: Names accepted wherever a gate can be given as a string.
-ROW_GATES = {cls.name: cls for cls in (ValidityGate, NoveltyGate)}
-BATCH_GATES = {cls.name: cls for cls in (MarginalGate, TwoSampleGate)}
+ROW_GATES = {cls.name: cls for cls in (ValidityGate, NoveltyGate, ConstraintGate, DistanceGate,
+                                       RealismGate)}
+BATCH_GATES = {cls.name: cls for cls in (MarginalGate, TwoSampleGate, JointGate)}
 
 __all__ = [
     "BATCH_GATES",
@@ -17,12 +27,21 @@ __all__ = [
     "ROW_GATES",
     "BatchGate",
     "BatchResult",
+    "Constraint",
+    "ConstraintGate",
+    "DistanceGate",
+    "JointGate",
     "LabelAgreementGate",
     "MarginalGate",
     "NoveltyGate",
+    "RealismGate",
     "RowGate",
     "TwoSampleGate",
     "ValidityGate",
+    "dcr_distributions",
+    "discover_constraints",
+    "permutation_p_value",
     "row_result",
     "two_sample_auc",
+    "two_sample_scores",
 ]

@@ -9,7 +9,7 @@ from sklearn.utils import check_random_state
 from augment.data import make_encoder
 from augment.gates.base import BatchGate, BatchResult
 
-__all__ = ["TwoSampleGate", "two_sample_auc"]
+__all__ = ["TwoSampleGate", "permutation_p_value", "two_sample_auc", "two_sample_scores"]
 
 
 def two_sample_auc(real: pd.DataFrame, synthetic: pd.DataFrame, schema, *, n_splits: int = 5,
@@ -19,8 +19,50 @@ def two_sample_auc(real: pd.DataFrame, synthetic: pd.DataFrame, schema, *, n_spl
     Each side is subsampled to the size of the smaller one (at most ``max_rows``)
     so the classes are balanced; 0.5 means indistinguishable, 1.0 fully separable.
     """
-    from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.metrics import roc_auc_score
+
+    y, proba = two_sample_scores(real, synthetic, schema, n_splits=n_splits, max_rows=max_rows,
+                                 random_state=random_state)
+    return float(roc_auc_score(y, proba))
+
+
+def permutation_p_value(y: np.ndarray, scores: np.ndarray, *, n_permutations: int = 1000,
+                        random_state=None) -> float:
+    """P-value of an AUC under label permutation, with the scores held fixed.
+
+    The scores are out-of-fold predictions, so under the null (both samples from
+    one distribution) each row's score does not depend on its own label and the
+    labels are exchangeable given the scores. Permuting labels over fixed scores
+    therefore gives the null distribution of the AUC without refitting any model
+    (a cheap approximation of the full permutation test, which refits the
+    classifier per permutation). Returns ``(1 + #{AUC_perm >= AUC}) / (1 + n)``.
+    """
+    from scipy.stats import rankdata
+
+    y = np.asarray(y, dtype=bool)
+    ranks = rankdata(scores)
+    n_pos, n_neg = int(y.sum()), int((~y).sum())
+    if n_pos == 0 or n_neg == 0 or n_permutations < 1:
+        return float("nan")
+    offset = n_pos * (n_pos + 1) / 2.0
+
+    def auc(rank_sum):
+        return (rank_sum - offset) / (n_pos * n_neg)
+
+    observed = auc(ranks[y].sum())
+    rng = check_random_state(random_state)
+    exceed = 0
+    for start in range(0, n_permutations, 100):
+        batch = min(100, n_permutations - start)
+        perm = np.argsort(rng.random_sample((batch, len(y))), axis=1)[:, :n_pos]
+        exceed += int(np.sum(auc(ranks[perm].sum(axis=1)) >= observed - 1e-12))
+    return (1 + exceed) / (1 + n_permutations)
+
+
+def two_sample_scores(real: pd.DataFrame, synthetic: pd.DataFrame, schema, *, n_splits: int = 5,
+                      max_rows: int = 5000, random_state=None) -> tuple[np.ndarray, np.ndarray]:
+    """Labels (0 real, 1 synthetic) and out-of-fold P(synthetic) behind :func:`two_sample_auc`."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
     from sklearn.pipeline import make_pipeline
 
@@ -44,7 +86,7 @@ def two_sample_auc(real: pd.DataFrame, synthetic: pd.DataFrame, schema, *, n_spl
     cv = StratifiedKFold(n_splits=min(n_splits, n), shuffle=True,
                          random_state=rng.randint(np.iinfo(np.int32).max))
     proba = cross_val_predict(model, X, y, cv=cv, method="predict_proba")[:, 1]
-    return float(roc_auc_score(y, proba))
+    return y, proba
 
 
 class TwoSampleGate(BatchGate):
@@ -58,17 +100,22 @@ class TwoSampleGate(BatchGate):
         Cross-validation folds.
     max_rows : int
         Rows per side, at most (both sides are subsampled to the same size).
+    n_permutations : int
+        Label permutations for the p-value in ``details["p_value"]`` (see
+        :func:`permutation_p_value`; the out-of-fold scores are reused, no refits);
+        0 skips it. Pass/fail still follows ``max_auc`` only.
     random_state : int or None
-        Seed for subsampling, folds and the classifier.
+        Seed for subsampling, folds, the classifier and the permutations.
     """
 
     name = "two_sample"
 
     def __init__(self, max_auc: float = 0.9, n_splits: int = 5, max_rows: int = 5000,
-                 random_state: int | None = None):
+                 n_permutations: int = 1000, random_state: int | None = None):
         self.max_auc = max_auc
         self.n_splits = n_splits
         self.max_rows = max_rows
+        self.n_permutations = n_permutations
         self.random_state = random_state
 
     def check_params(self) -> list[str]:
@@ -80,17 +127,28 @@ class TwoSampleGate(BatchGate):
         if not isinstance(self.max_rows, int) or self.max_rows < self.min_rows:
             problems.append(f"two_sample max_rows must be an integer >= {self.min_rows}; got "
                             f"{self.max_rows!r}.")
+        if not isinstance(self.n_permutations, int) or self.n_permutations < 0:
+            problems.append("two_sample n_permutations must be an integer >= 0; got "
+                            f"{self.n_permutations!r}.")
         return problems
 
     def _threshold(self) -> float:
         return float(self.max_auc)
 
     def _check(self, real, synthetic, schema, region) -> BatchResult:
-        auc = two_sample_auc(real, synthetic, schema, n_splits=self.n_splits,
-                             max_rows=self.max_rows, random_state=self.random_state)
+        from sklearn.metrics import roc_auc_score
+
+        rng = check_random_state(self.random_state)
+        y, proba = two_sample_scores(real, synthetic, schema, n_splits=self.n_splits,
+                                     max_rows=self.max_rows, random_state=rng)
+        auc = float(roc_auc_score(y, proba))
+        p_value = permutation_p_value(y, proba, n_permutations=self.n_permutations,
+                                      random_state=rng) if self.n_permutations else None
         passed = auc <= self.max_auc
         rows = int(min(len(real), len(synthetic), self.max_rows))
+        p_text = f", permutation p={p_value:.3g}" if p_value is not None else ""
         message = (f"two-sample AUC {auc:.3f} {'<=' if passed else '>'} {self.max_auc} "
-                   f"({rows} real vs {rows} synthetic rows, {self.n_splits}-fold CV)")
+                   f"({rows} real vs {rows} synthetic rows, {self.n_splits}-fold CV{p_text})")
         return BatchResult(self.name, region, round(auc, 4), float(self.max_auc), passed, message,
-                           {"rows_per_side": rows})
+                           {"rows_per_side": rows, "p_value": p_value,
+                            "n_permutations": int(self.n_permutations)})

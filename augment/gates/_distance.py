@@ -1,0 +1,205 @@
+"""Privacy: distance to the closest real record, on a scaled mixed-type encoding."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.utils import check_random_state
+
+from augment.data import Schema, as_text
+from augment.errors import ConfigError, format_problems
+from augment.gates.base import RowGate, row_result
+
+__all__ = ["DistanceGate", "MixedScaler", "dcr_distributions", "nearest_distance"]
+
+#: Distances up to this count as identical (columns are scaled to unit range; the
+#: ``|a|^2 + |b|^2 - 2ab`` expansion leaves rounding noise of about 1e-8).
+_EXACT = 1e-6
+
+
+class MixedScaler:
+    """Encodes mixed-type rows so that Euclidean distance reads like Gower's.
+
+    Numeric columns are divided by their real range (missing values become the
+    real median plus a 0/1 missing indicator); categorical columns are one-hot
+    codes scaled by ``1/sqrt(2)``, so two rows that differ in one category are
+    at distance 1, like two rows a full range apart on one numeric column.
+    Unseen categories encode as all zeros (distance ``1/sqrt(2)`` from any seen one).
+    """
+
+    def __init__(self, schema: Schema):
+        self.schema = schema
+
+    def fit(self, real: pd.DataFrame) -> MixedScaler:
+        self.center_, self.scale_, self.has_missing_ = {}, {}, {}
+        for name in self.schema.numeric:
+            x = pd.to_numeric(real[name], errors="coerce")
+            span = float(x.max() - x.min()) if x.notna().any() else 0.0
+            self.center_[name] = float(x.median()) if x.notna().any() else 0.0
+            self.scale_[name] = span if span > 0 else 1.0
+            self.has_missing_[name] = bool(x.isna().any())
+        self.categories_ = {name: sorted(set(as_text(real[name]).iloc[:, 0]))
+                            for name in self.schema.categorical}
+        return self
+
+    def transform(self, frame: pd.DataFrame) -> np.ndarray:
+        parts = []
+        for name in self.schema.numeric:
+            x = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float)
+            missing = np.isnan(x)
+            parts.append(((np.where(missing, self.center_[name], x) - self.center_[name])
+                          / self.scale_[name])[:, None])
+            if self.has_missing_[name] or missing.any():
+                parts.append(missing[:, None].astype(float))
+        for name, cats in self.categories_.items():
+            text = as_text(frame[name]).iloc[:, 0].to_numpy()
+            codes = pd.Categorical(text, categories=cats).codes
+            onehot = np.zeros((len(frame), len(cats)))
+            seen = codes >= 0
+            onehot[np.flatnonzero(seen), codes[seen]] = np.sqrt(0.5)
+            parts.append(onehot)
+        return np.hstack(parts) if parts else np.zeros((len(frame), 0))
+
+
+def nearest_distance(X: np.ndarray, reference: np.ndarray, *, own: np.ndarray | None = None,
+                     chunk_rows: int = 2048) -> np.ndarray:
+    """Euclidean distance from each row of ``X`` to its nearest row of ``reference``.
+
+    ``own[i]``, when given, is the position of ``X[i]`` in ``reference``: that row does
+    not count, but an identical other row does (distance 0).
+    """
+    ref_sq = np.einsum("ij,ij->i", reference, reference)
+    out = np.empty(len(X))
+    for start in range(0, len(X), chunk_rows):
+        block = X[start:start + chunk_rows]
+        d2 = (np.einsum("ij,ij->i", block, block)[:, None] + ref_sq[None, :]
+              - 2.0 * block @ reference.T)
+        if own is not None:
+            d2[np.arange(len(block)), own[start:start + len(block)]] = np.inf
+        out[start:start + len(block)] = d2.min(axis=1) if d2.shape[1] else np.inf
+    return np.sqrt(np.maximum(out, 0.0))
+
+
+class DistanceGate(RowGate):
+    """Rejects near-copies: rows closer to a real record than real records are to each other.
+
+    Distances are Euclidean on :class:`MixedScaler` codes, to the closest row of the
+    whole real table (any class: a leak is a leak). The threshold is the
+    ``quantile`` of the real-to-real nearest-neighbour distance (each real row to
+    its closest other real row; at most ``max_reference_rows`` real rows are used
+    to estimate it). With ``quantile=0.05`` a row is rejected when it sits closer
+    to a real record than 95% of real records sit to their nearest neighbour.
+
+    Parameters
+    ----------
+    quantile : float in [0, 1)
+        Quantile of the real-to-real nearest-neighbour distance below which a row
+        is a near-copy. 0 rejects only exact copies (on the encoding).
+    min_distance : float >= 0
+        A floor for the threshold on the encoded scale (a row is rejected when
+        closer than ``max(min_distance, quantile threshold)``); 0 adds nothing.
+    max_reference_rows : int
+        Real rows used to estimate the real-to-real distribution, at most.
+    random_state : int or None
+        Seed for that subsample.
+
+    ``score`` is the distance to the closest real record (larger is more novel).
+    ``threshold_`` is the learned cut-off and ``real_nn_distance_`` the real
+    distribution it came from.
+    """
+
+    name = "distance"
+
+    def __init__(self, quantile: float = 0.01, min_distance: float = 0.0,
+                 max_reference_rows: int = 3000, random_state: int | None = None):
+        self.quantile = quantile
+        self.min_distance = min_distance
+        self.max_reference_rows = max_reference_rows
+        self.random_state = random_state
+
+    def check_params(self) -> list[str]:
+        problems = []
+        q = self.quantile
+        if not isinstance(q, (int, float)) or isinstance(q, bool) or not 0 <= q < 1:
+            problems.append(f"distance quantile must be in [0, 1); got {q!r}.")
+        if not isinstance(self.min_distance, (int, float)) or self.min_distance < 0:
+            problems.append(f"distance min_distance must be >= 0; got {self.min_distance!r}.")
+        if not isinstance(self.max_reference_rows, int) or self.max_reference_rows < 2:
+            problems.append("distance max_reference_rows must be an integer >= 2; got "
+                            f"{self.max_reference_rows!r}.")
+        return problems
+
+    def fit(self, real: pd.DataFrame, schema: Schema) -> DistanceGate:
+        problems = self.check_params()
+        if problems:
+            raise ConfigError(format_problems("Distance gate parameters are invalid", problems))
+        return super().fit(real, schema)
+
+    def _fit(self, real: pd.DataFrame) -> None:
+        self.scaler_ = MixedScaler(self.schema_).fit(real)
+        self.real_codes_ = self.scaler_.transform(real)
+        rng = check_random_state(self.random_state)
+        n = len(self.real_codes_)
+        pick = (np.sort(rng.choice(n, self.max_reference_rows, replace=False))
+                if n > self.max_reference_rows else np.arange(n))
+        # each sampled real row to its closest other row of the whole real table
+        d = nearest_distance(self.real_codes_[pick], self.real_codes_, own=pick)
+        self.real_nn_distance_ = d
+        self.threshold_ = max(float(self.min_distance),
+                              float(np.quantile(d, self.quantile)) if len(d) else 0.0)
+
+    def distances(self, rows: pd.DataFrame) -> np.ndarray:
+        """Distance from each row to its closest real record."""
+        return nearest_distance(self.scaler_.transform(rows), self.real_codes_)
+
+    def _check(self, rows: pd.DataFrame, labels) -> pd.DataFrame:
+        dist = self.distances(rows)
+        exact = dist <= _EXACT
+        near = dist < self.threshold_
+        reason = np.where(
+            exact, "distance: identical to a real record on every feature",
+            [f"distance: {d:.4f} to the closest real record < {self.threshold_:.4f} "
+             f"(real-to-real nearest-neighbour q{self.quantile:g})" for d in dist])
+        return row_result(rows.index, ~(near | exact), dist, reason)
+
+
+def dcr_distributions(kept: pd.DataFrame, real_train: pd.DataFrame, real_holdout: pd.DataFrame,
+                      schema: Schema) -> dict:
+    """Distances to the closest training record of kept rows and of a real holdout.
+
+    As SDMetrics' DCR baseline/overfitting protection: if the kept rows sit no closer
+    to the training rows than unseen real rows do, they do not leak training
+    records. The scaling is fitted on ``real_train``.
+
+    Returns
+    -------
+    dict
+        ``kept`` and ``holdout``: arrays of distances; ``summary``: medians, the
+        5th percentiles, ``median_ratio`` (kept / holdout; below 1 means the kept
+        rows sit closer to training rows than real unseen rows do),
+        ``share_closer_to_train`` (share of kept rows closer to the training set
+        than to the holdout, where 0.5 is ideal for equal-sized sets) and
+        ``share_below_holdout_q05``.
+    """
+    scaler = MixedScaler(schema).fit(real_train)
+    train = scaler.transform(real_train)
+    holdout = scaler.transform(real_holdout)
+    kept_codes = scaler.transform(kept)
+    d_kept = nearest_distance(kept_codes, train)
+    d_hold = nearest_distance(holdout, train)
+    d_kept_hold = nearest_distance(kept_codes, holdout)
+    q05 = float(np.quantile(d_hold, 0.05)) if len(d_hold) else float("nan")
+    summary = {
+        "kept_rows": len(d_kept), "holdout_rows": len(d_hold),
+        "kept_median": float(np.median(d_kept)) if len(d_kept) else float("nan"),
+        "holdout_median": float(np.median(d_hold)) if len(d_hold) else float("nan"),
+        "kept_q05": float(np.quantile(d_kept, 0.05)) if len(d_kept) else float("nan"),
+        "holdout_q05": q05,
+        "share_closer_to_train": float(np.mean(d_kept < d_kept_hold)) if len(d_kept) else
+        float("nan"),
+        "share_below_holdout_q05": float(np.mean(d_kept < q05)) if len(d_kept) else float("nan"),
+        "exact_copies": int(np.sum(d_kept <= _EXACT)),
+    }
+    summary["median_ratio"] = (summary["kept_median"] / summary["holdout_median"]
+                               if summary["holdout_median"] else float("nan"))
+    return {"kept": d_kept, "holdout": d_hold, "summary": summary}

@@ -1,0 +1,316 @@
+"""Realism: a cross-fitted discriminator scores every row's P(synthetic)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.utils import check_random_state
+
+from augment.data import as_text, make_encoder
+from augment.errors import ConfigError, format_problems
+from augment.gates.base import RowGate, row_result
+
+__all__ = ["RealismGate", "cross_fitted_scores", "threshold_for_auc"]
+
+_SEED_MAX = np.iinfo(np.int32).max
+
+
+def _discriminator(schema, n_categories: list[int], max_iter: int, seed: int):
+    """Gradient boosting on ordinal codes; categoricals with <= 250 codes stay categorical."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    mask = [False] * len(schema.numeric) + [n <= 250 for n in n_categories]
+    return HistGradientBoostingClassifier(
+        max_iter=max_iter, learning_rate=0.1, max_leaf_nodes=15, min_samples_leaf=10,
+        categorical_features=mask, class_weight="balanced", early_stopping=False,
+        random_state=seed)
+
+
+def cross_fitted_scores(X_real: np.ndarray, X_synth: np.ndarray, make_model, *, n_splits: int = 3,
+                        max_train_rows: int = 5000, random_state=None
+                        ) -> tuple[np.ndarray, np.ndarray, list[dict]]:
+    """Out-of-fold P(synthetic) for every real and every synthetic row.
+
+    Both sides are split into ``n_splits`` folds; the model for fold ``k`` is trained on
+    the rows of the other folds only (at most ``max_train_rows`` per side, subsampled)
+    and scores the rows of fold ``k``. So no row is scored by a model that saw it.
+
+    Returns
+    -------
+    p_real, p_synth : ndarray
+        Out-of-fold P(synthetic) of the real rows and of the synthetic rows.
+    folds : list of dict
+        Per fold: the positions of the real and synthetic rows the model was trained on
+        and of those it scored (kept so tests can check the cross-fitting).
+    """
+    rng = check_random_state(random_state)
+    fold_real = rng.permutation(len(X_real)) % n_splits
+    fold_synth = rng.permutation(len(X_synth)) % n_splits
+    p_real = np.full(len(X_real), np.nan)
+    p_synth = np.full(len(X_synth), np.nan)
+    folds = []
+    for k in range(n_splits):
+        train_r = np.flatnonzero(fold_real != k)
+        train_s = np.flatnonzero(fold_synth != k)
+        if len(train_r) > max_train_rows:
+            train_r = np.sort(rng.choice(train_r, max_train_rows, replace=False))
+        if len(train_s) > max_train_rows:
+            train_s = np.sort(rng.choice(train_s, max_train_rows, replace=False))
+        X = np.vstack([X_real[train_r], X_synth[train_s]])
+        y = np.r_[np.zeros(len(train_r)), np.ones(len(train_s))]
+        model = make_model(int(rng.randint(_SEED_MAX))).fit(X, y)
+        test_r, test_s = np.flatnonzero(fold_real == k), np.flatnonzero(fold_synth == k)
+        if len(test_r):
+            p_real[test_r] = model.predict_proba(X_real[test_r])[:, 1]
+        if len(test_s):
+            p_synth[test_s] = model.predict_proba(X_synth[test_s])[:, 1]
+        folds.append({"train_real": train_r, "train_synthetic": train_s,
+                      "scored_real": test_r, "scored_synthetic": test_s})
+    return p_real, p_synth, folds
+
+
+def _real_cdf(p_real: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Share of real scores below each value, ties counted half (the AUC kernel)."""
+    sorted_real = np.sort(p_real)
+    below = np.searchsorted(sorted_real, values, side="left")
+    at_or_below = np.searchsorted(sorted_real, values, side="right")
+    return (below + at_or_below) / (2.0 * len(sorted_real))
+
+
+def threshold_for_auc(p_real: np.ndarray, p_synth: np.ndarray, target_auc: float
+                      ) -> tuple[np.ndarray, float, float]:
+    """Keep the least synthetic-looking rows while the AUC of kept vs real stays <= target.
+
+    The AUC of a kept set against the real rows, on fixed scores, is the mean over
+    kept rows of the share of real scores below them; adding rows in increasing
+    score order makes it a running mean that never decreases, so the largest
+    admissible set is a prefix of the sorted rows.
+
+    Returns
+    -------
+    keep : ndarray of bool
+        Rows of ``p_synth`` in the admissible set.
+    threshold : float
+        Rows with a score strictly above it are dropped (``inf`` when all are kept).
+    auc : float
+        AUC of the kept rows against the real rows, on the same scores.
+    """
+    order = np.argsort(p_synth, kind="stable")
+    kernel = _real_cdf(p_real, p_synth[order])
+    running = np.cumsum(kernel) / np.arange(1, len(kernel) + 1)
+    n_keep = int(np.searchsorted(running > target_auc + 1e-12, True))  # first prefix above target
+    # ties: a threshold cannot split rows with the same score, so drop the whole tied group
+    if 0 < n_keep < len(order) and p_synth[order[n_keep]] == p_synth[order[n_keep - 1]]:
+        n_keep = int(np.searchsorted(p_synth[order], p_synth[order[n_keep]], side="left"))
+    keep = np.zeros(len(p_synth), bool)
+    keep[order[:n_keep]] = True
+    threshold = float(np.inf) if n_keep == len(order) else (
+        float(p_synth[order[n_keep - 1]]) if n_keep else -np.inf)
+    auc = float(running[n_keep - 1]) if n_keep else float("nan")
+    return keep, threshold, auc
+
+
+class RealismGate(RowGate):
+    """Drops rows a cross-fitted real-vs-synthetic discriminator confidently calls synthetic.
+
+    Per class (rows grouped by their target value), a gradient-boosting classifier
+    (``HistGradientBoostingClassifier`` on ordinal codes, categorical columns
+    handled natively, classes balanced) learns real rows of that class (0) from the
+    rows being checked (1) with ``n_splits``-fold cross-fitting: each row's
+    P(synthetic) comes from a model trained on the other folds, never on the row.
+    Rows of a class with fewer than ``min_rows`` real or synthetic rows are kept
+    unscored (``score`` NaN) and the skip is recorded in ``report_``.
+
+    A row is kept when its P(synthetic) is below the threshold, set by one or both of
+
+    - ``max_p_synthetic``: a fixed probability (0.5: more likely real than synthetic);
+    - ``target_auc``: drop the most synthetic-looking rows until the out-of-fold AUC
+      of the kept rows against the real rows is at most the target.
+
+    Because every row passed to one ``check`` call is part of the training data,
+    score all candidate rows of a class in one call (the pipeline gates each round
+    of a region at once).
+
+    Parameters
+    ----------
+    max_p_synthetic : float in (0, 1] or None
+        Keep rows with P(synthetic) below this. None: no fixed threshold.
+    target_auc : float in [0.5, 1] or None
+        Target two-sample AUC of the kept set (on the gate's own out-of-fold scores).
+    n_splits : int >= 2
+        Cross-fitting folds.
+    n_rounds : int >= 1
+        With ``target_auc``: re-fit the discriminator on the rows still kept and
+        gate again this many times in all. Later rounds find what the first
+        model did not; each costs another ``n_splits`` fits.
+    max_iter : int
+        Boosting iterations of each discriminator.
+    max_train_rows : int
+        Rows per side each fold's model trains on, at most (subsampled); every row
+        is still scored.
+    min_rows : int
+        Fewest real and synthetic rows of a class for the gate to run.
+    n_threads : int or None
+        OpenMP threads for the discriminators (None: scikit-learn's default, all
+        cores). On a machine shared with other busy processes, 1 avoids
+        oversubscription, which can slow gradient boosting several-fold.
+    random_state : int or None
+        Seed for folds, subsampling and the discriminators.
+
+    ``score`` is the out-of-fold P(synthetic) (lower is more realistic).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from augment.data import detect_schema
+    >>> rng = np.random.default_rng(0)
+    >>> real = pd.DataFrame({"x": rng.normal(0, 1, 200), "y": ["a"] * 100 + ["b"] * 100})
+    >>> gate = RealismGate(max_p_synthetic=0.8, random_state=0).fit(real, detect_schema(real, "y"))
+    >>> rows = pd.DataFrame({"x": np.r_[rng.normal(0, 1, 50), np.full(50, 9.0)], "y": "b"})
+    >>> out = gate.check(rows)
+    >>> bool(out["keep"].iloc[50:].any())
+    False
+    """
+
+    name = "realism"
+
+    def __init__(self, max_p_synthetic: float | None = None, target_auc: float | None = 0.7,
+                 n_splits: int = 3, n_rounds: int = 2, max_iter: int = 60,
+                 max_train_rows: int = 4000, min_rows: int = 20, n_threads: int | None = None,
+                 random_state: int | None = None):
+        self.max_p_synthetic = max_p_synthetic
+        self.target_auc = target_auc
+        self.n_splits = n_splits
+        self.n_rounds = n_rounds
+        self.max_iter = max_iter
+        self.max_train_rows = max_train_rows
+        self.min_rows = min_rows
+        self.n_threads = n_threads
+        self.random_state = random_state
+
+    def check_params(self) -> list[str]:
+        problems = []
+        p, auc = self.max_p_synthetic, self.target_auc
+        if p is None and auc is None:
+            problems.append("realism needs max_p_synthetic or target_auc (or both); got neither. "
+                            "Fix: set target_auc: 0.7.")
+        if p is not None and (not isinstance(p, (int, float)) or not 0 < p <= 1):
+            problems.append(f"realism max_p_synthetic must be in (0, 1] or null; got {p!r}.")
+        if auc is not None and (not isinstance(auc, (int, float)) or not 0.5 <= auc <= 1):
+            problems.append(f"realism target_auc must be in [0.5, 1] or null; got {auc!r}.")
+        for key, low in (("n_splits", 2), ("n_rounds", 1), ("max_iter", 1),
+                         ("max_train_rows", 10), ("min_rows", 2)):
+            value = getattr(self, key)
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
+                problems.append(f"realism {key} must be an integer >= {low}; got {value!r}.")
+        if self.n_threads is not None and (not isinstance(self.n_threads, int)
+                                           or self.n_threads < 1):
+            problems.append(f"realism n_threads must be null or an integer >= 1; got "
+                            f"{self.n_threads!r}.")
+        return problems
+
+    def fit(self, real: pd.DataFrame, schema) -> RealismGate:
+        problems = self.check_params()
+        if problems:
+            raise ConfigError(format_problems("Realism gate parameters are invalid", problems))
+        return super().fit(real, schema)
+
+    def _encode(self, frame: pd.DataFrame) -> np.ndarray:
+        X = frame[self.schema_.features].copy()
+        for name in self.schema_.numeric:
+            X[name] = pd.to_numeric(X[name], errors="coerce")
+        return np.asarray(self.encoder_.transform(X), dtype=float)
+
+    def _fit(self, real: pd.DataFrame) -> None:
+        schema = self.schema_
+        X = real[schema.features].copy()
+        for name in schema.numeric:
+            X[name] = pd.to_numeric(X[name], errors="coerce")
+        self.encoder_ = make_encoder(schema, "ordinal").fit(X)
+        encoder = self.encoder_.named_transformers_["cat"] if schema.categorical else None
+        self.n_categories_ = ([len(c) for c in encoder.named_steps["encode"].categories_]
+                              if encoder is not None else [])
+        codes = self._encode(real)
+        target = as_text(real[schema.target]).iloc[:, 0].to_numpy()
+        self.real_codes_ = {label: codes[target == label] for label in np.unique(target)}
+        self._rng = check_random_state(self.random_state)
+        self.report_: list[dict] = []
+
+    def _check(self, rows: pd.DataFrame, labels) -> pd.DataFrame:
+        if self.n_threads is None:
+            return self._check_all(rows)
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=self.n_threads, user_api="openmp"):
+            return self._check_all(rows)
+
+    def _check_all(self, rows: pd.DataFrame) -> pd.DataFrame:
+        n = len(rows)
+        keep = np.ones(n, bool)
+        score = np.full(n, np.nan)
+        reason = np.full(n, "", dtype=object)
+        codes = self._encode(rows)
+        target = as_text(rows[self.schema_.target]).iloc[:, 0].to_numpy()
+        self.report_ = []
+        for label in np.unique(target):
+            where = np.flatnonzero(target == label)
+            real = self.real_codes_.get(label, np.empty((0, codes.shape[1])))
+            entry = {"class": str(label), "real_rows": len(real), "rows": len(where)}
+            if min(len(real), len(where)) < self.min_rows:
+                entry["skipped"] = (f"{len(where)} rows and {len(real)} real rows of class "
+                                    f"{label!r}; needs {self.min_rows} of each")
+                self.report_.append(entry)
+                continue
+            k, s, r = self._check_class(real, codes[where], entry)
+            keep[where], score[where], reason[where] = k, s, r
+            self.report_.append(entry)
+        return row_result(rows.index, keep, score, reason)
+
+    def _check_class(self, real: np.ndarray, synth: np.ndarray, entry: dict):
+        from sklearn.metrics import roc_auc_score
+
+        def make_model(seed):
+            return _discriminator(self.schema_, self.n_categories_, self.max_iter, seed)
+
+        n = len(synth)
+        keep = np.ones(n, bool)
+        score = np.full(n, np.nan)
+        reason = np.full(n, "", dtype=object)
+        rounds = self.n_rounds if self.target_auc is not None else 1
+        alive = np.arange(n)
+        for round_ in range(rounds):
+            if len(alive) < self.min_rows:
+                break
+            seed = int(self._rng.randint(_SEED_MAX))
+            p_real, p_synth, _ = cross_fitted_scores(
+                real, synth[alive], make_model, n_splits=self.n_splits,
+                max_train_rows=self.max_train_rows, random_state=seed)
+            score[alive] = p_synth  # latest out-of-fold score of every row still in play
+            y = np.r_[np.zeros(len(p_real)), np.ones(len(p_synth))]
+            auc_in = float(roc_auc_score(y, np.r_[p_real, p_synth]))
+            ok = np.ones(len(alive), bool)
+            if self.max_p_synthetic is not None:
+                over = p_synth >= self.max_p_synthetic
+                ok &= ~over
+                for i in np.flatnonzero(over):
+                    reason[alive[i]] = (f"realism: P(synthetic)={p_synth[i]:.2f} >= "
+                                        f"max_p_synthetic {self.max_p_synthetic:g}")
+            if self.target_auc is not None:
+                within, _, _ = threshold_for_auc(p_real, p_synth[ok],
+                                                                self.target_auc)
+                dropped = np.flatnonzero(ok)[~within]
+                for i in dropped:
+                    reason[alive[i]] = (f"realism: P(synthetic)={p_synth[i]:.2f} among the most "
+                                        f"synthetic-looking rows (round {round_ + 1}); dropped to "
+                                        f"bring the two-sample AUC from {auc_in:.2f} to "
+                                        f"<= {self.target_auc:g}")
+                ok[dropped] = False
+            entry.setdefault("rounds", []).append({
+                "auc_before": round(auc_in, 4), "rows": len(alive),
+                "kept": int(ok.sum())})
+            keep[alive[~ok]] = False
+            alive = alive[ok]
+            if self.target_auc is not None and auc_in <= self.target_auc:
+                break  # the model cannot tell the remaining rows from real ones
+        entry["kept"] = int(keep.sum())
+        return keep, score, reason

@@ -1,0 +1,285 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from augment.data import detect_schema
+from augment.errors import ConfigError
+from augment.gates import (
+    BATCH_GATES,
+    ROW_GATES,
+    ConstraintGate,
+    DistanceGate,
+    JointGate,
+    RealismGate,
+    TwoSampleGate,
+    dcr_distributions,
+    discover_constraints,
+    permutation_p_value,
+)
+from augment.gates._realism import cross_fitted_scores, threshold_for_auc
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Gradient boosting on a shared, busy machine is far faster on one OpenMP thread."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="openmp"):
+        yield
+
+
+def _real(n=300, seed=0):
+    """Two classes; class 'b' has x ~ N(2, 1), z = x + noise, a category tied to x."""
+    rng = np.random.default_rng(seed)
+    label = np.where(np.arange(n) < n // 2, "a", "b")
+    x = rng.normal(np.where(label == "b", 2.0, 0.0), 1.0)
+    return pd.DataFrame({
+        "x": x, "z": x + rng.normal(0, 0.3, n),
+        "c": np.where(x > 1, "hi", "lo"), "k": rng.integers(0, 5, n),
+        "label": label,
+    })
+
+
+def _like(n, seed, label="b"):
+    """Fresh rows from the same process as class ``label`` of ``_real``."""
+    return _real(4 * n, seed).query("label == @label").head(n).reset_index(drop=True)
+
+
+def _fit(gate, real):
+    return gate.fit(real, detect_schema(real, "label"))
+
+
+def test_registries_hold_the_new_gates():
+    assert {"realism", "distance", "constraints"} <= set(ROW_GATES)
+    assert "joint" in BATCH_GATES
+
+
+# --- realism -----------------------------------------------------------------------------------
+
+def test_realism_drops_fake_rows_keeps_realistic_ones():
+    real = _real(400)
+    good = _like(150, seed=1)
+    fake = good.head(50).assign(x=lambda d: d["x"] + 8, z=lambda d: -d["z"] - 8, c="lo")
+    rows = pd.concat([good, fake], ignore_index=True)
+    gate = _fit(RealismGate(max_p_synthetic=0.8, target_auc=None, random_state=0), real)
+    out = gate.check(rows)
+    assert not out["keep"].iloc[150:].any()
+    assert out["keep"].iloc[:150].mean() > 0.8
+    assert out["reason"].iloc[150:].str.startswith("realism: P(synthetic)=").all()
+    assert out["score"].iloc[150:].min() > out["score"].iloc[:150].median()
+
+
+def test_realism_cross_fitting_never_scores_a_training_row():
+    rng = np.random.default_rng(0)
+    X_real, X_synth = rng.normal(size=(40, 2)), rng.normal(size=(70, 2))
+    seen = []
+
+    class Spy:
+        def __init__(self, seed):
+            pass
+
+        def fit(self, X, y):
+            self.rows = {tuple(r) for r in X}
+            seen.append(self)
+            return self
+
+        def predict_proba(self, X):
+            assert not any(tuple(r) in self.rows for r in X)  # scored rows were never trained on
+            return np.tile([0.5, 0.5], (len(X), 1))
+
+    p_real, p_synth, folds = cross_fitted_scores(X_real, X_synth, Spy, n_splits=3,
+                                                 random_state=0)
+    assert len(seen) == 3 and not np.isnan(p_real).any() and not np.isnan(p_synth).any()
+    for fold in folds:
+        assert not set(fold["train_synthetic"]) & set(fold["scored_synthetic"])
+        assert not set(fold["train_real"]) & set(fold["scored_real"])
+    assert sorted(np.concatenate([f["scored_synthetic"] for f in folds])) == list(range(70))
+
+
+@pytest.mark.parametrize("target", [0.55, 0.6, 0.65])
+def test_threshold_for_auc_reaches_target(target):
+    rng = np.random.default_rng(0)
+    p_real = rng.uniform(0, 0.6, 200)
+    p_synth = rng.uniform(0, 1, 500)
+    keep, threshold, auc = threshold_for_auc(p_real, p_synth, target)
+    from sklearn.metrics import roc_auc_score
+
+    kept = p_synth[keep]
+    measured = roc_auc_score(np.r_[np.zeros(200), np.ones(len(kept))], np.r_[p_real, kept])
+    assert measured <= target + 1e-9 and auc == pytest.approx(measured)
+    assert kept.max() <= threshold < p_synth[~keep].min()  # a threshold, not a pick
+
+
+def test_realism_target_auc_mode_reaches_target_on_its_scores():
+    real = _real(600)
+    good = _like(200, seed=2)
+    off = _like(200, seed=3).assign(x=lambda d: d["x"] + 1.5)  # half the rows shifted
+    rows = pd.concat([good, off], ignore_index=True)
+    gate = _fit(RealismGate(target_auc=0.6, n_rounds=1, random_state=0), real)
+    out = gate.check(rows)
+    (entry,) = gate.report_
+    assert entry["rounds"][0]["auc_before"] > 0.7
+    assert out["keep"].iloc[:200].mean() > out["keep"].iloc[200:].mean() + 0.3
+    dropped = out.loc[~out["keep"], "reason"]
+    assert dropped.str.contains("to <= 0.6").all()
+
+
+def test_realism_skips_small_classes_and_says_so():
+    real = _real(300)
+    gate = _fit(RealismGate(random_state=0, min_rows=20), real)
+    out = gate.check(_like(5, seed=1))
+    assert out["keep"].all() and out["score"].isna().all()
+    assert "needs 20 of each" in gate.report_[0]["skipped"]
+
+
+@pytest.mark.parametrize(("params", "match"), [
+    ({"max_p_synthetic": None, "target_auc": None}, "neither"),
+    ({"max_p_synthetic": 1.5}, "max_p_synthetic"),
+    ({"target_auc": 0.3}, "target_auc"),
+    ({"n_splits": 1}, "n_splits"),
+])
+def test_realism_bad_params(params, match):
+    gate = RealismGate(**params)
+    assert any(match in p for p in gate.check_params())
+    with pytest.raises(ConfigError, match=match):
+        _fit(gate, _real(60))
+
+
+# --- distance ----------------------------------------------------------------------------------
+
+def test_distance_rejects_copies_and_near_copies():
+    real = _real(300)
+    fresh = _like(20, seed=5)
+    copy = real.iloc[[3]]
+    near = real.iloc[[7]].assign(x=lambda d: d["x"] + 1e-4)
+    rows = pd.concat([fresh, copy, near], ignore_index=True)
+    gate = _fit(DistanceGate(quantile=0.05, random_state=0), real)
+    out = gate.check(rows)
+    assert out["keep"].iloc[:20].mean() >= 0.8
+    assert out.at[20, "reason"] == "distance: identical to a real record on every feature"
+    assert not out.at[21, "keep"] and "closest real record" in out.at[21, "reason"]
+    assert out.at[20, "score"] == pytest.approx(0, abs=1e-6)
+    assert 0 < gate.threshold_ <= np.quantile(gate.real_nn_distance_, 0.05) + 1e-12
+
+
+def test_dcr_distributions_compares_kept_with_holdout():
+    real = _real(400)
+    train, holdout = real.iloc[:300], real.iloc[300:]
+    schema = detect_schema(real, "label")
+    copies = dcr_distributions(train.head(50), train, holdout, schema)["summary"]
+    fresh = dcr_distributions(_real(100, seed=9), train, holdout, schema)["summary"]
+    assert copies["exact_copies"] == 50 and copies["share_below_holdout_q05"] == 1.0
+    assert fresh["exact_copies"] == 0 and fresh["share_below_holdout_q05"] < 0.3
+    assert 0.5 < fresh["median_ratio"] < 2
+
+
+@pytest.mark.parametrize(("params", "match"), [
+    ({"quantile": 1.0}, "quantile"), ({"min_distance": -1}, "min_distance")])
+def test_distance_bad_params(params, match):
+    with pytest.raises(ConfigError, match=match):
+        _fit(DistanceGate(**params), _real(40))
+
+
+# --- constraints -------------------------------------------------------------------------------
+
+def _ordered(n=40, seed=0):
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, 5, n)
+    b = a + rng.integers(0, 3, n)
+    grade = rng.choice(["A", "B"], n)
+    return pd.DataFrame({"a": a, "b": b, "c": b + rng.integers(0, 3, n), "w": rng.normal(0, 1, n),
+                         "grade": grade, "sub": [g + str(i % 2) for i, g in enumerate(grade)],
+                         "label": rng.choice(["y", "n"], n)})
+
+
+def test_declared_constraints_name_the_broken_rule():
+    real = _ordered()
+    gate = _fit(ConstraintGate(ranges={"w": [-10, 10]}, inequalities=["a <= b <= c"],
+                               fixed_combinations=[["grade", "sub"]],
+                               allowed_values={"grade": ["A", "B"]}), real)
+    good = real.iloc[0]
+    rows = pd.DataFrame([good] * 6).reset_index(drop=True)
+    rows.loc[1, "w"] = 11.0
+    rows.loc[2, "a"] = rows.loc[2, "b"] + 1
+    rows.loc[3, "c"] = rows.loc[3, "b"] - 1
+    rows.loc[4, "sub"] = "B0" if rows.loc[4, "grade"] == "A" else "A0"
+    rows.loc[5, "grade"] = "Z"
+    out = gate.check(rows)
+    assert out["keep"].tolist() == [True, False, False, False, False, False]
+    assert out.at[1, "reason"].startswith("constraints: -10 <= w <= 10 broken (w=11)")
+    assert out.at[2, "reason"].startswith("constraints: a <= b broken")
+    assert out.at[3, "reason"].startswith("constraints: b <= c broken")
+    assert out.at[4, "reason"].startswith("constraints: fixed combination (grade, sub)")
+    assert out.at[5, "score"] == pytest.approx(1 - 2 / 5)  # combination and allowed values
+    only = _fit(ConstraintGate(allowed_values={"grade": ["A", "B"]}), real).check(rows.loc[[5]])
+    assert only.at[5, "reason"] == "constraints: grade in {A, B} broken (grade=Z)"
+
+
+def test_discovered_constraints_are_listed_and_enforced_when_asked():
+    real = _ordered()
+    found = [c.text for c in discover_constraints(real, detect_schema(real, "label"))]
+    assert {"a <= b", "b <= c", "a <= c"} <= set(found)
+    assert "fixed combination (sub, grade): sub determines grade" in found
+    row = real.head(1).assign(a=lambda d: d["b"] + 1)
+    assert _fit(ConstraintGate(), real).check(row)["keep"].all()
+    out = _fit(ConstraintGate(enforce_discovered=True), real).check(row)
+    assert not out["keep"].any() and "a <= b" in out["reason"].iloc[0]
+
+
+def test_bad_constraints_are_listed_together():
+    real = _ordered()
+    gate = ConstraintGate(inequalities=["a <= nope", "c <= a"],
+                          ranges={"w": [0, 1], "ghost": [0, 1]})
+    with pytest.raises(ConfigError, match="unknown column") as err:
+        _fit(gate, real)
+    message = str(err.value)
+    assert "'nope'" in message and "'ghost'" in message
+    assert "'c <= a' is broken by" in message and "of 40 real rows" in message
+    assert "'0 <= w <= 1' is broken by" in message
+
+
+@pytest.mark.parametrize(("params", "match"), [
+    ({"inequalities": ["a << b"]}, "chain"),
+    ({"inequalities": ["a"]}, "chain"),
+    ({"ranges": {"w": [2, 1]}}, "min 2 > max 1"),
+    ({"fixed_combinations": [["a"]]}, "at least 2 columns"),
+    ({"allowed_values": {"grade": []}}, "non-empty"),
+])
+def test_constraint_params_are_checked_before_fit(params, match):
+    assert any(match in p for p in ConstraintGate(**params).check_params())
+
+
+# --- batch: joint and two-sample p-value ---------------------------------------------------------
+
+def _batch_schema(real):
+    return detect_schema(pd.concat([real, real.head(5).assign(label="a")]), "label")
+
+
+def test_joint_passes_same_and_fails_different():
+    real = _like(300, seed=0)
+    schema = _batch_schema(real)
+    same = _like(300, seed=1)
+    broken = same.assign(z=np.random.default_rng(0).permutation(same["z"].to_numpy()),
+                         c=np.random.default_rng(1).permutation(same["c"].to_numpy()))
+    gate = JointGate(min_score=0.9, random_state=0)
+    assert gate.check(real, same, schema, "r").passed is True
+    bad = gate.check(real, broken, schema, "r")
+    assert bad.passed is False and bad.details["pairs"]["x ~ z"] < 0.7
+    assert "x ~ z" in bad.message
+
+
+@pytest.mark.parametrize(("shift", "small"), [(3.0, True), (0.0, False)])
+def test_two_sample_p_value(shift, small):
+    real = _like(200, seed=0)
+    other = _like(200, seed=1).assign(x=lambda d: d["x"] + shift)
+    res = TwoSampleGate(n_permutations=200, random_state=0).check(
+        real, other, _batch_schema(real), "r")
+    p = res.details["p_value"]
+    assert (p < 0.01) if small else (p > 0.05)
+    assert "permutation p=" in res.message
+
+
+def test_permutation_p_value_bounds():
+    y = np.r_[np.zeros(50), np.ones(50)]
+    assert permutation_p_value(y, y, n_permutations=99, random_state=0) == pytest.approx(0.01)
+    assert np.isnan(permutation_p_value(np.ones(5), np.arange(5.0)))
