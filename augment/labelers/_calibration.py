@@ -12,6 +12,8 @@ __all__ = ["CALIBRATIONS", "apply_calibration", "calibration_metrics",
 
 CALIBRATIONS = (None, "sigmoid", "isotonic")
 _EPS = 1e-6
+#: Platt scaling sees logits within +-this (a pure leaf says P=0.999, not 1 - 1e-6).
+_LOGIT_CLIP = 7.0
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -27,16 +29,25 @@ def _platt(x: np.ndarray, target: np.ndarray, weights: np.ndarray) -> tuple[floa
     """
     n_pos, n_neg = weights[target == 1].sum(), weights[target == 0].sum()
     t = np.where(target == 1, (n_pos + 1) / (n_pos + 2), 1 / (n_neg + 2))
-    a, b = 1.0, float(np.log((n_pos + 1) / (n_neg + 1)))
+    x = np.clip(x, -_LOGIT_CLIP, _LOGIT_CLIP)
     design = np.column_stack([x, np.ones_like(x)])
+
+    def loss(ab: np.ndarray) -> float:
+        z = design @ ab
+        return float(np.sum(weights * (np.logaddexp(0, z) - t * z)))
+
+    ab = np.array([1.0, float(np.log((n_pos + 1) / (n_neg + 1)))])
     for _ in range(100):
-        p = 1.0 / (1.0 + np.exp(-(a * x + b)))
+        p = 1.0 / (1.0 + np.exp(-(design @ ab)))
         grad = design.T @ (weights * (p - t))
         hess = design.T @ (design * (weights * p * (1 - p))[:, None]) + 1e-9 * np.eye(2)
-        step = np.linalg.solve(hess, grad)
-        a, b = a - step[0], b - step[1]
+        step, current = np.linalg.solve(hess, grad), loss(ab)
+        while loss(ab - step) > current and np.abs(step).max() > 1e-12:  # damped Newton
+            step = step / 2
+        ab = ab - step
         if np.abs(step).max() < 1e-10:
             break
+    a, b = ab
     return float(a), float(b)
 
 
