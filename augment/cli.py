@@ -66,31 +66,78 @@ def summary(result, run_dir: Path, seconds: float) -> str:
     return "\n".join(lines)
 
 
-def run(cfg: DictConfig, run_dir: Path) -> Path:
-    """Everything the command does, given a composed config and where to write."""
+def run(cfg: DictConfig, run_dir: Path, pathway: str = "augment") -> Path:
+    """Everything the command does, given a composed config and where to write.
+
+    With an ``evaluate`` config the real table is split first: the augmenter sees
+    only the training part, and ``metrics.json`` compares pathways on the rest.
+    """
+    from augment.errors import ConfigError
     from augment.report import write_run
 
     start = time.perf_counter()
     augmenter = build_augmenter(cfg)
     augmenter._components()  # every config problem, before the data is read
+    evaluation = (instantiate(cfg.evaluate, "the evaluation")
+                  if cfg.get("evaluate") is not None else None)
+    if evaluation is not None and evaluation.check_params():
+        raise ConfigError("; ".join(evaluation.check_params()))
     source = instantiate(cfg.data, "the data source")
     frame, target = source.load()
-    augmenter.fit_table(frame, target)
+    train, test = evaluation.split(frame, target) if evaluation else (frame, None)
+    augmenter.fit_table(train, target)
+    metrics = None
+    if evaluation is not None:
+        metrics = evaluation.evaluate(train, test, augmenter.schema_, augmenter.result_.augmented,
+                                      augmenter.sampling_strategy, pathway=pathway)
     input_info = {"path": source.path, "name": None if source.path else "lending_club (embedded)",
                   "target": target, "rows": len(frame), "columns": len(frame.columns),
-                  "sha256": source.fingerprint(frame)}
+                  "augmented_rows": len(train), "sha256": source.fingerprint(frame)}
     manifest = write_run(augmenter.result_, run_dir, input_info=input_info, seed=cfg.seed,
-                         config=OmegaConf.to_container(cfg, resolve=True))
+                         config=OmegaConf.to_container(cfg, resolve=True), metrics=metrics)
     print(summary(augmenter.result_, run_dir, time.perf_counter() - start), file=sys.stderr)
     return manifest
 
 
+def _pin_threads(n: int) -> None:
+    """One sweep worker must not oversubscribe the CPU: limit BLAS/OpenMP and torch threads."""
+    import os
+
+    from threadpoolctl import threadpool_limits
+
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(n)
+    threadpool_limits(n)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(n)
+
+
 @hydra.main(version_base="1.3", config_path=config_dir(), config_name="config")
 def _hydra_main(cfg: DictConfig) -> None:
-    from hydra.core.hydra_config import HydraConfig
+    import json
+    import traceback
 
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    hc = HydraConfig.get()
+    run_dir = Path(hc.runtime.output_dir)
+    choices = hc.runtime.choices
+    pathway = f"augment:{choices.get('generator')}/{choices.get('gate')}"
+    if hc.mode == RunMode.MULTIRUN:
+        # a sweep job: pinned threads, and a failure is recorded, not raised, so that
+        # the other jobs of the sweep finish and scripts/summarize.py reports it
+        _pin_threads(int(cfg.get("threads_per_job", 1)))
+        try:
+            run(cfg, run_dir, pathway)
+        except Exception as exc:  # every failure is recorded, whatever its type
+            (run_dir / "error.json").write_text(json.dumps({
+                "error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc(),
+                "overrides": list(hc.overrides.task)}, indent=2))
+            log.error("job failed: %s: %s", type(exc).__name__, exc)
+        return
     try:
-        run(cfg, Path(HydraConfig.get().runtime.output_dir))
+        run(cfg, run_dir, pathway)
     except AugmentError as exc:
         print(f"augment: error: {exc}", file=sys.stderr)
         sys.exit(2)

@@ -16,7 +16,7 @@ from augment._instantiate import instantiate
 from augment.cli import build_augmenter, config_dir
 
 CONF = Path(config_dir())
-GROUPS = ["data", "profile", "generator", "labeler", "gate"]
+GROUPS = ["data", "profile", "generator", "labeler", "gate", "evaluate"]
 
 
 def _compose(*overrides):
@@ -33,6 +33,9 @@ def test_every_option_composes_and_instantiates(group, tmp_path):
         cfg = _compose(f"{group}={option}", *extra)
         if group == "data":
             assert instantiate(cfg.data, "data").target
+        elif group == "evaluate":
+            ev = instantiate(cfg.evaluate, "evaluate") if cfg.evaluate is not None else None
+            assert ev is None or not ev.check_params()
         elif group == "gate":
             aug = build_augmenter(cfg)
             aug._components()

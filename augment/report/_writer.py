@@ -24,8 +24,9 @@ def _json_default(value):
 
 
 def write_run(result, run_dir: str | Path, *, input_info: dict, seed=None,
-              config: dict | None = None) -> Path:
-    """Write ``augmented.parquet``, ``rejected.parquet``, ``figures/``, ``report.md``, manifest.
+              config: dict | None = None, metrics: dict | None = None) -> Path:
+    """Write ``augmented.parquet``, ``rejected.parquet``, ``figures/``, ``report.md``,
+    ``metrics.json`` (when evaluation ran) and ``manifest.json``.
 
     Files are written to a staging folder first and moved into ``run_dir`` at the
     end, ``manifest.json`` last; a stale manifest from an earlier run in the same
@@ -34,6 +35,7 @@ def write_run(result, run_dir: str | Path, *, input_info: dict, seed=None,
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / MANIFEST).unlink(missing_ok=True)
+    (run_dir / "metrics.json").unlink(missing_ok=True)
     staging = run_dir / _STAGING
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
@@ -45,13 +47,17 @@ def write_run(result, run_dir: str | Path, *, input_info: dict, seed=None,
                 rejected[name] = rejected[name].astype(str)
         rejected.to_parquet(staging / "rejected.parquet", index=False)
         figures = make_figures(result, staging / "figures")
-        files = {name: sha256_file(staging / name)
-                 for name in ("augmented.parquet", "rejected.parquet")}
+        outputs = ["augmented.parquet", "rejected.parquet"]
+        if metrics is not None:
+            (staging / "metrics.json").write_text(json.dumps(metrics, indent=2,
+                                                             default=_json_default))
+            outputs.append("metrics.json")
+        files = {name: sha256_file(staging / name) for name in outputs}
         manifest = build_manifest(result, config=config, input_info=input_info, seed=seed,
                                   files=files)
         (staging / "report.md").write_text(render_markdown(result, manifest, figures))
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, default=_json_default))
-        for name in ("augmented.parquet", "rejected.parquet", "report.md"):
+        for name in [*outputs, "report.md"]:
             os.replace(staging / name, run_dir / name)
         shutil.rmtree(run_dir / "figures", ignore_errors=True)
         os.replace(staging / "figures", run_dir / "figures")
