@@ -53,7 +53,8 @@ def cast_like(synthetic: pd.DataFrame, real: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def assemble(real: pd.DataFrame, kept: pd.DataFrame, real_weight: pd.Series) -> pd.DataFrame:
+def assemble(real: pd.DataFrame, kept: pd.DataFrame, real_weight: pd.Series,
+             target: str) -> pd.DataFrame:
     """All real rows first (values and dtypes untouched), then the kept synthetic rows."""
     real_part = real.reset_index(drop=True).copy()
     real_part["_synthetic"] = False
@@ -69,6 +70,14 @@ def assemble(real: pd.DataFrame, kept: pd.DataFrame, real_weight: pd.Series) -> 
     synthetic["_synthetic"] = True
     for name in PROVENANCE[1:]:
         synthetic[name] = kept[name].to_numpy()
+    # policy columns: the class a row was generated for, whether the labeler changed it,
+    # and (soft policy) the labeler's probabilities
+    extras = [c for c in kept.columns if c.startswith("_proba_") or c in ("_intended",
+                                                                          "_relabelled")]
+    for name in extras:
+        synthetic[name] = kept[name].to_numpy()
+        real_part[name] = (False if name == "_relabelled" else
+                           real_part[target] if name == "_intended" else np.nan)
     out = pd.concat([real_part, synthetic], ignore_index=True)
     out["_synthetic"] = out["_synthetic"].astype(bool)
     out["_round"] = out["_round"].astype(int)

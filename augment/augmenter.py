@@ -34,11 +34,14 @@ def _build(spec, registry: dict, role: str, base: type):
                       f"Got {type(spec).__name__}.")
 
 
-def _seeded(component, random_state):
-    """Give a component the run's seed when it takes one and has none of its own."""
+def _seeded(component, random_state, progress: bool = True):
+    """Give a component the run's seed when it takes one and has none of its own;
+    silence its own progress bars when the run shows none."""
     params = component.get_params(deep=False)
     if "random_state" in params and params["random_state"] is None:
         component.set_params(random_state=random_state)
+    if "progress" in params and not progress:
+        component.set_params(progress=False)
     return component
 
 
@@ -136,7 +139,7 @@ class Augmenter(BaseEstimator):
             problems.append(f"random_state must be an integer or None; got {rs!r}.")
             rs = None
         generator = attempt(lambda: _seeded(_build(self.generator, GENERATORS, "generator",
-                                                   BaseGenerator), rs))
+                                                   BaseGenerator), rs, self.progress))
         labeler = attempt(lambda: _seeded(_build(self.labeler, LABELERS, "labeler", BaseLabeler),
                                           rs))
         row_gates = [attempt(lambda g=g: _seeded(_build(g, ROW_GATES, "row gate", RowGate), rs))

@@ -86,6 +86,7 @@ def run(cfg: DictConfig, run_dir: Path, pathway: str = "augment") -> Path:
     frame, target = source.load()
     train, test = evaluation.split(frame, target) if evaluation else (frame, None)
     augmenter.fit_table(train, target)
+    _store_labeler(cfg, augmenter, train, target)
     metrics = None
     if evaluation is not None:
         metrics = evaluation.evaluate(train, test, augmenter.schema_, augmenter.result_.augmented,
@@ -97,6 +98,23 @@ def run(cfg: DictConfig, run_dir: Path, pathway: str = "augment") -> Path:
                          config=OmegaConf.to_container(cfg, resolve=True), metrics=metrics)
     print(summary(augmenter.result_, run_dir, time.perf_counter() - start), file=sys.stderr)
     return manifest
+
+
+def _store_labeler(cfg: DictConfig, augmenter, train, target: str) -> None:
+    """Save the fitted labeler to the registry (``labeler_registry``) and note its version."""
+    from augment.errors import ConfigError
+    from augment.labelers import save
+
+    registry = cfg.get("labeler_registry")
+    labeler = augmenter.labeler_
+    version = getattr(labeler, "version", None) if labeler.name == "stored" else None
+    if registry and version is None:
+        try:
+            version = save(labeler, train[[*augmenter.schema_.features, target]], registry)
+        except ConfigError as exc:  # e.g. a labeler kind the registry cannot store yet
+            augmenter.result_.warnings.append(f"labeler not saved: {exc}")
+    augmenter.result_.labeler["version"] = version
+    augmenter.result_.labeler["registry"] = registry
 
 
 def _pin_threads(n: int) -> None:

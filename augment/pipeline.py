@@ -44,6 +44,7 @@ class AugmentResult:
     timings: dict
     warnings: list[str] = field(default_factory=list)
     real_columns: list[str] = field(default_factory=list)
+    consistency: dict = field(default_factory=dict)
 
     @property
     def synthetic(self) -> pd.DataFrame:
@@ -86,6 +87,24 @@ def _gate_round(rows: pd.DataFrame, labels: pd.DataFrame, row_gates: list[RowGat
     return keep, primary, every, scores
 
 
+def _apply_policy(rows: pd.DataFrame, labels: pd.DataFrame, take: np.ndarray, label_gate):
+    """Give the kept rows the label, confidence (and probabilities) the label policy assigns."""
+    target = label_gate.schema_.target
+    assigned = label_gate.assign(rows.iloc[take], labels.iloc[take])
+    rows = rows.copy()
+    index = rows.index[take]
+    rows["_intended"] = rows[target]
+    rows.loc[index, target] = assigned["label"].to_numpy()
+    rows.loc[index, "_label_confidence"] = assigned["confidence"].to_numpy(dtype=float)
+    rows["_relabelled"] = False
+    rows.loc[index, "_relabelled"] = assigned["relabelled"].to_numpy(dtype=bool)
+    for column in assigned.columns:
+        if column.startswith("_proba_"):
+            rows[column] = np.nan
+            rows.loc[index, column] = assigned[column].to_numpy(dtype=float)
+    return rows
+
+
 def _generate_region(region: Region, need: int, *, generator, labeler, row_gates, max_rounds,
                      max_rows_per_round, progress, timings):
     """The budgeted generate -> label -> gate loop for one region.
@@ -94,6 +113,7 @@ def _generate_region(region: Region, need: int, *, generator, labeler, row_gates
     """
     kept_parts, rejected_parts = [], []
     n_kept, generated, rounds = 0, 0, 0
+    label_gate = next((g for g in row_gates if g.name == "label"), None)
     stop = "target met"
     bar = row_bar(need, f"{region.id}", progress)
     while n_kept < need:
@@ -108,7 +128,8 @@ def _generate_region(region: Region, need: int, *, generator, labeler, row_gates
         rows = generator.sample(n_request, region)
         timings["generate"] += time.perf_counter() - start
         if len(rows) == 0:
-            stop = f"generator '{generator.name}' returned no rows"
+            reason = getattr(generator, "acceptance_", {}).get(region.id, {}).get("shortfall")
+            stop = reason or f"generator '{generator.name}' returned no rows"
             break
         generated += len(rows)
         start = time.perf_counter()
@@ -123,6 +144,8 @@ def _generate_region(region: Region, need: int, *, generator, labeler, row_gates
                            _rule=labels["rule"].to_numpy())
         passing = np.flatnonzero(keep)
         take, surplus = passing[:remaining], passing[remaining:]
+        if label_gate is not None and len(take):
+            rows = _apply_policy(rows, labels, take, label_gate)
         primary[surplus] = "surplus: region target already met"
         every[surplus] = primary[surplus]
         rejected_mask = np.ones(len(rows), bool)
@@ -138,6 +161,25 @@ def _generate_region(region: Region, need: int, *, generator, labeler, row_gates
     stats = {**region.to_dict(), "requested": need, "generated": generated, "kept": n_kept,
              "rounds": rounds, "stopped": stop, "shortfall": need - n_kept}
     return kept, rejected, stats
+
+
+def _consistency(kept: pd.DataFrame, rejected: pd.DataFrame, target: str) -> dict:
+    """Agreement of the labeler with the class each generated row was meant for, per region."""
+    from augment.labelers import consistency_report
+
+    if not len(rejected):
+        rejected = rejected.assign(_label=pd.Series(dtype=object))
+    else:
+        rejected = rejected[~rejected["_reason"].astype(str).str.startswith("batch:")]
+    rows = pd.concat([kept, rejected], ignore_index=True)
+    if not len(rows) or "_label" not in rows:
+        return {}
+    intended = rows["_intended"].where(rows["_intended"].notna(), rows[target]) if (
+        "_intended" in rows) else rows[target]
+    report = consistency_report(intended.astype(object), rows["_label"].astype(object),
+                                rows["_region"])
+    return {k: v for k, v in report.items() if k in ("rows", "abstained", "agreement",
+                                                     "by_region")}
 
 
 def _concat(parts: list, columns: list[str]) -> pd.DataFrame:
@@ -172,10 +214,8 @@ def run_pipeline(table: pd.DataFrame, schema: Schema, regions: list[Region], *,
     timed("fit_generator", generator.fit, table, schema, regions)
     stages.next("fit labeler")
     timed("fit_labeler", labeler.fit, table[features], table[schema.target], schema)
-    if labeler.quality_.get("weak"):
-        warnings_.append(
-            f"labeler is weak: cross-validated balanced accuracy "
-            f"{labeler.quality_['cv_balanced_accuracy']} < {labeler.quality_['weak_threshold']}")
+    if labeler.quality_.get("weak_reason"):
+        warnings_.append(f"labeler: {labeler.quality_['weak_reason']}")
     stages.next("fit gates")
     for gate in row_gates:
         timed(f"fit_gate_{gate.name}", gate.fit, table, schema)
@@ -183,12 +223,11 @@ def run_pipeline(table: pd.DataFrame, schema: Schema, regions: list[Region], *,
     stages.next("generate + label + gate")
     classes = [r for r in regions if r.kind == "class"]
     ordered: list[Region] = []
-    kept_by_class: dict = {}
-    rejected_parts, stats = [], []
+    kept_parts, rejected_parts, stats = [], [], []
     loop_start = time.perf_counter()
     for parent in classes:
         subs = [r for r in regions if r.kind != "class" and r.label == parent.label]
-        class_kept, done = [], 0
+        done = 0
         for region in [*subs, parent]:
             need = region.needed if region is not parent else max(parent.needed - done, 0)
             kept, rejected, region_stats = _generate_region(
@@ -196,36 +235,38 @@ def run_pipeline(table: pd.DataFrame, schema: Schema, regions: list[Region], *,
                 max_rounds=max_rounds, max_rows_per_round=max_rows_per_round,
                 progress=progress, timings=timings)
             done += region_stats["kept"]
-            class_kept.append(kept)
+            kept_parts.append(kept)
             rejected_parts.append(rejected)
             stats.append(region_stats)
             ordered.append(region)
-        kept_by_class[parent.id] = _concat(class_kept, [*table.columns])
+    kept_loop = _concat(kept_parts, [*table.columns])
+    # group by the label each kept row carries (relabel may move rows to another class)
+    kept_by_label = {label: group for label, group in kept_loop.groupby(
+        schema.target, sort=False)} if len(kept_loop) else {}
     timings["loop"] = round(time.perf_counter() - loop_start, 3)
 
     stages.next("batch checks")
     start = time.perf_counter()
     batch = []
-    for parent in classes:
-        kept = kept_by_class[parent.id]
-        if len(kept) == 0:
-            continue
-        results = [g.check(table[parent.contains(table)], kept, schema, parent.id)
-                   for g in batch_gates]
+    for label, kept in list(kept_by_label.items()):
+        region_id = f"class={label}"
+        real_rows = table[table[schema.target] == label]
+        results = [g.check(real_rows, kept, schema, region_id) for g in batch_gates]
         batch.extend(r.to_dict() for r in results)
         failed = [r for r in results if r.passed is False]
         for r in failed:
-            warnings_.append(f"{parent.id}: batch check {r.gate} failed: {r.message}"
+            warnings_.append(f"{region_id}: batch check {r.gate} failed: {r.message}"
                              + (" (rows rejected)" if batch_on_fail == "reject" else
                                 " (rows kept: batch_on_fail=warn)"))
         if failed and batch_on_fail == "reject":
             reason = "batch: " + " | ".join(f"{r.gate}: {r.message}" for r in failed)
             rejected_parts.append(kept.assign(_reason=reason, _reasons=reason))
-            kept_by_class[parent.id] = kept.iloc[:0]
+            kept_by_label[label] = kept.iloc[:0]
+            moved = kept["_region"].value_counts()
             for region_stats in stats:
-                if region_stats["label"] == str(parent.label):
-                    region_stats["kept"] = 0
-                    region_stats["shortfall"] = region_stats["requested"]
+                if region_stats["id"] in moved.index:
+                    region_stats["kept"] -= int(moved[region_stats["id"]])
+                    region_stats["shortfall"] = region_stats["requested"] - region_stats["kept"]
                     region_stats["stopped"] = "batch check failed; rows rejected"
     timings["batch_checks"] = round(time.perf_counter() - start, 3)
 
@@ -233,16 +274,15 @@ def run_pipeline(table: pd.DataFrame, schema: Schema, regions: list[Region], *,
     start = time.perf_counter()
     real_weight = pd.Series(1.0, index=table.index)
     kept_final = []
-    for parent in classes:
-        kept = kept_by_class[parent.id]
+    for label, kept in kept_by_label.items():
         if len(kept) == 0:
             continue
-        weights, real_w = synthetic_weights(kept["_label_confidence"].to_numpy(),
-                                            parent.count, weight_mode)
-        real_weight[parent.contains(table)] = real_w
+        weights, real_w = synthetic_weights(kept["_label_confidence"].to_numpy(dtype=float),
+                                            int(schema.class_counts[label]), weight_mode)
+        real_weight[(table[schema.target] == label).to_numpy()] = real_w
         kept_final.append(kept.assign(_weight=weights))
     kept_all = _concat(kept_final, [*table.columns, *PROVENANCE])
-    augmented = assemble(table, kept_all, real_weight)
+    augmented = assemble(table, kept_all, real_weight, schema.target)
     rejected_all = _concat(rejected_parts, [*table.columns, "_region", "_generator", "_round",
                                             "_label", "_label_confidence", "_rule", "_reason",
                                             "_reasons"])
@@ -264,6 +304,7 @@ def run_pipeline(table: pd.DataFrame, schema: Schema, regions: list[Region], *,
             warnings_.append(f"{region.id}: kept {region_stats['kept']} of "
                              f"{region_stats['requested']} requested rows "
                              f"({region_stats['stopped']})")
+    consistency = _consistency(kept_loop, rejected_all, schema.target)
     timings["assemble"] = round(time.perf_counter() - start, 3)
     for key in ("generate", "label", "gate"):
         timings[key] = round(timings[key], 3)
@@ -282,4 +323,5 @@ def run_pipeline(table: pd.DataFrame, schema: Schema, regions: list[Region], *,
         timings=timings,
         warnings=warnings_,
         real_columns=list(table.columns),
+        consistency=consistency,
     )

@@ -145,3 +145,23 @@ def test_component_instances_are_not_mutated(table):
     gen = SMOTEGenerator(k_neighbors=3)
     _augmenter(generator=gen).fit_table(table, "label")
     assert gen.random_state is None and not hasattr(gen, "schema_")
+
+
+@pytest.mark.parametrize("policy", ["relabel", "soft"])
+def test_relabel_and_soft_policies(table, policy):
+    aug = _augmenter(label_policy=policy, min_confidence=0.5).fit_table(table, "label")
+    res = aug.result_
+    syn = res.synthetic
+    assert len(syn) > 0
+    assert (syn["_intended"] == "yes").all()
+    if policy == "soft":
+        assert {"_proba_no", "_proba_yes"} <= set(syn.columns)
+        np.testing.assert_allclose(syn["_proba_yes"], syn["_label_confidence"])
+        assert (syn["label"] == "yes").all()
+    else:
+        moved = syn[syn["_relabelled"]]
+        assert (moved["label"] != moved["_intended"]).all()
+        assert (syn.loc[~syn["_relabelled"], "label"] == "yes").all()
+        assert (syn["_label_confidence"] >= 0.5).all()
+    real = res.augmented[~res.augmented["_synthetic"]]
+    assert not real["_relabelled"].any() if "_relabelled" in real else True

@@ -155,6 +155,29 @@ def label_confidence(result, path: Path) -> bool:
     return True
 
 
+def loss_curve(result, path: Path) -> bool:
+    """Training losses per epoch of a deep generator (undertraining shows here)."""
+    curve = result.generator.get("training", {}).get("loss_curve")
+    if not curve or len(curve.get("epoch", [])) < 2:
+        return False
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6, 3.4))
+    for name, values in curve.items():
+        if name != "epoch":
+            ax.plot(curve["epoch"], values, marker=".", label=name)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    training = result.generator["training"]
+    ax.set_title(f"{result.generator['name']}: {training['epochs_run']} of {training['epochs']} "
+                 f"epochs{' (stopped early: time budget)' if training['stopped_early'] else ''}",
+                 fontsize=9)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
 def make_figures(result, folder: Path) -> list[str]:
     """Write every figure that has data to show; return their file names."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -163,6 +186,7 @@ def make_figures(result, folder: Path) -> list[str]:
     written.append("class_counts.png")
     for name, fn in (("coverage.png", coverage), ("marginals.png", marginals),
                      ("rejection_reasons.png", rejection_reasons),
+                     ("loss_curve.png", loss_curve),
                      ("label_confidence.png", label_confidence)):
         if fn(result, folder / name):
             written.append(name)

@@ -43,6 +43,7 @@ def build_manifest(result, *, config: dict | None, input_info: dict, seed, files
         "batch_fidelity": result.batch,
         "generator": result.generator,
         "labeler": result.labeler,
+        "label_consistency": result.consistency,
         "gates": result.gates,
         "seconds": result.timings,
         "warnings": result.warnings,

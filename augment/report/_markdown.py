@@ -19,6 +19,25 @@ def markdown_table(frame) -> str:
     return _table([str(c) for c in frame.columns], frame.astype(object).values.tolist())
 
 
+def _generator_section(gen: dict) -> list[str]:
+    out = ["## Generator", "", f"`{gen['class']}` (`{gen['name']}`), parameters "
+           f"`{gen['params']}`.", ""]
+    training = gen.get("training")
+    if training:
+        out += [f"Trained {training['epochs_run']} of {training['epochs']} epochs in "
+                f"{training['fit_seconds']} s on {training['device']}"
+                + (" — **stopped early by the time budget**" if training["stopped_early"]
+                   else "") + ".", ""]
+    acceptance = gen.get("acceptance")
+    if acceptance:
+        out += [_table(["region", "requested", "delivered", "generated", "accepted", "rate",
+                        "how", "shortfall"],
+                       [[rid, a.get("requested"), a.get("delivered"), a.get("generated"),
+                         a.get("accepted"), a.get("rate"), a.get("how", a.get("mode", "")),
+                         a.get("shortfall", "")] for rid, a in acceptance.items()]), ""]
+    return out
+
+
 def render_markdown(result, manifest: dict, figures: list[str]) -> str:
     counts = manifest["counts"]
     lab = result.labeler
@@ -64,6 +83,7 @@ def render_markdown(result, manifest: dict, figures: list[str]) -> str:
                 "",
                 f"A failed batch check {_ON_FAIL[result.gates['batch_on_fail']]} "
                 f"(`batch_on_fail={result.gates['batch_on_fail']}`).", ""]
+    out += _generator_section(result.generator)
     acc = quality.get("cv_balanced_accuracy")
     out += [
         "## Labeler",
@@ -76,6 +96,12 @@ def render_markdown(result, manifest: dict, figures: list[str]) -> str:
         + (f" (**weak**: below {quality['weak_threshold']})" if quality.get("weak") else "") + ".",
         f"- Label policy: `{result.gates['params']['label']['policy']}`, min confidence "
         f"{result.gates['params']['label']['min_confidence']}.",
+        f"- Stored version: `{lab.get('version') or 'not saved'}`.",
+        "- Agreement with the class rows were generated for (all generated rows): "
+        + (f"{result.consistency.get('agreement')}; per region "
+           + ", ".join(f"{k} {v.get('agreement')}" for k, v in
+                       result.consistency.get("by_region", {}).items())
+           if result.consistency else "n/a") + ".",
         "",
         "```text",
         lab["model"].rstrip(),
@@ -86,7 +112,7 @@ def render_markdown(result, manifest: dict, figures: list[str]) -> str:
     ]
     titles = {"class_counts.png": "Class counts", "coverage.png": "Coverage per region",
               "marginals.png": "Marginals",
-              "rejection_reasons.png": "Rejection reasons",
+              "rejection_reasons.png": "Rejection reasons", "loss_curve.png": "Loss curve",
               "label_confidence.png": "Label confidence"}
     out += [f"![{titles.get(f, f)}](figures/{f})" for f in figures] + [""]
     out += ["## Seconds per stage", "",
