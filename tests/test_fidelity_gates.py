@@ -119,6 +119,7 @@ def test_realism_target_auc_mode_reaches_target_on_its_scores():
     out = gate.check(rows)
     (entry,) = gate.report_
     assert entry["rounds"][0]["auc_before"] > 0.7
+    assert entry["rounds"][0]["auc_kept"] <= 0.6  # out-of-fold AUC of the kept rows vs real
     assert out["keep"].iloc[:200].mean() > out["keep"].iloc[200:].mean() + 0.3
     dropped = out.loc[~out["keep"], "reason"]
     assert dropped.str.contains("to <= 0.6").all()
@@ -283,3 +284,15 @@ def test_permutation_p_value_bounds():
     y = np.r_[np.zeros(50), np.ones(50)]
     assert permutation_p_value(y, y, n_permutations=99, random_state=0) == pytest.approx(0.01)
     assert np.isnan(permutation_p_value(np.ones(5), np.arange(5.0)))
+
+
+def test_roc_figure_before_and_after(tmp_path):
+    from augment.report._fidelity_figures import discriminator_roc
+
+    real = _like(150, seed=0)
+    fake = _like(150, seed=1).assign(x=lambda d: d["x"] + 3)
+    kept = _like(100, seed=2)
+    out = discriminator_roc(real, pd.concat([fake, kept]), kept, _batch_schema(real),
+                            tmp_path / "roc.png", random_state=0)
+    assert (tmp_path / "roc.png").stat().st_size > 1000
+    assert out["auc_before"] > out["auc_after"]
