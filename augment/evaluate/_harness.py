@@ -99,16 +99,22 @@ class Evaluation(BaseEstimator):
 
     def evaluate(self, train: pd.DataFrame, test: pd.DataFrame, schema: Schema, augmented,
                  sampling_strategy, pathway: str = "augment") -> dict:
-        """Metrics of every model on every pathway; ``augmented`` is the run's result frame."""
+        """Metrics of every model on every pathway.
+
+        ``augmented`` is the run's result frame (named ``pathway``), or a dict
+        ``{pathway: frame}`` to compare several augmented tables on the same split.
+        """
         target = schema.target
         seed = 0 if self.random_state is None else int(self.random_state)
+        frames = augmented if isinstance(augmented, dict) else {pathway: augmented}
+        augmented = next(iter(frames.values()))
         minority = [str(c) for c in augmented.loc[augmented["_synthetic"], target].unique()]
         if not minority:
             counts = train[target].value_counts()
             minority = [str(c) for c in counts.index[counts < counts.max()]]
         classes = list(schema.classes)
-        pathways = {pathway: (augmented[list(train.columns)],
-                              augmented["_weight"].to_numpy(dtype=float))}
+        pathways = {name: (frame[list(train.columns)], frame["_weight"].to_numpy(dtype=float))
+                    for name, frame in frames.items()}
         for name in self.baselines:
             pathways[name] = _baseline_rows(name, train, target, sampling_strategy, seed)
         results = []
