@@ -14,6 +14,7 @@ Also: yield, share of kept rows that are near-copies (closer to a training row t
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 import time
 import warnings
@@ -92,17 +93,20 @@ class _CTGAN:
 
     def fit_sample(self, train, schema, label, n):
         import torch
-        from sdv.metadata import Metadata
         from sdv.single_table import CTGANSynthesizer
+
+        from augment.generators._sdv_metadata import TABLE, sdv_metadata
 
         torch.manual_seed(self.seed)
         rows = train[train[schema.target] == label][schema.features]
-        metadata = Metadata.detect_from_dataframe(rows)
-        for name in schema.categorical:
-            metadata.update_column(name, sdtype="categorical")
-        model = CTGANSynthesizer(metadata, epochs=self.epochs, verbose=False)
-        model.fit(rows)
-        return model.sample(n).assign(**{schema.target: label})
+        model = CTGANSynthesizer(sdv_metadata(schema, with_target=False), epochs=self.epochs,
+                                 verbose=False)
+        model.fit({TABLE: rows})
+        out = model.sample(n)
+        out = out[TABLE] if isinstance(out, dict) else out
+        for name in schema.names("integer"):
+            out[name] = pd.to_numeric(out[name], errors="coerce").round()
+        return out.assign(**{schema.target: label})
 
 
 def gaussian_copula(train, schema, label, n, seed):
@@ -119,6 +123,8 @@ REALISM = {
     "p<0.5": {"max_p_synthetic": 0.5, "target_auc": None, "n_rounds": 1},
     "auc0.7x1": {"target_auc": 0.7, "n_rounds": 1},
     "auc0.7x2": {"target_auc": 0.7, "n_rounds": 2},
+    "auc0.7x3": {"target_auc": 0.7, "n_rounds": 3},
+    "auc0.6x2": {"target_auc": 0.6, "n_rounds": 2},
 }
 
 
@@ -179,7 +185,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000, help="candidates per run")
     parser.add_argument("--ctgan-epochs", type=int, default=100, help="0 skips CTGAN")
-    parser.add_argument("--ctgan-rows", type=int, default=5000)
+    parser.add_argument("--ctgan-rows", type=int, default=10_000)
     parser.add_argument("--realism", default=",".join(REALISM),
                         help=f"comma-separated realism settings among {list(REALISM)}")
     parser.add_argument("--seed", type=int, default=0)
@@ -207,7 +213,8 @@ def main(argv=None) -> int:
     print(table_md)
     total = time.perf_counter() - start
     if args.out != "-":
-        command = "python scripts/bench_gates.py " + " ".join(argv or sys.argv[1:])
+        command = shlex.join(["OMP_NUM_THREADS=1", "python", "scripts/bench_gates.py",
+                              *(argv or sys.argv[1:])])
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(_document(table_md, command.strip(), realism, total))
     return 0

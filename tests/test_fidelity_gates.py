@@ -133,6 +133,20 @@ def test_realism_skips_small_classes_and_says_so():
     assert "needs 20 of each" in gate.report_[0]["skipped"]
 
 
+def test_realism_judges_a_small_top_up_with_earlier_rows():
+    real = _real(400)
+    gate = _fit(RealismGate(max_p_synthetic=0.8, target_auc=None, random_state=0), real)
+    gate.check(_like(150, seed=1))  # a first round
+    top_up = pd.concat([_like(8, seed=2), _like(4, seed=3).assign(x=9.0, z=-9.0)],
+                       ignore_index=True)
+    out = gate.check(top_up)  # 12 rows: too few on their own
+    assert gate.report_[0]["earlier_rows"] == 150 and out["score"].notna().all()
+    assert not out["keep"].iloc[8:].any() and out["keep"].iloc[:8].mean() >= 0.5
+    forgetful = _fit(RealismGate(max_p_synthetic=0.8, target_auc=None, remember=False), real)
+    forgetful.check(_like(150, seed=1))
+    assert forgetful.check(top_up)["score"].isna().all()
+
+
 @pytest.mark.parametrize(("params", "match"), [
     ({"max_p_synthetic": None, "target_auc": None}, "neither"),
     ({"max_p_synthetic": 1.5}, "max_p_synthetic"),

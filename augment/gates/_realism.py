@@ -26,8 +26,8 @@ def _discriminator(schema, n_categories: list[int], max_iter: int, seed: int):
 
 
 def cross_fitted_scores(X_real: np.ndarray, X_synth: np.ndarray, make_model, *, n_splits: int = 3,
-                        max_train_rows: int = 5000, random_state=None
-                        ) -> tuple[np.ndarray, np.ndarray, list[dict]]:
+                        max_train_rows: int = 5000, X_extra: np.ndarray | None = None,
+                        random_state=None) -> tuple[np.ndarray, np.ndarray, list[dict]]:
     """Out-of-fold P(synthetic) for every real and every synthetic row.
 
     Both sides are split into ``n_splits`` folds; the model for fold ``k`` is trained on
@@ -37,6 +37,9 @@ def cross_fitted_scores(X_real: np.ndarray, X_synth: np.ndarray, make_model, *, 
     of the training sides' size ratio), so 0.5 means "as likely real as synthetic".
     That is how ``class_weight="balanced"`` would read, without sample weights, which
     make the histogram binning of gradient boosting several times slower.
+
+    ``X_extra`` are further synthetic rows that every fold's model trains on and none
+    scores (rows checked in earlier calls), so a small batch still gets a strong model.
 
     Returns
     -------
@@ -59,10 +62,16 @@ def cross_fitted_scores(X_real: np.ndarray, X_synth: np.ndarray, make_model, *, 
             train_r = np.sort(rng.choice(train_r, max_train_rows, replace=False))
         if len(train_s) > max_train_rows:
             train_s = np.sort(rng.choice(train_s, max_train_rows, replace=False))
-        X = np.vstack([X_real[train_r], X_synth[train_s]])
-        y = np.r_[np.zeros(len(train_r)), np.ones(len(train_s))]
+        parts = [X_real[train_r], X_synth[train_s]]
+        if X_extra is not None and len(X_extra):
+            room = max(max_train_rows - len(train_s), 0)
+            extra = X_extra if len(X_extra) <= room else X_extra[
+                np.sort(rng.choice(len(X_extra), room, replace=False))]
+            parts.append(extra)
+        X = np.vstack(parts)
+        y = np.r_[np.zeros(len(train_r)), np.ones(len(X) - len(train_r))]
         model = make_model(int(rng.randint(_SEED_MAX))).fit(X, y)
-        shift = np.log(len(train_s) / len(train_r))
+        shift = np.log((len(X) - len(train_r)) / len(train_r))
         test_r, test_s = np.flatnonzero(fold_real == k), np.flatnonzero(fold_synth == k)
         if len(test_r):
             p_real[test_r] = _balanced(model, X_real[test_r], shift)
@@ -120,6 +129,12 @@ def threshold_for_auc(p_real: np.ndarray, p_synth: np.ndarray, target_auc: float
     return keep, threshold, auc
 
 
+def _remember(history: np.ndarray, new: np.ndarray, cap: int, rng) -> np.ndarray:
+    """Earlier candidate rows kept for training later calls' models (at most ``cap``)."""
+    rows = np.vstack([history, new])
+    return rows if len(rows) <= cap else rows[np.sort(rng.choice(len(rows), cap, replace=False))]
+
+
 class RealismGate(RowGate):
     """Drops rows a cross-fitted real-vs-synthetic discriminator confidently calls synthetic.
 
@@ -137,9 +152,11 @@ class RealismGate(RowGate):
     - ``target_auc``: drop the most synthetic-looking rows until the out-of-fold AUC
       of the kept rows against the real rows is at most the target.
 
-    Because every row passed to one ``check`` call is part of the training data,
-    score all candidate rows of a class in one call (the pipeline gates each round
-    of a region at once).
+    The rows passed to one ``check`` call are the synthetic side of the training
+    data, so pass all candidate rows of a round at once. With ``remember`` the gate
+    also keeps (up to ``max_train_rows``) candidate rows of earlier calls per class
+    and adds them to every model's training data without scoring them, so a small
+    later round (a top-up) is still judged by a model trained on many rows.
 
     Parameters
     ----------
@@ -160,6 +177,8 @@ class RealismGate(RowGate):
         is still scored.
     min_rows : int
         Fewest real and synthetic rows of a class for the gate to run.
+    remember : bool
+        Train on earlier calls' candidate rows too (above). ``fit`` forgets them.
     n_threads : int or None
         OpenMP threads for the discriminators (None: scikit-learn's default, all
         cores). On a machine shared with other busy processes, 1 avoids
@@ -186,8 +205,8 @@ class RealismGate(RowGate):
 
     def __init__(self, max_p_synthetic: float | None = None, target_auc: float | None = 0.7,
                  n_splits: int = 3, n_rounds: int = 2, max_iter: int = 60,
-                 max_train_rows: int = 4000, min_rows: int = 20, n_threads: int | None = None,
-                 random_state: int | None = None):
+                 max_train_rows: int = 4000, min_rows: int = 20, remember: bool = True,
+                 n_threads: int | None = None, random_state: int | None = None):
         self.max_p_synthetic = max_p_synthetic
         self.target_auc = target_auc
         self.n_splits = n_splits
@@ -195,6 +214,7 @@ class RealismGate(RowGate):
         self.max_iter = max_iter
         self.max_train_rows = max_train_rows
         self.min_rows = min_rows
+        self.remember = remember
         self.n_threads = n_threads
         self.random_state = random_state
 
@@ -245,6 +265,7 @@ class RealismGate(RowGate):
         self.real_codes_ = {label: codes[target == label] for label in np.unique(target)}
         self._rng = check_random_state(self.random_state)
         self.report_: list[dict] = []
+        self.history_: dict = {}
 
     def _check(self, rows: pd.DataFrame, labels) -> pd.DataFrame:
         if self.n_threads is None:
@@ -265,18 +286,29 @@ class RealismGate(RowGate):
         for label in np.unique(target):
             where = np.flatnonzero(target == label)
             real = self.real_codes_.get(label, np.empty((0, codes.shape[1])))
-            entry = {"class": str(label), "real_rows": len(real), "rows": len(where)}
-            if min(len(real), len(where)) < self.min_rows:
-                entry["skipped"] = (f"{len(where)} rows and {len(real)} real rows of class "
-                                    f"{label!r}; needs {self.min_rows} of each")
+            history = self.history_.get(label, codes[:0])
+            entry = {"class": str(label), "real_rows": len(real), "rows": len(where),
+                     "earlier_rows": len(history)}
+            if min(len(real), len(where) + len(history)) < self.min_rows or len(where) < 2:
+                entry["skipped"] = (
+                    f"{len(where)} new rows ({len(history)} from earlier calls) and {len(real)} "
+                    f"real rows of class {label!r}; needs {self.min_rows} of each and at least "
+                    "2 new rows")
                 self.report_.append(entry)
+                if self.remember:
+                    self.history_[label] = _remember(history, codes[where], self.max_train_rows,
+                                                     self._rng)
                 continue
-            k, s, r = self._check_class(real, codes[where], entry)
+            k, s, r = self._check_class(real, codes[where], history, entry)
+            if self.remember:
+                self.history_[label] = _remember(history, codes[where], self.max_train_rows,
+                                                 self._rng)
             keep[where], score[where], reason[where] = k, s, r
             self.report_.append(entry)
         return row_result(rows.index, keep, score, reason)
 
-    def _check_class(self, real: np.ndarray, synth: np.ndarray, entry: dict):
+    def _check_class(self, real: np.ndarray, synth: np.ndarray, history: np.ndarray,
+                     entry: dict):
         from sklearn.metrics import roc_auc_score
 
         def make_model(seed):
@@ -289,12 +321,12 @@ class RealismGate(RowGate):
         rounds = self.n_rounds if self.target_auc is not None else 1
         alive = np.arange(n)
         for round_ in range(rounds):
-            if len(alive) < self.min_rows:
+            if len(alive) + len(history) < self.min_rows or len(alive) < 2:
                 break
             seed = int(self._rng.randint(_SEED_MAX))
             p_real, p_synth, _ = cross_fitted_scores(
-                real, synth[alive], make_model, n_splits=self.n_splits,
-                max_train_rows=self.max_train_rows, random_state=seed)
+                real, synth[alive], make_model, n_splits=min(self.n_splits, len(alive)),
+                max_train_rows=self.max_train_rows, X_extra=history, random_state=seed)
             score[alive] = p_synth  # latest out-of-fold score of every row still in play
             y = np.r_[np.zeros(len(p_real)), np.ones(len(p_synth))]
             auc_in = float(roc_auc_score(y, np.r_[p_real, p_synth]))
