@@ -59,12 +59,43 @@ def read_table(path: str | Path) -> pd.DataFrame:
             "Fix: convert the table to CSV or Parquet."
         )
     try:
-        return pd.read_parquet(path) if kind == "parquet" else pd.read_csv(path)
+        frame = pd.read_parquet(path) if kind == "parquet" else pd.read_csv(path)
+    except UnicodeDecodeError as exc:
+        raise InvalidDataError(
+            f"Expected a UTF-8 encoded {kind} file at '{path}'. Got bytes that are not UTF-8 "
+            f"({exc.reason} at byte {exc.start}). Fix: save the file as UTF-8 (or Parquet)."
+        ) from exc
     except Exception as exc:  # pandas/pyarrow raise many types; all mean "unreadable"
         raise InvalidDataError(
             f"Expected a readable {kind} file at '{path}'. Got an error while reading it: "
             f"{type(exc).__name__}: {exc}. Fix: check that the file is complete and really {kind}."
         ) from exc
+    if kind == "csv":
+        _check_csv_header(path, frame)
+    return frame
+
+
+def _check_csv_header(path: Path, frame: pd.DataFrame) -> None:
+    """pandas renames a repeated CSV header ``x`` to ``x.1``; refuse instead of guessing."""
+    import csv
+    import gzip
+
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    try:
+        with opener(path, "rt", encoding="utf-8", newline="") as handle:
+            header = next(csv.reader(handle), [])
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return
+    seen, dupes = set(), []
+    for name in header:
+        if name in seen and name not in dupes:
+            dupes.append(name)
+        seen.add(name)
+    if dupes:
+        raise InvalidDataError(
+            f"Expected unique column names in '{path}'. Got repeated names {dupes} in the header "
+            "row. Fix: rename or drop the repeated columns."
+        )
 
 
 def fingerprint(path: str | Path | None, frame: pd.DataFrame) -> str:

@@ -14,6 +14,23 @@ __all__ = ["KINDS", "Column", "Schema", "detect_schema"]
 
 KINDS = ("numeric", "integer", "categorical", "boolean")
 _BOOL_STRINGS = {"true", "false"}
+#: Largest magnitude a float column may hold: beyond it, standardising overflows float64.
+MAX_ABS_FLOAT = 1e150
+
+
+def _label_kinds(labels: pd.Series) -> list[str]:
+    """Kinds of Python values in an object label column: text, number, boolean, other."""
+    if not ptypes.is_object_dtype(labels):
+        return []
+
+    def kind(v) -> str:
+        if isinstance(v, (bool, np.bool_)):
+            return "boolean"
+        if isinstance(v, (int, float, np.number)):
+            return "number"
+        return "text" if isinstance(v, str) else type(v).__name__
+
+    return sorted({kind(v) for v in labels.dropna().to_numpy()})
 
 
 @dataclass(frozen=True)
@@ -98,6 +115,12 @@ def _kind_of(series: pd.Series) -> tuple[str | None, str | None]:
                 f"column '{name}' contains infinite values. Fix: replace them with a finite value "
                 "or NaN."
             )
+        if len(finite) and np.abs(finite).max() > MAX_ABS_FLOAT:
+            return None, (
+                f"column '{name}' holds values up to {np.abs(finite).max():.3g} in magnitude; "
+                f"augment needs |x| <= {MAX_ABS_FLOAT:g} to standardise it. Fix: rescale it "
+                "(e.g. divide by a power of ten or take a log)."
+            )
         if len(finite) and np.all(finite == np.round(finite)):
             return "integer", None
         return "numeric", None
@@ -145,6 +168,12 @@ def detect_schema(frame: pd.DataFrame, target: str) -> Schema:
         raise InvalidDataError(
             f"Expected unique column names. Got duplicates: {dupes}. Fix: rename or drop them."
         )
+    if isinstance(frame.columns, pd.MultiIndex):
+        raise InvalidDataError(
+            f"Expected one level of column names. Got a MultiIndex with {frame.columns.nlevels} "
+            "levels. Fix: flatten it, e.g. frame.columns = ['_'.join(map(str, c)) for c in "
+            "frame.columns]."
+        )
     if len(frame) == 0:
         raise InvalidDataError(
             "Expected at least one row. Got an empty table. Fix: check the input."
@@ -156,8 +185,30 @@ def detect_schema(frame: pd.DataFrame, target: str) -> Schema:
             f"{' ...' if len(frame.columns) > 20 else ''}. "
             "Fix: set data.target to the label column."
         )
+    odd_names = [c for c in frame.columns if c != target and not isinstance(c, str)]
+    if odd_names:
+        raise InvalidDataError(
+            f"Expected feature column names that are strings. Got {len(odd_names)} that are not: "
+            f"{[repr(c) for c in odd_names[:10]]}. Fix: name them, e.g. "
+            "frame.columns = frame.columns.astype(str) (and the target accordingly)."
+        )
     problems: list[str] = []
     labels = frame[target]
+    try:
+        labels.nunique()
+    except TypeError:
+        raise InvalidDataError(
+            f"Expected class labels (strings, integers or booleans) in target '{target}'. Got "
+            "values that are not scalars (e.g. lists or dicts). Fix: turn each label into one "
+            "string or integer."
+        ) from None
+    kinds = _label_kinds(labels)
+    if len(kinds) > 1:
+        problems.append(
+            f"target '{target}' mixes kinds of labels ({', '.join(kinds)}), e.g. 1 and '1' would "
+            f"be different classes. Fix: convert it to one kind, e.g. frame['{target}'] = "
+            f"frame['{target}'].astype(str)."
+        )
     if labels.isna().any():
         problems.append(
             f"target '{target}' has {int(labels.isna().sum())} missing labels. "
@@ -185,11 +236,20 @@ def detect_schema(frame: pd.DataFrame, target: str) -> Schema:
         if series.isna().all():
             problems.append(f"column '{name}' is entirely missing. Fix: drop it.")
             continue
-        kind, problem = _kind_of(series)
+        try:
+            kind, problem = _kind_of(series)
+            n_unique = series.nunique(dropna=True)
+        except TypeError:  # unhashable cells: lists, dicts, sets, arrays
+            problems.append(
+                f"column '{name}' holds values that are not scalars (e.g. lists or dicts); "
+                "each cell must be one number, string or boolean. Fix: expand it into several "
+                "columns, convert it to a string, or drop it."
+            )
+            continue
         if problem:
             problems.append(problem)
             continue
-        if series.nunique(dropna=True) == 1 and not series.isna().any():
+        if n_unique == 1 and not series.isna().any():
             problems.append(
                 f"column '{name}' is constant ({series.iloc[0]!r} in every row) and carries no "
                 "information. Fix: drop it."

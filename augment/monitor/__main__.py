@@ -1,0 +1,3 @@
+from augment.monitor.cli import console_main
+
+console_main()

@@ -1,0 +1,120 @@
+"""How the cost of profile, generate, label, gates and assemble grows with the table size.
+
+Each size runs in its own process (so its peak memory is its own): the embedded
+``lending_club`` table is resampled with replacement to ``n`` rows, float columns
+get small Gaussian noise (1% of their standard deviation, clipped to the observed
+range), and the whole pipeline runs with the GaussianCopula generator and the
+default gates. Reported per size: seconds per stage, total seconds and peak RSS.
+
+Usage::
+
+    python scripts/bench_scale.py --sizes 10000 100000 --out docs/bench_scale.json
+    python scripts/bench_scale.py --sizes 1000000          # the 1M-row goal
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def build_table(n: int, seed: int = 0):
+    """``lending_club`` resampled to ``n`` rows with small noise on float columns."""
+    import numpy as np
+
+    from augment.data import load_default
+
+    df, target = load_default()
+    rng = np.random.default_rng(seed)
+    out = df.iloc[rng.integers(0, len(df), n)].reset_index(drop=True)
+    for name in out.columns:
+        col = out[name]
+        if name != target and col.dtype.kind == "f" and not (col.dropna() % 1 == 0).all():
+            noise = rng.normal(0, 0.01 * col.std(), n)
+            out[name] = (col + noise).clip(col.min(), col.max())
+    return out, target
+
+
+def run_one(n: int, generator: str, seed: int) -> dict:
+    """Time every stage on an ``n``-row table; return a JSON-ready dict."""
+    from augment import Augmenter
+    from augment.data import detect_schema
+    from augment.profile import SparseRegionFinder, find_class_regions
+
+    start = time.perf_counter()
+    table, target = build_table(n, seed)
+    build = time.perf_counter() - start
+
+    start = time.perf_counter()
+    schema = detect_schema(table, target)
+    work = table[[*schema.features, target]]
+    regions = find_class_regions(work[target], schema, "auto")
+    subs = SparseRegionFinder(random_state=seed).find(work, schema, regions)
+    profile = time.perf_counter() - start
+
+    start = time.perf_counter()
+    aug = Augmenter(generator=generator, random_state=seed, progress=False).fit_table(table,
+                                                                                        target)
+    total = time.perf_counter() - start
+    counts = aug.result_.counts()
+    t = aug.result_.timings
+    gates = sum(v for k, v in t.items() if k.startswith("fit_gate_")) + t["gate"] + t[
+        "batch_checks"]
+    return {
+        "rows": n, "columns": len(table.columns), "generator": generator,
+        "build_table_s": round(build, 2), "profile_s": round(profile, 2),
+        "sub_regions": len(subs), "requested": counts["requested"],
+        "generated": counts["generated"], "kept": counts["kept"],
+        "timings_s": t, "gates_s": round(gates, 2), "pipeline_s": round(total, 2),
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+def _markdown(rows: list[dict]) -> str:
+    head = ("| rows | requested | generated | profile s | fit generator s | fit labeler s | "
+            "generate s | label s | gates s (row + batch) | assemble s | pipeline s | "
+            "peak RSS MiB |")
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    for r in rows:
+        t = r["timings_s"]
+        lines.append(f"| {r['rows']:,} | {r['requested']:,} | {r['generated']:,} | "
+                     f"{r['profile_s']} | {t['fit_generator']} | {t['fit_labeler']} | "
+                     f"{t['generate']} | {t['label']} | {r['gates_s']} | {t['assemble']} | "
+                     f"{r['pipeline_s']} | {r['peak_rss_mib']} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--generator", default="gaussian_copula")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=None, help="JSON file for the results")
+    parser.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.one is not None:
+        print(json.dumps(run_one(args.one, args.generator, args.seed)))
+        return 0
+    rows = []
+    for n in args.sizes:
+        proc = subprocess.run([sys.executable, __file__, "--one", str(n), "--generator",
+                               args.generator, "--seed", str(args.seed)],
+                              capture_output=True, text=True)
+        if proc.returncode != 0:
+            print(f"size {n} failed:\n{proc.stderr[-3000:]}", file=sys.stderr)
+            return 1
+        rows.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+        print(json.dumps(rows[-1]), flush=True)
+        if args.out:
+            args.out.write_text(json.dumps(rows, indent=1))
+    print(_markdown(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
