@@ -234,8 +234,8 @@ Regenerate: `{command}` (took {total / 60:.1f} min on 2 shared CPU cores).
 
 Per table: real rows split 70/30 (stratified, seed 0); the generator is fitted on the 70%
 and samples rows of the minority class; the row gates (validity, novelty, constraints
-with discovered rules enforced, distance q=0.01, and the realism setting of the row:
-{realism}) are fitted on the 70% and check every candidate; a row is kept when every gate
+with discovered rules enforced, distance q=0.01, and the realism setting of the row,
+defined below) are fitted on the 70% and check every candidate; a row is kept when every gate
 keeps it. A *fresh* gradient-boosting discriminator (5-fold CV, another seed, never used
 for gating; all held-out real minority rows vs up to 3,000 candidate rows) then measures
 the two-sample AUC of all candidates (`AUC before`) and of the kept rows (`AUC after`)
@@ -250,6 +250,8 @@ Goals (issue 5): AUC after <= 0.70 where AUC before >= 0.90, yield >= 30%, no ex
 copies, gating 10,000 rows in < 10 s.
 
 {table_md}
+
+Realism settings (RealismGate parameters): {realism}
 """
 
 
