@@ -137,6 +137,7 @@ CLEAR = {
         [("a", "x"), ("a", "n"), ("b", "c"), ("y", "")])), "MultiIndex"),
     "lists in a column": (with_column("l", lambda n: [[1, 2]] * n), "not scalars"),
     "dicts in a column": (with_column("o", lambda n: [{"a": 1}] * n), "not scalars"),
+    "bytes values": (with_column("b", lambda n: [b"a", b"b"] * (n // 2)), "decode"),
     "huge floats": (with_column("big", lambda n: np.linspace(-1e300, 1e300, n)), "rescale"),
     "SMOTE on missing values": (replace("x", lambda d: d["x"].where(d.index > 5)),
                                 "missing values"),

@@ -127,6 +127,13 @@ def _kind_of(series: pd.Series) -> tuple[str | None, str | None]:
     if isinstance(series.dtype, pd.CategoricalDtype) or ptypes.is_object_dtype(series) or (
         ptypes.is_string_dtype(series)
     ):
+        inferred = ptypes.infer_dtype(values, skipna=True)
+        if inferred == "bytes" or (inferred == "mixed" and values.map(
+                lambda v: isinstance(v, (bytes, bytearray))).any()):
+            return None, (
+                f"column '{name}' holds raw bytes (e.g. {values.iloc[0]!r}); augment needs text. "
+                f"Fix: decode it, e.g. frame['{name}'] = frame['{name}'].str.decode('utf-8')."
+            )
         as_text = {str(v).strip().lower() for v in values.unique()}
         if as_text and as_text <= _BOOL_STRINGS and all(isinstance(v, bool) for v in values):
             return "boolean", None
