@@ -125,6 +125,21 @@ def test_realism_target_auc_mode_reaches_target_on_its_scores():
     assert dropped.str.contains("to <= 0.6").all()
 
 
+def test_realism_compares_a_region_with_its_own_real_rows():
+    real = _real(800)
+    region = real[(real["label"] == "b") & (real["x"] > 2.5)]  # a corner of class b
+    rows = _like(600, seed=4).query("x > 2.5").reset_index(drop=True)
+    gate = _fit(RealismGate(max_p_synthetic=0.8, target_auc=None, random_state=0), real)
+    whole_class = gate.check(rows)["keep"].mean()
+    gate.set_reference(region, key="corner")
+    in_region = gate.check(rows)["keep"].mean()
+    assert gate.report_[0]["reference"] == "corner"
+    assert gate.report_[0]["real_rows"] == len(region)
+    assert in_region > whole_class + 0.15
+    gate.set_reference(None)
+    assert gate.check(rows.head(40)).shape[0] == 40 and gate.report_[0]["reference"] == "class"
+
+
 def test_realism_skips_small_classes_and_says_so():
     real = _real(300)
     gate = _fit(RealismGate(random_state=0, min_rows=20), real)

@@ -7,7 +7,7 @@ import pandas as pd
 from sklearn.utils import check_random_state
 
 from augment.data import as_text, make_encoder
-from augment.errors import ConfigError, format_problems
+from augment.errors import ConfigError, NotFittedError, format_problems
 from augment.gates.base import RowGate, row_result
 
 __all__ = ["RealismGate", "cross_fitted_scores", "threshold_for_auc"]
@@ -141,7 +141,8 @@ class RealismGate(RowGate):
     Per class (rows grouped by their target value), a gradient-boosting classifier
     (``HistGradientBoostingClassifier`` on ordinal codes, categorical columns
     handled natively, classes balanced) learns real rows of that class (0) from the
-    rows being checked (1) with ``n_splits``-fold cross-fitting: each row's
+    rows being checked (1); :meth:`set_reference` narrows the real side to a
+    region's real rows, with ``n_splits``-fold cross-fitting: each row's
     P(synthetic) comes from a model trained on the other folds, never on the row.
     Rows of a class with fewer than ``min_rows`` real or synthetic rows are kept
     unscored (``score`` NaN) and the skip is recorded in ``report_``.
@@ -260,12 +261,36 @@ class RealismGate(RowGate):
         encoder = self.encoder_.named_transformers_["cat"] if schema.categorical else None
         self.n_categories_ = ([len(c) for c in encoder.named_steps["encode"].categories_]
                               if encoder is not None else [])
-        codes = self._encode(real)
-        target = as_text(real[schema.target]).iloc[:, 0].to_numpy()
-        self.real_codes_ = {label: codes[target == label] for label in np.unique(target)}
+        self.real_codes_ = self._real_by_class(real)
+        self._reference = None
         self._rng = check_random_state(self.random_state)
         self.report_: list[dict] = []
         self.history_: dict = {}
+        self.reference_key_ = None
+
+    def _real_by_class(self, real: pd.DataFrame) -> dict:
+        codes = self._encode(real)
+        target = as_text(real[self.schema_.target]).iloc[:, 0].to_numpy()
+        return {label: codes[target == label] for label in np.unique(target)}
+
+    def set_reference(self, real: pd.DataFrame | None, key: str | None = None) -> RealismGate:
+        """Compare the next ``check`` calls with these real rows instead of the whole class.
+
+        Rows generated for a sparse region (a cluster, a rare combination) differ from
+        their class as a whole by design, so a discriminator against every real row of
+        the class rejects nearly all of them. The pipeline sets the region's real rows
+        (features and target) before gating a region and ``None`` after it. ``key``
+        (the region id) keeps the remembered candidate rows of each region apart.
+        """
+        if not hasattr(self, "schema_"):
+            raise NotFittedError(f"{type(self).__name__} is not fitted yet. Call fit() first.")
+        if real is None:
+            self._reference = None
+            self.reference_key_ = None
+        else:
+            self._reference = self._real_by_class(real)
+            self.reference_key_ = key if key is not None else "reference"
+        return self
 
     def _check(self, rows: pd.DataFrame, labels) -> pd.DataFrame:
         if self.n_threads is None:
@@ -285,9 +310,12 @@ class RealismGate(RowGate):
         self.report_ = []
         for label in np.unique(target):
             where = np.flatnonzero(target == label)
-            real = self.real_codes_.get(label, np.empty((0, codes.shape[1])))
-            history = self.history_.get(label, codes[:0])
-            entry = {"class": str(label), "real_rows": len(real), "rows": len(where),
+            source = self._reference if self._reference is not None else self.real_codes_
+            real = source.get(label, np.empty((0, codes.shape[1])))
+            key = (self.reference_key_, label)
+            history = self.history_.get(key, codes[:0])
+            entry = {"class": str(label), "reference": self.reference_key_ or "class",
+                     "real_rows": len(real), "rows": len(where),
                      "earlier_rows": len(history)}
             if min(len(real), len(where) + len(history)) < self.min_rows or len(where) < 2:
                 entry["skipped"] = (
@@ -296,12 +324,12 @@ class RealismGate(RowGate):
                     "2 new rows")
                 self.report_.append(entry)
                 if self.remember:
-                    self.history_[label] = _remember(history, codes[where], self.max_train_rows,
+                    self.history_[key] = _remember(history, codes[where], self.max_train_rows,
                                                      self._rng)
                 continue
             k, s, r = self._check_class(real, codes[where], history, entry)
             if self.remember:
-                self.history_[label] = _remember(history, codes[where], self.max_train_rows,
+                self.history_[key] = _remember(history, codes[where], self.max_train_rows,
                                                  self._rng)
             keep[where], score[where], reason[where] = k, s, r
             self.report_.append(entry)
