@@ -262,10 +262,13 @@ COLORS = {"gaussian_copula": "tab:blue", "smote": "tab:orange", "perturbation": 
 def _marker(method: str) -> str:
     if "joint" in method:
         return "X"
-    if "conditional" in method or "ungated" in method:
+    if "conditional" in method:
+        return "^"
+    if "ungated" in method:
         return "s"
     for key, marker in (("relabel", "v"), ("soft", "D"), ("intended", "^"), ("0.9", "P"),
-                        ("prior-weighted", "<"), ("logistic", ">"), ("EBM", "d"),
+                        ("prior-weighted EBM", "H"), ("prior-weighted", "<"),
+                        ("logistic", ">"), ("EBM", "d"),
                         ("realism", "p"),
                         ("sparse", "*"), ("agree", "o"), ("reference", "h")):
         if key in method:
@@ -280,8 +283,8 @@ def plot(frame: pd.DataFrame, path: Path, title: str) -> None:
     import matplotlib.pyplot as plt
 
     tables = list(dict.fromkeys(frame["table"]))
-    cols = min(len(tables), 2)
-    rows = int(np.ceil(len(tables) / cols))
+    cols = 2
+    rows = int(np.ceil((len(tables) + 1) / cols))  # the last panel holds the legend
     fig, axes = plt.subplots(rows, cols, figsize=(6.2 * cols, 4.6 * rows), squeeze=False)
     handles = {}
     for ax, table in zip(axes.ravel(), tables):
@@ -300,10 +303,10 @@ def plot(frame: pd.DataFrame, path: Path, title: str) -> None:
         ax.grid(alpha=0.3)
     for ax in axes.ravel()[len(tables):]:
         ax.axis("off")
-    fig.legend(list(handles.values()), list(handles.keys()), loc="lower center", ncol=3,
-               fontsize=8, frameon=False)
+    axes.ravel()[len(tables)].legend(list(handles.values()), list(handles.keys()),
+                                     loc="center", fontsize=8, frameon=False)
     fig.suptitle(title + " (shaded: the goal, noise <= 2% at coverage >= 0.5)", fontsize=11)
-    fig.tight_layout(rect=(0, 0.06 + 0.02 * (len(handles) // 3), 1, 0.96))
+    fig.tight_layout(rect=(0, 0, 1, 0.97))
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -366,7 +369,15 @@ def main() -> None:
     parser.add_argument("--out", default="docs/bench_label_noise.md", help="'-' prints only")
     parser.add_argument("--figure", default=None,
                         help="default: docs/figures/noise_vs_coverage[_flipNN].png")
+    parser.add_argument("--replot", default=None, metavar="CSV",
+                        help="only redraw the figure from a results CSV this script wrote")
     args = parser.parse_args()
+    suffix = f"_flip{round(args.flip * 100):02d}" if args.flip else ""
+    flip_note = (f", {args.flip:.0%} of training labels flipped" if args.flip else "")
+    figure = Path(args.figure or f"docs/figures/noise_vs_coverage{suffix}.png")
+    if args.replot:
+        plot(pd.read_csv(args.replot), figure, "Label noise vs coverage" + flip_note)
+        return
     os.environ.setdefault("OMP_NUM_THREADS", "2")
     start = time.perf_counter()
     records = []
@@ -375,8 +386,6 @@ def main() -> None:
     frame = pd.DataFrame(records)
     text = markdown(frame)
     minutes = (time.perf_counter() - start) / 60
-    suffix = f"_flip{round(args.flip * 100):02d}" if args.flip else ""
-    flip_note = (f", {args.flip:.0%} of training labels flipped" if args.flip else "")
     command = "python scripts/bench_label_noise.py" + (f" --flip {args.flip}" if args.flip
                                                        else "")
     header = (f"`{command}` (seed {args.seed}{flip_note}; {minutes:.1f} min on a shared "
@@ -384,7 +393,8 @@ def main() -> None:
     if args.out == "-":
         print(header + "\n" + text)
         return
-    figure = Path(args.figure or f"docs/figures/noise_vs_coverage{suffix}.png")
+    frame.drop(columns=["rejected"], errors="ignore").to_csv(figure.with_suffix(".csv"),
+                                                             index=False)
     plot(frame, figure, "Label noise vs coverage" + flip_note)
     out = Path(args.out)
     rel = os.path.relpath(figure, out.parent)
