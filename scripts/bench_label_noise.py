@@ -314,13 +314,37 @@ def plot(frame: pd.DataFrame, path: Path, title: str) -> None:
 
 def _reasons(rejected) -> str:
     """``{"label": 120, "novelty": 3}`` -> ``label 120, novelty 3``."""
+    if isinstance(rejected, str):
+        return rejected
     if not isinstance(rejected, dict) or not rejected:
         return "-"
     return ", ".join(f"{k} {v}" for k, v in rejected.items())
 
 
+def summary(frame: pd.DataFrame) -> str:
+    """One row per method, one column per table: ``noise / coverage``."""
+    tables = list(dict.fromkeys(frame["table"]))
+    lines = ["| method | " + " | ".join(tables) + " |", "|---" * (len(tables) + 1) + "|"]
+    for method in dict.fromkeys(frame["method"]):
+        cells = []
+        for table in tables:
+            r = frame[(frame["method"] == method) & (frame["table"] == table)]
+            if not len(r) or pd.isna(r["coverage"].iloc[0]):
+                cells.append("failed" if len(r) else "")
+            elif r["delivered"].iloc[0] == 0:
+                cells.append("none kept")
+            else:
+                noise, cov = r["label_noise"].iloc[0], r["coverage"].iloc[0]
+                goal = noise <= 0.02 and cov >= 0.5
+                cell = f"{noise:.3f} / {cov:.2f}"
+                cells.append(f"**{cell}**" if goal else cell)
+        lines.append(f"| {method} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def markdown(frame: pd.DataFrame) -> str:
-    lines = []
+    lines = ["Label noise / coverage per method and table (bold: the goal, noise <= 0.02 at "
+             "coverage >= 0.5):", "", summary(frame), ""]
     for table, part in frame.groupby("table", sort=False):
         first = part.iloc[0]
         lines += [f"### {table}", "",
@@ -370,22 +394,26 @@ def main() -> None:
     parser.add_argument("--figure", default=None,
                         help="default: docs/figures/noise_vs_coverage[_flipNN].png")
     parser.add_argument("--replot", default=None, metavar="CSV",
-                        help="only redraw the figure from a results CSV this script wrote")
+                        help="redraw the figure and rewrite the section from a results CSV "
+                             "this script wrote (no run)")
     args = parser.parse_args()
     suffix = f"_flip{round(args.flip * 100):02d}" if args.flip else ""
     flip_note = (f", {args.flip:.0%} of training labels flipped" if args.flip else "")
     figure = Path(args.figure or f"docs/figures/noise_vs_coverage{suffix}.png")
     if args.replot:
-        plot(pd.read_csv(args.replot), figure, "Label noise vs coverage" + flip_note)
-        return
-    os.environ.setdefault("OMP_NUM_THREADS", "2")
-    start = time.perf_counter()
-    records = []
-    for name in args.tables:
-        records.extend(evaluate_table(name, args))
-    frame = pd.DataFrame(records)
+        frame = pd.read_csv(args.replot)
+        minutes = float(frame["run_minutes"].iloc[0])
+    else:
+        os.environ.setdefault("OMP_NUM_THREADS", "2")
+        start = time.perf_counter()
+        records = []
+        for name in args.tables:
+            records.extend(evaluate_table(name, args))
+        frame = pd.DataFrame(records)
+        frame["rejected"] = frame.get("rejected", pd.Series(dtype=object)).map(_reasons)
+        minutes = (time.perf_counter() - start) / 60
+        frame["run_minutes"] = round(minutes, 1)
     text = markdown(frame)
-    minutes = (time.perf_counter() - start) / 60
     command = "python scripts/bench_label_noise.py" + (f" --flip {args.flip}" if args.flip
                                                        else "")
     header = (f"`{command}` (seed {args.seed}{flip_note}; {minutes:.1f} min on a shared "
@@ -393,8 +421,8 @@ def main() -> None:
     if args.out == "-":
         print(header + "\n" + text)
         return
-    frame.drop(columns=["rejected"], errors="ignore").to_csv(figure.with_suffix(".csv"),
-                                                             index=False)
+    if not args.replot:
+        frame.to_csv(figure.with_suffix(".csv"), index=False)
     plot(frame, figure, "Label noise vs coverage" + flip_note)
     out = Path(args.out)
     rel = os.path.relpath(figure, out.parent)
