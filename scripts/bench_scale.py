@@ -46,6 +46,7 @@ def run_one(n: int, generator: str, seed: int) -> dict:
     from augment.data import detect_schema
     from augment.profile import SparseRegionFinder, find_class_regions
 
+    cpu_start = time.process_time()
     start = time.perf_counter()
     table, target = build_table(n, seed)
     build = time.perf_counter() - start
@@ -71,6 +72,8 @@ def run_one(n: int, generator: str, seed: int) -> dict:
         "sub_regions": len(subs), "requested": counts["requested"],
         "generated": counts["generated"], "kept": counts["kept"],
         "timings_s": t, "gates_s": round(gates, 2), "pipeline_s": round(total, 2),
+        "cpu_s": round(time.process_time() - cpu_start, 1),
+        "load_average": [round(x, 2) for x in __import__("os").getloadavg()],
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
 
@@ -78,14 +81,14 @@ def run_one(n: int, generator: str, seed: int) -> dict:
 def _markdown(rows: list[dict]) -> str:
     head = ("| rows | requested | generated | profile s | fit generator s | fit labeler s | "
             "generate s | label s | gates s (row + batch) | assemble s | pipeline s | "
-            "peak RSS MiB |")
+            "process CPU s | peak RSS MiB |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in rows:
         t = r["timings_s"]
         lines.append(f"| {r['rows']:,} | {r['requested']:,} | {r['generated']:,} | "
                      f"{r['profile_s']} | {t['fit_generator']} | {t['fit_labeler']} | "
                      f"{t['generate']} | {t['label']} | {r['gates_s']} | {t['assemble']} | "
-                     f"{r['pipeline_s']} | {r['peak_rss_mib']} |")
+                     f"{r['pipeline_s']} | {r.get('cpu_s', '-')} | {r['peak_rss_mib']} |")
     return "\n".join(lines)
 
 
