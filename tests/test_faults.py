@@ -99,8 +99,14 @@ INFO = {"path": None, "name": "t", "target": "label", "rows": 75, "columns": 5,
         "sha256": "0" * 64}
 
 
-@pytest.mark.parametrize("step", ["make_figures", "render_markdown", "build_manifest"])
+@pytest.mark.parametrize("step", ["make_figures", "build_manifest"])
 def test_writer_failing_step_leaves_no_manifest(tmp_path, monkeypatch, result, step):
+    def quick_figures(result, folder):  # the real figures take ~30 s; their content is not tested
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "f.png").write_bytes(b"png")
+        return ["f.png"]
+
+    monkeypatch.setattr(writer, "make_figures", quick_figures)
     run_dir = tmp_path / "run"
     write_run(result, run_dir, input_info=INFO, seed=0)      # an earlier, complete run
     assert (run_dir / "manifest.json").is_file()
@@ -108,11 +114,12 @@ def test_writer_failing_step_leaves_no_manifest(tmp_path, monkeypatch, result, s
     def boom(*args, **kwargs):
         raise RuntimeError(f"{step} failed")
 
+    original = getattr(writer, step)
     monkeypatch.setattr(writer, step, boom)
     with pytest.raises(RuntimeError, match="failed"):
         write_run(result, run_dir, input_info=INFO, seed=0)
     assert not (run_dir / "manifest.json").exists()          # the stale manifest is gone too
     assert not (run_dir / ".augment-partial").exists()
-    monkeypatch.undo()
+    monkeypatch.setattr(writer, step, original)
     write_run(result, run_dir, input_info=INFO, seed=0)      # the same call succeeds again
     assert (run_dir / "manifest.json").is_file()
