@@ -65,15 +65,19 @@ class Augmenter(BaseEstimator):
         ``"gaussian_copula"`` (default), ``"smote"``, ``"none"``, or an instance.
     labeler : str or BaseLabeler
         ``"tree"`` (default) or an instance; fitted on real rows only.
-    label_policy : {"agree", "intended"}
-        ``agree`` keeps a row only when the labeler backs its intended class.
+    label_policy : {"agree", "relabel", "soft", "intended"}
+        ``agree`` keeps a row only when the labeler backs its intended class;
+        ``relabel`` takes the labeler's label; ``soft`` also records the labeler's
+        probabilities as ``_proba_<class>``; ``intended`` trusts the generator.
     min_confidence : float
         Smallest labeler probability of the intended class that ``agree`` keeps.
     row_gates : list of str or RowGate
-        Per-row checks besides the label check (default validity and novelty).
+        Per-row checks besides the label check (default validity, novelty,
+        constraints discovered in the real rows, distance to the closest record;
+        ``"realism"`` adds a cross-fitted discriminator).
     batch_gates : list of str or BatchGate
-        Per-region checks of the kept rows against real ones (default marginal
-        similarity and classifier two-sample test).
+        Per-class checks of the kept rows against real ones (default marginal and
+        joint similarity and a classifier two-sample test with permutation p-value).
     batch_on_fail : {"reject", "warn"}
         What happens to a region's kept rows when a batch check fails.
     weight_mode : {"balance", "prior"}
@@ -99,7 +103,8 @@ class Augmenter(BaseEstimator):
     def __init__(self, sampling_strategy="auto", profile="sparse", generator="gaussian_copula",
                  labeler="tree",
                  label_policy: str = "agree", min_confidence: float = 0.6,
-                 row_gates=("validity", "novelty"), batch_gates=("marginal", "two_sample"),
+                 row_gates=("validity", "novelty", "constraints", "distance"),
+                 batch_gates=("marginal", "joint", "two_sample"),
                  batch_on_fail: str = "warn", weight_mode: str = "balance",
                  max_rounds: int = 5, max_rows_per_round: int = 50_000,
                  random_state: int | None = None, progress: bool = True):

@@ -20,7 +20,7 @@ from augment.profile import Region
 
 __all__ = ["AugmentResult", "run_pipeline"]
 
-STAGES = ["fit generator", "fit labeler", "fit gates", "generate + label + gate", "batch checks",
+STAGES = ["fit gates", "fit labeler", "fit generator", "generate + label + gate", "batch checks",
           "assemble"]
 
 
@@ -105,15 +105,22 @@ def _apply_policy(rows: pd.DataFrame, labels: pd.DataFrame, take: np.ndarray, la
     return rows
 
 
-def _generate_region(region: Region, need: int, *, generator, labeler, row_gates, max_rounds,
-                     max_rows_per_round, progress, timings):
+def _generate_region(region: Region, need: int, *, table, generator, labeler, row_gates,
+                     max_rounds, max_rows_per_round, progress, timings):
     """The budgeted generate -> label -> gate loop for one region.
 
+    Gates that compare rows with real ones (``set_reference``) compare a sub-class
+    region's rows with that region's real rows, not the whole class.
     Returns (kept rows, rejected rows, stats).
     """
     kept_parts, rejected_parts = [], []
-    n_kept, generated, rounds = 0, 0, 0
+    n_kept, n_taken, generated, rounds = 0, 0, 0, 0
     label_gate = next((g for g in row_gates if g.name == "label"), None)
+    gate_reports: dict[str, list] = {}
+    for gate in row_gates:
+        if hasattr(gate, "set_reference"):
+            gate.set_reference(table[region.contains(table)] if region.kind != "class" else None,
+                               key=region.id)
     stop = "target met"
     bar = row_bar(need, f"{region.id}", progress)
     while n_kept < need:
@@ -122,7 +129,7 @@ def _generate_region(region: Region, need: int, *, generator, labeler, row_gates
             break
         rounds += 1
         remaining = need - n_kept
-        rate = (n_kept / generated) if generated else 0.5
+        rate = (n_kept / generated) if generated and n_kept else (0.5 if not generated else 0.05)
         n_request = int(min(max_rows_per_round, math.ceil(remaining / max(rate, 0.05) * 1.1)))
         start = time.perf_counter()
         rows = generator.sample(n_request, region)
@@ -138,6 +145,10 @@ def _generate_region(region: Region, need: int, *, generator, labeler, row_gates
         start = time.perf_counter()
         keep, primary, every, scores = _gate_round(rows, labels, row_gates, region)
         timings["gate"] += time.perf_counter() - start
+        for gate in row_gates:
+            if getattr(gate, "report_", None):
+                gate_reports.setdefault(gate.name, []).extend(
+                    {"round": rounds, **entry} for entry in gate.report_)
         intended_p = scores.get("label", labels["confidence"].to_numpy())
         rows = rows.assign(_region=region.id, _generator=generator.name, _round=rounds,
                            _label=labels["label"].to_numpy(), _label_confidence=intended_p,
@@ -153,13 +164,22 @@ def _generate_region(region: Region, need: int, *, generator, labeler, row_gates
         kept_parts.append(rows.iloc[take])
         rejected_parts.append(rows[rejected_mask].assign(_reason=primary[rejected_mask],
                                                          _reasons=every[rejected_mask]))
-        n_kept += len(take)
-        bar.update(len(take))
+        # a row relabelled to another class is kept but does not count towards this region
+        counted = (int((rows[region.target_column].iloc[take] == region.label).sum())
+                   if len(take) else 0)
+        n_kept += counted
+        n_taken += len(take)
+        bar.update(counted)
     bar.close()
+    for gate in row_gates:
+        if hasattr(gate, "set_reference"):
+            gate.set_reference(None)
     kept = pd.concat(kept_parts, ignore_index=True) if kept_parts else None
     rejected = pd.concat(rejected_parts, ignore_index=True) if rejected_parts else None
-    stats = {**region.to_dict(), "requested": need, "generated": generated, "kept": n_kept,
-             "rounds": rounds, "stopped": stop, "shortfall": need - n_kept}
+    stats = {**region.to_dict(), "requested": need, "generated": generated, "kept": n_taken,
+             "kept_for_target": n_kept, "relabelled_out": n_taken - n_kept,
+             "rounds": rounds, "stopped": stop, "shortfall": need - n_kept,
+             "gate_reports": gate_reports}
     return kept, rejected, stats
 
 
@@ -210,15 +230,17 @@ def run_pipeline(table: pd.DataFrame, schema: Schema, regions: list[Region], *,
         timings[name] = round(time.perf_counter() - start, 3)
         return out
 
-    stages.next("fit generator")
-    timed("fit_generator", generator.fit, table, schema, regions)
+    # cheap fits first: a gate that refuses its config (e.g. a constraint real rows
+    # break) fails before the generator trains
+    stages.next("fit gates")
+    for gate in row_gates:
+        timed(f"fit_gate_{gate.name}", gate.fit, table, schema)
     stages.next("fit labeler")
     timed("fit_labeler", labeler.fit, table[features], table[schema.target], schema)
     if labeler.quality_.get("weak_reason"):
         warnings_.append(f"labeler: {labeler.quality_['weak_reason']}")
-    stages.next("fit gates")
-    for gate in row_gates:
-        timed(f"fit_gate_{gate.name}", gate.fit, table, schema)
+    stages.next("fit generator")
+    timed("fit_generator", generator.fit, table, schema, regions)
 
     stages.next("generate + label + gate")
     classes = [r for r in regions if r.kind == "class"]
@@ -231,10 +253,11 @@ def run_pipeline(table: pd.DataFrame, schema: Schema, regions: list[Region], *,
         for region in [*subs, parent]:
             need = region.needed if region is not parent else max(parent.needed - done, 0)
             kept, rejected, region_stats = _generate_region(
-                region, need, generator=generator, labeler=labeler, row_gates=row_gates,
+                region, need, table=table, generator=generator, labeler=labeler,
+                row_gates=row_gates,
                 max_rounds=max_rounds, max_rows_per_round=max_rows_per_round,
                 progress=progress, timings=timings)
-            done += region_stats["kept"]
+            done += region_stats["kept_for_target"]
             kept_parts.append(kept)
             rejected_parts.append(rejected)
             stats.append(region_stats)
@@ -266,7 +289,10 @@ def run_pipeline(table: pd.DataFrame, schema: Schema, regions: list[Region], *,
             for region_stats in stats:
                 if region_stats["id"] in moved.index:
                     region_stats["kept"] -= int(moved[region_stats["id"]])
-                    region_stats["shortfall"] = region_stats["requested"] - region_stats["kept"]
+                    region_stats["kept_for_target"] = min(region_stats["kept_for_target"],
+                                                          region_stats["kept"])
+                    region_stats["shortfall"] = (region_stats["requested"]
+                                                 - region_stats["kept_for_target"])
                     region_stats["stopped"] = "batch check failed; rows rejected"
     timings["batch_checks"] = round(time.perf_counter() - start, 3)
 
@@ -319,7 +345,9 @@ def run_pipeline(table: pd.DataFrame, schema: Schema, regions: list[Region], *,
         labeler=labeler.describe(),
         gates={"row": [g.name for g in row_gates], "batch": [g.name for g in batch_gates],
                "batch_on_fail": batch_on_fail, "params": {
-                   g.name: g.get_params() for g in [*row_gates, *batch_gates]}},
+                   g.name: g.get_params() for g in [*row_gates, *batch_gates]},
+               "details": {g.name: g.describe() for g in row_gates
+                           if callable(getattr(g, "describe", None))}},
         timings=timings,
         warnings=warnings_,
         real_columns=list(table.columns),

@@ -130,7 +130,7 @@ def test_default_run_on_embedded_data(tmp_path):
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["counts"]["kept"] > 0
     assert manifest["regions"][0]["label"] == "bad"
-    assert {b["gate"] for b in manifest["batch_fidelity"]} == {"marginal", "two_sample"}
+    assert {b["gate"] for b in manifest["batch_fidelity"]} == {"marginal", "joint", "two_sample"}
     report = (tmp_path / "report.md").read_text()
     assert "figures/class_counts.png" in report and "figures/marginals.png" in report
     out = pd.read_parquet(tmp_path / "augmented.parquet")

@@ -224,7 +224,8 @@ def _ordered(n=40, seed=0):
 
 def test_declared_constraints_name_the_broken_rule():
     real = _ordered()
-    gate = _fit(ConstraintGate(ranges={"w": [-10, 10]}, inequalities=["a <= b <= c"],
+    gate = _fit(ConstraintGate(enforce_discovered=False, ranges={"w": [-10, 10]},
+                               inequalities=["a <= b <= c"],
                                fixed_combinations=[["grade", "sub"]],
                                allowed_values={"grade": ["A", "B"]}), real)
     good = real.iloc[0]
@@ -241,7 +242,8 @@ def test_declared_constraints_name_the_broken_rule():
     assert out.at[3, "reason"].startswith("constraints: b <= c broken")
     assert out.at[4, "reason"].startswith("constraints: fixed combination (grade, sub)")
     assert out.at[5, "score"] == pytest.approx(1 - 2 / 5)  # combination and allowed values
-    only = _fit(ConstraintGate(allowed_values={"grade": ["A", "B"]}), real).check(rows.loc[[5]])
+    only = _fit(ConstraintGate(enforce_discovered=False, allowed_values={"grade": ["A", "B"]}),
+                real).check(rows.loc[[5]])
     assert only.at[5, "reason"] == "constraints: grade in {A, B} broken (grade=Z)"
 
 
@@ -251,7 +253,7 @@ def test_discovered_constraints_are_listed_and_enforced_when_asked():
     assert {"a <= b", "b <= c", "a <= c"} <= set(found)
     assert "fixed combination (sub, grade): sub determines grade" in found
     row = real.head(1).assign(a=lambda d: d["b"] + 1)
-    assert _fit(ConstraintGate(), real).check(row)["keep"].all()
+    assert _fit(ConstraintGate(enforce_discovered=False), real).check(row)["keep"].all()
     out = _fit(ConstraintGate(enforce_discovered=True), real).check(row)
     assert not out["keep"].any() and "a <= b" in out["reason"].iloc[0]
 

@@ -112,7 +112,8 @@ class ConstraintGate(RowGate):
     allowed_values : dict, optional
         ``{column: [value, ...]}``; values compare as text.
     enforce_discovered : bool
-        Also enforce what :func:`discover_constraints` finds in the real rows.
+        Also enforce what :func:`discover_constraints` finds in the real rows (default:
+        rules every real row follows; set False to check declared constraints only).
     max_discovered : int
         Most discovered inequalities kept (the tightest first).
 
@@ -136,7 +137,7 @@ class ConstraintGate(RowGate):
 
     def __init__(self, ranges: dict | None = None, inequalities: list | None = None,
                  fixed_combinations: list | None = None, allowed_values: dict | None = None,
-                 enforce_discovered: bool = False, max_discovered: int = 50):
+                 enforce_discovered: bool = True, max_discovered: int = 50):
         self.ranges = ranges
         self.inequalities = inequalities
         self.fixed_combinations = fixed_combinations

@@ -178,6 +178,30 @@ def loss_curve(result, path: Path) -> bool:
     return True
 
 
+def discriminator(result, path: Path) -> bool:
+    """ROC of a fresh real-vs-synthetic discriminator on the first grown class, before
+    (every generated row) and after (kept rows) gating."""
+    from augment.report._fidelity_figures import discriminator_roc
+
+    regions = [r for r in result.regions if r["kind"] == "class"]
+    if not regions:
+        return False
+    schema = result.schema
+    label = regions[0]["label"]
+    aug = result.augmented
+    real = aug[(~aug["_synthetic"]) & (aug[schema.target].astype(str) == label)]
+    kept = aug[aug["_synthetic"] & (aug[schema.target].astype(str) == label)]
+    rejected = result.rejected
+    if len(rejected):
+        rejected = rejected[rejected[schema.target].astype(str) == label]
+    candidates = pd.concat([kept[schema.features], rejected[schema.features]],
+                           ignore_index=True)
+    if min(len(real), len(kept)) < 10:
+        return False
+    discriminator_roc(real, candidates, kept, schema, path)
+    return True
+
+
 def make_figures(result, folder: Path) -> list[str]:
     """Write every figure that has data to show; return their file names."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -187,6 +211,7 @@ def make_figures(result, folder: Path) -> list[str]:
     for name, fn in (("coverage.png", coverage), ("marginals.png", marginals),
                      ("rejection_reasons.png", rejection_reasons),
                      ("loss_curve.png", loss_curve),
+                     ("discriminator_roc.png", discriminator),
                      ("label_confidence.png", label_confidence)):
         if fn(result, folder / name):
             written.append(name)

@@ -83,6 +83,22 @@ def render_markdown(result, manifest: dict, figures: list[str]) -> str:
                 "",
                 f"A failed batch check {_ON_FAIL[result.gates['batch_on_fail']]} "
                 f"(`batch_on_fail={result.gates['batch_on_fail']}`).", ""]
+    constraints = result.gates.get("details", {}).get("constraints")
+    if constraints:
+        out += ["## Constraints checked on every row", ""] + [f"- `{c}`" for c in constraints]
+        out += [""]
+    realism = [(r["id"], e) for r in result.regions
+               for e in r.get("gate_reports", {}).get("realism", [])]
+    if realism:
+        out += ["## Realism gate per round", "",
+                _table(["region", "round", "reference", "real rows", "new rows", "AUC before",
+                        "AUC kept", "kept", "note"],
+                       [[rid, e.get("round"), e.get("reference"), e.get("real_rows"),
+                         e.get("rows"), (e.get("rounds") or [{}])[0].get("auc_before", ""),
+                         (e.get("rounds") or [{}])[-1].get("auc_kept", ""), e.get("kept", ""),
+                         e.get("skipped", "")] for rid, e in realism]), "",
+                "AUC: the gate's own cross-fitted discriminator (optimistic: a fresh "
+                "discriminator scores kept rows higher; see the batch two-sample test).", ""]
     out += _generator_section(result.generator)
     acc = quality.get("cv_balanced_accuracy")
     out += [
@@ -111,6 +127,7 @@ def render_markdown(result, manifest: dict, figures: list[str]) -> str:
         "",
     ]
     titles = {"class_counts.png": "Class counts", "coverage.png": "Coverage per region",
+              "discriminator_roc.png": "Discriminator ROC before and after gating",
               "marginals.png": "Marginals",
               "rejection_reasons.png": "Rejection reasons", "loss_curve.png": "Loss curve",
               "label_confidence.png": "Label confidence"}
