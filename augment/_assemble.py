@@ -72,12 +72,14 @@ def assemble(real: pd.DataFrame, kept: pd.DataFrame, real_weight: pd.Series,
         synthetic[name] = kept[name].to_numpy()
     # policy columns: the class a row was generated for, whether the labeler changed it,
     # and (soft policy) the labeler's probabilities
-    extras = [c for c in kept.columns if c.startswith("_proba_") or c in ("_intended",
-                                                                          "_relabelled")]
-    for name in extras:
-        synthetic[name] = kept[name].to_numpy()
-        real_part[name] = (False if name == "_relabelled" else
-                           real_part[target] if name == "_intended" else np.nan)
+    extras = [c for c in kept.columns if c.startswith(("_proba_", "_score_"))
+              or c in ("_intended", "_relabelled")]
+    synthetic = pd.concat([synthetic, pd.DataFrame(
+        {name: kept[name].to_numpy() for name in extras}, index=synthetic.index)], axis=1)
+    real_part = pd.concat([real_part, pd.DataFrame(
+        {name: (False if name == "_relabelled" else
+                real_part[target] if name == "_intended" else np.nan) for name in extras},
+        index=real_part.index)], axis=1)
     out = pd.concat([real_part, synthetic], ignore_index=True)
     out["_synthetic"] = out["_synthetic"].astype(bool)
     out["_round"] = out["_round"].astype(int)

@@ -94,6 +94,7 @@ def _apply_policy(rows: pd.DataFrame, labels: pd.DataFrame, take: np.ndarray, la
     rows = rows.copy()
     index = rows.index[take]
     rows["_intended"] = rows[target]
+    rows[target] = rows[target].astype(object)  # a relabel may not fit a bool/int dtype
     rows.loc[index, target] = assigned["label"].to_numpy()
     rows.loc[index, "_label_confidence"] = assigned["confidence"].to_numpy(dtype=float)
     rows["_relabelled"] = False
@@ -150,6 +151,8 @@ def _generate_region(region: Region, need: int, *, table, generator, labeler, ro
                 gate_reports.setdefault(gate.name, []).extend(
                     {"round": rounds, **entry} for entry in gate.report_)
         intended_p = scores.get("label", labels["confidence"].to_numpy())
+        # per-row gate scores travel with every row (kept and rejected): the audit trail
+        rows = rows.assign(**{f"_score_{name}": value for name, value in scores.items()})
         rows = rows.assign(_region=region.id, _generator=generator.name, _round=rounds,
                            _label=labels["label"].to_numpy(), _label_confidence=intended_p,
                            _rule=labels["rule"].to_numpy())

@@ -261,6 +261,10 @@ def _show(value) -> str:
     return str(value)
 
 
+#: Most numeric columns whose pairs are searched for inequalities.
+MAX_NUMERIC_PAIR_COLUMNS = 200
+
+
 def discover_constraints(table: pd.DataFrame, schema: Schema, *, max_inequalities: int = 50,
                          min_rows_per_value: int = 2) -> list[Constraint]:
     """Inequalities and fixed combinations that hold in every real row.
@@ -285,7 +289,10 @@ def discover_constraints(table: pd.DataFrame, schema: Schema, *, max_inequalitie
     found: list[tuple[float, Constraint]] = []
     numeric = {name: pd.to_numeric(table[name], errors="coerce").to_numpy(dtype=float)
                for name in schema.numeric}
-    for a, b in itertools.permutations(schema.numeric, 2):
+    # pairs grow quadratically: above MAX_NUMERIC_PAIR_COLUMNS numeric columns inequalities
+    # are not searched (declared ones are still checked)
+    columns = schema.numeric if len(schema.numeric) <= MAX_NUMERIC_PAIR_COLUMNS else []
+    for a, b in itertools.permutations(columns, 2):
         x, y = numeric[a], numeric[b]
         both = ~np.isnan(x) & ~np.isnan(y)
         if both.sum() < 2:

@@ -23,6 +23,8 @@ __all__ = ["MAX_LABELER_ECE", "WEAK_LABELER_BALANCED_ACCURACY", "BaseLabeler"]
 
 #: Cross-validated balanced accuracy under which a labeler is flagged as too weak to trust.
 WEAK_LABELER_BALANCED_ACCURACY = 0.6
+#: Rows used for the cross-validated quality estimate (a stratified sample above this).
+MAX_QUALITY_ROWS = 20_000
 #: Cross-validated expected calibration error above which probabilities are flagged.
 MAX_LABELER_ECE = 0.15
 
@@ -145,13 +147,19 @@ class BaseLabeler(BaseEstimator):
     def _quality(self, X: pd.DataFrame, y: pd.Series) -> dict:
         """Cross-validated balanced accuracy, Brier score and calibration error on real rows.
 
-        Out-of-fold: every real row is labelled by a copy fitted without it. With
+        Out-of-fold: every real row is labelled by a copy fitted without it (on a
+        stratified sample of ``MAX_QUALITY_ROWS`` rows for larger tables). With
         ``class_weight="balanced"`` Brier and ECE are also given with balanced row
         weights (``*_balanced``), the convention those probabilities follow; the
         warning uses the convention the labeler follows (``calibration_prior``).
         """
         from sklearn.metrics import balanced_accuracy_score
 
+        if len(X) > MAX_QUALITY_ROWS:  # a stratified sample keeps the estimate, not the cost
+            from sklearn.model_selection import train_test_split
+
+            X, _, y, _ = train_test_split(X, y, train_size=MAX_QUALITY_ROWS, stratify=y,
+                                          random_state=0)
         cv = _folds(y)
         if cv is None:
             return {"cv_balanced_accuracy": None, "weak": False,

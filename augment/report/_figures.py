@@ -198,7 +198,7 @@ def discriminator(result, path: Path) -> bool:
                            ignore_index=True)
     if min(len(real), len(kept)) < 10:
         return False
-    discriminator_roc(real, candidates, kept, schema, path)
+    discriminator_roc(real, candidates, kept, schema, path, max_rows=2000)
     return True
 
 

@@ -140,6 +140,11 @@ def render_markdown(result, manifest: dict, figures: list[str]) -> str:
             "`_rule`.",
             "- `rejected.parquet`: every rejected or surplus row with `_reason` (first failed "
             "check) and `_reasons` (all).",
-            "- `manifest.json`: config, input SHA-256, versions, counts, fidelity, timings "
-            "(written last).", ""]
+            "- `report.html`: this report as one self-contained page (figures embedded).",
+            "- `manifest.json`: config, input SHA-256, versions, git commit, counts, fidelity, "
+            "timings (written last).",
+            "",
+            "Every synthetic row also carries `_score_<gate>` (each row gate's score), "
+            "`_intended` and `_relabelled`; trace one: `python -m augment.monitor trace RUN ROW`.",
+            ""]
     return "\n".join(out)

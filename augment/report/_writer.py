@@ -8,8 +8,10 @@ import shutil
 from pathlib import Path
 
 from augment.report._figures import make_figures
+from augment.report._html import render_html
 from augment.report._manifest import build_manifest, sha256_file
 from augment.report._markdown import render_markdown
+from augment.report._provenance import provenance
 
 __all__ = ["MANIFEST", "write_run"]
 
@@ -55,9 +57,12 @@ def write_run(result, run_dir: str | Path, *, input_info: dict, seed=None,
         files = {name: sha256_file(staging / name) for name in outputs}
         manifest = build_manifest(result, config=config, input_info=input_info, seed=seed,
                                   files=files)
-        (staging / "report.md").write_text(render_markdown(result, manifest, figures))
+        manifest["provenance"] = provenance(result.generator)
+        markdown = render_markdown(result, manifest, figures)
+        (staging / "report.md").write_text(markdown, encoding="utf-8")
+        (staging / "report.html").write_text(render_html(markdown, staging), encoding="utf-8")
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, default=_json_default))
-        for name in [*outputs, "report.md"]:
+        for name in [*outputs, "report.md", "report.html"]:
             os.replace(staging / name, run_dir / name)
         shutil.rmtree(run_dir / "figures", ignore_errors=True)
         os.replace(staging / "figures", run_dir / "figures")
