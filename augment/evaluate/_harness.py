@@ -117,6 +117,15 @@ class Evaluation(BaseEstimator):
                     for name, frame in frames.items()}
         for name in self.baselines:
             pathways[name] = _baseline_rows(name, train, target, sampling_strategy, seed)
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1, user_api="openmp"):  # see gates/_two_sample.py
+            results = self._fit_all(pathways, test, schema, classes, minority, seed)
+        return {"seed": self.random_state, "train_rows": len(train), "test_rows": len(test),
+                "classes": [str(c) for c in classes], "minority": minority, "results": results}
+
+    def _fit_all(self, pathways, test, schema, classes, minority, seed) -> list[dict]:
+        target = schema.target
         results = []
         for name, (rows, weights) in pathways.items():
             for model_name in self.models:
@@ -131,5 +140,4 @@ class Evaluation(BaseEstimator):
                                                  minority)
                 results.append({"pathway": name, "model": model_name, "train_rows": len(rows),
                                 "seconds": round(time.perf_counter() - start, 3), **metrics})
-        return {"seed": self.random_state, "train_rows": len(train), "test_rows": len(test),
-                "classes": [str(c) for c in classes], "minority": minority, "results": results}
+        return results
