@@ -165,3 +165,14 @@ def test_relabel_and_soft_policies(table, policy):
         assert (syn["_label_confidence"] >= 0.5).all()
     real = res.augmented[~res.augmented["_synthetic"]]
     assert not real["_relabelled"].any() if "_relabelled" in real else True
+
+
+def test_budget_shortfall_is_reported(table):
+    # one round with a strict label threshold cannot fill the target: the shortfall is reported
+    aug = _augmenter(max_rounds=1, min_confidence=0.95, max_rows_per_round=20)
+    res = aug.fit_table(table, "label").result_
+    region = res.regions[-1]
+    assert region["rounds"] == 1 and region["generated"] <= 20
+    assert region["shortfall"] == region["requested"] - region["kept_for_target"] > 0
+    assert region["stopped"] == "budget: max_rounds=1 reached"
+    assert any("budget: max_rounds=1" in w for w in res.warnings)
