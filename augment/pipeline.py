@@ -43,7 +43,6 @@ class AugmentResult:
     gates: dict
     timings: dict
     warnings: list[str] = field(default_factory=list)
-    real_columns: list[str] = field(default_factory=list)
     consistency: dict = field(default_factory=dict)
 
     @property
@@ -353,6 +352,5 @@ def run_pipeline(table: pd.DataFrame, schema: Schema, regions: list[Region], *,
                            if callable(getattr(g, "describe", None))}},
         timings=timings,
         warnings=warnings_,
-        real_columns=list(table.columns),
         consistency=consistency,
     )

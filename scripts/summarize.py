@@ -64,8 +64,8 @@ def interval(values: np.ndarray) -> tuple[float, float, float]:
     mean = float(np.mean(values))
     if len(values) < 2:
         return mean, float("nan"), len(values)
-    half = float(stats.t.ppf(0.975, len(values) - 1) * stats.sem(values))
-    return mean, half, len(values)
+    low, _ = stats.t.interval(0.95, len(values) - 1, loc=mean, scale=stats.sem(values))
+    return mean, mean - float(low), len(values)
 
 
 def aggregate(frame: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:

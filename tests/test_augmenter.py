@@ -163,8 +163,12 @@ def test_relabel_and_soft_policies(table, policy):
         assert (moved["label"] != moved["_intended"]).all()
         assert (syn.loc[~syn["_relabelled"], "label"] == "yes").all()
         assert (syn["_label_confidence"] >= 0.5).all()
+        # relabel takes the labeler's own label for every kept row
+        said = aug.labeler_.label(syn[["amount", "count", "grade", "flag"]])["label"]
+        assert (said.to_numpy() == syn["label"].to_numpy()).all()
     real = res.augmented[~res.augmented["_synthetic"]]
-    assert not real["_relabelled"].any() if "_relabelled" in real else True
+    assert "_relabelled" in real and not real["_relabelled"].any()
+    assert (real["_intended"] == real["label"]).all()
 
 
 def test_budget_shortfall_is_reported(table):

@@ -4,6 +4,7 @@ Brier score and expected calibration error."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from sklearn.metrics import (
     average_precision_score,
     balanced_accuracy_score,
@@ -16,20 +17,16 @@ __all__ = ["classification_metrics", "expected_calibration_error"]
 
 
 def expected_calibration_error(y_true, proba: np.ndarray, classes, n_bins: int = 10) -> float:
-    """Top-label ECE: bins of the predicted class's probability, |accuracy - confidence|
-    weighted by the share of rows in each bin (equal-width bins on [0, 1])."""
-    y_true = np.asarray(y_true)
-    proba = np.asarray(proba, dtype=float)
-    confidence = proba.max(axis=1)
-    correct = np.asarray(classes, dtype=object)[proba.argmax(axis=1)] == y_true
-    edges = np.linspace(0.0, 1.0, n_bins + 1)
-    bins = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, n_bins - 1)
-    ece = 0.0
-    for b in range(n_bins):
-        in_bin = bins == b
-        if in_bin.any():
-            ece += in_bin.mean() * abs(correct[in_bin].mean() - confidence[in_bin].mean())
-    return float(ece)
+    """Top-label ECE of labels ``y_true`` under ``proba`` (columns in ``classes`` order).
+
+    The same definition the labelers' quality uses
+    (:func:`augment.labelers._calibration.expected_calibration_error`): equal-width bins of
+    the predicted class's probability, |accuracy - confidence| weighted by bin share.
+    """
+    from augment.labelers._calibration import expected_calibration_error as ece
+
+    codes = pd.Categorical(np.asarray(y_true, dtype=object), categories=list(classes)).codes
+    return ece(np.asarray(proba, dtype=float), codes, n_bins=n_bins)
 
 
 def classification_metrics(y_true, proba: np.ndarray, classes, minority) -> dict:

@@ -10,7 +10,7 @@ import pandas as pd
 from sklearn.utils import check_random_state
 
 from augment.data import as_text
-from augment.gates.base import BatchGate, BatchResult
+from augment.gates.base import BatchGate, BatchResult, mean_score_result
 
 __all__ = ["JointGate"]
 
@@ -114,11 +114,4 @@ class JointGate(BatchGate):
         if not scores:
             return BatchResult(self.name, region, None, float(self.min_score), None,
                                "skipped: no numeric or categorical column pair to compare")
-        mean = float(np.mean(list(scores.values())))
-        worst = sorted(scores, key=scores.get)[:3]
-        passed = mean >= self.min_score
-        message = (f"mean pair similarity {mean:.3f} {'>=' if passed else '<'} "
-                   f"{self.min_score} over {len(scores)} pairs; least similar: "
-                   + ", ".join(f"{p} {scores[p]:.2f}" for p in worst))
-        return BatchResult(self.name, region, round(mean, 4), float(self.min_score), passed,
-                           message, {"pairs": {k: round(v, 4) for k, v in scores.items()}})
+        return mean_score_result(self.name, region, scores, self.min_score, "pair", "pairs")

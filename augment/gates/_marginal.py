@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from augment.data import as_text
-from augment.gates.base import BatchGate, BatchResult
+from augment.gates.base import BatchGate, BatchResult, mean_score_result
 
 __all__ = ["MarginalGate"]
 
@@ -54,12 +53,5 @@ class MarginalGate(BatchGate):
         return scores
 
     def _check(self, real, synthetic, schema, region) -> BatchResult:
-        scores = self.column_scores(real, synthetic, schema)
-        mean = float(np.nanmean(list(scores.values())))
-        worst = sorted(scores, key=scores.get)[:3]
-        passed = mean >= self.min_score
-        message = (f"mean column similarity {mean:.3f} "
-                   f"{'>=' if passed else '<'} {self.min_score}; least similar: "
-                   + ", ".join(f"{c} {scores[c]:.2f}" for c in worst))
-        return BatchResult(self.name, region, round(mean, 4), float(self.min_score), passed,
-                           message, {"columns": {k: round(v, 4) for k, v in scores.items()}})
+        return mean_score_result(self.name, region, self.column_scores(real, synthetic, schema),
+                                 self.min_score, "column", "columns")

@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import ClassVar
 
+import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
 from augment.data import Schema
 from augment.errors import NotFittedError
 
-__all__ = ["BatchGate", "BatchResult", "RowGate", "row_result"]
+__all__ = ["BatchGate", "BatchResult", "RowGate", "mean_score_result", "row_result"]
 
 
 def row_result(index: pd.Index, keep, score, reason) -> pd.DataFrame:
@@ -76,6 +77,20 @@ class BatchResult:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def mean_score_result(gate: str, region: str, scores: dict[str, float], min_score: float,
+                      what: str, details_key: str) -> BatchResult:
+    """Pass when the mean of per-column (or per-pair) similarity scores is >= ``min_score``;
+    the message names the three least similar."""
+    mean = float(np.nanmean(list(scores.values())))
+    worst = sorted(scores, key=scores.get)[:3]
+    passed = mean >= min_score
+    message = (f"mean {what} similarity {mean:.3f} {'>=' if passed else '<'} {min_score}"
+               f"{f' over {len(scores)} pairs' if what == 'pair' else ''}; least similar: "
+               + ", ".join(f"{k} {scores[k]:.2f}" for k in worst))
+    return BatchResult(gate, region, round(mean, 4), float(min_score), passed, message,
+                       {details_key: {k: round(v, 4) for k, v in scores.items()}})
 
 
 class BatchGate(BaseEstimator):

@@ -8,7 +8,7 @@ import pandas as pd
 
 from augment.generators._sdv_metadata import TABLE, sdv_metadata
 from augment.generators.base import BaseGenerator
-from augment.profile import ClassRegion
+from augment.profile import Region
 
 __all__ = ["CONDITIONING", "GaussianCopulaGenerator"]
 
@@ -102,7 +102,7 @@ class GaussianCopulaGenerator(BaseGenerator):
                 synth.fit({TABLE: table.loc[region.contains(table), self.schema_.features]})
                 self.synthesizers_[region.id] = synth
 
-    def _sample(self, n: int, region: ClassRegion, seed: int) -> pd.DataFrame:
+    def _sample(self, n: int, region: Region, seed: int) -> pd.DataFrame:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             if self.conditioning == "per_class":

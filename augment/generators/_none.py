@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from augment.generators.base import BaseGenerator
-from augment.profile import ClassRegion
+from augment.profile import Region
 
 __all__ = ["NoneGenerator"]
 
@@ -21,5 +21,5 @@ class NoneGenerator(BaseGenerator):
     def _fit(self, table: pd.DataFrame) -> None:
         pass
 
-    def _sample(self, n: int, region: ClassRegion, seed: int) -> pd.DataFrame:
+    def _sample(self, n: int, region: Region, seed: int) -> pd.DataFrame:
         return self._empty()

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from augment.generators.base import BaseGenerator
-from augment.profile import ClassRegion
+from augment.profile import Region
 
 __all__ = ["PerturbationGenerator"]
 
@@ -90,7 +90,7 @@ class PerturbationGenerator(BaseGenerator):
                 bounds[name] = (float(low), float(high), float(np.nan_to_num(x.std(ddof=0))))
             self.bounds_[rid] = bounds
 
-    def _sample(self, n: int, region: ClassRegion, seed: int) -> pd.DataFrame:
+    def _sample(self, n: int, region: Region, seed: int) -> pd.DataFrame:
         rng = np.random.default_rng(seed)
         real = self.rows_[region.id]
         out = real.iloc[rng.integers(len(real), size=n)].reset_index(drop=True)

@@ -42,7 +42,7 @@ import pandas as pd
 
 from augment.generators._sdv_metadata import TABLE, sdv_metadata
 from augment.generators.base import BaseGenerator
-from augment.profile import ClassRegion
+from augment.profile import Region
 
 __all__ = ["REGION_COLUMN", "CTGANGenerator", "CopulaGANGenerator", "TVAEGenerator"]
 
@@ -193,7 +193,7 @@ class _DeepGenerator(BaseGenerator):
 
     # -- sampling --------------------------------------------------------------------
 
-    def _aim(self, model, region: ClassRegion) -> str:
+    def _aim(self, model, region: Region) -> str:
         """Point the model at ``region``; return a description of how."""
         raise NotImplementedError
 
@@ -206,7 +206,7 @@ class _DeepGenerator(BaseGenerator):
             rows = self.synthesizer_.sample(k)[TABLE]
         return rows.drop(columns=[REGION_COLUMN], errors="ignore")
 
-    def _sample(self, n: int, region: ClassRegion, seed: int) -> pd.DataFrame:
+    def _sample(self, n: int, region: Region, seed: int) -> pd.DataFrame:
         synth = self.synthesizer_
         stats = self.acceptance_.setdefault(region.id, {
             "requested": 0, "delivered": 0, "generated": 0, "accepted": 0, "rate": None,
@@ -289,7 +289,7 @@ class _CTGANLike(_DeepGenerator):
                 "generator_dim": tuple(self.generator_dim),
                 "discriminator_dim": tuple(self.discriminator_dim), "pac": int(self.pac)}
 
-    def _aim(self, model, region: ClassRegion) -> str:
+    def _aim(self, model, region: Region) -> str:
         if (region.categories or region.ranges) and region.id in self.region_values_:
             model.condition = (REGION_COLUMN, region.id)
             return f"conditional vector {REGION_COLUMN} == {region.id!r}"
@@ -454,7 +454,7 @@ class TVAEGenerator(_DeepGenerator):
         self._real = table.assign(**({REGION_COLUMN: self._region_values(table)}
                                      if self.region_values_ else {}))
 
-    def _aim(self, model, region: ClassRegion) -> str:
+    def _aim(self, model, region: Region) -> str:
         if region.id not in self._latents:
             real = self._real[region.contains(self._real).to_numpy()]
             processed = self.synthesizer_._data_processor.transform(real)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from augment.generators.base import BaseGenerator
-from augment.profile import ClassRegion
+from augment.profile import Region
 
 __all__ = ["SMOTEGenerator"]
 
@@ -66,7 +66,7 @@ class SMOTEGenerator(BaseGenerator):
             return SMOTEN(**common)
         return SMOTENC(categorical_features=categorical, **common)
 
-    def _sample(self, n: int, region: ClassRegion, seed: int) -> pd.DataFrame:
+    def _sample(self, n: int, region: Region, seed: int) -> pd.DataFrame:
         features = self.schema_.features
         X = self.table_[features].copy()
         for name in self.schema_.categorical:  # SMOTE-NC wants plain comparable values

@@ -12,7 +12,7 @@ from sklearn.utils import check_random_state
 
 from augment.data import Schema
 from augment.errors import ConfigError, GenerationError, InvalidDataError, NotFittedError
-from augment.profile import ClassRegion
+from augment.profile import Region
 
 __all__ = ["BaseGenerator"]
 
@@ -39,7 +39,7 @@ class BaseGenerator(BaseEstimator):
         return []
 
     def check_table(self, table: pd.DataFrame, schema: Schema,
-                    regions: list[ClassRegion] | None = None) -> list[str]:
+                    regions: list[Region] | None = None) -> list[str]:
         """Problems that would stop ``fit``; checked before any heavy work.
 
         ``regions`` are the regions that will be sampled (one per class when None).
@@ -56,7 +56,7 @@ class BaseGenerator(BaseEstimator):
         return problems
 
     def fit(self, table: pd.DataFrame, schema: Schema,
-            regions: list[ClassRegion] | None = None) -> BaseGenerator:
+            regions: list[Region] | None = None) -> BaseGenerator:
         """Learn from the real rows (features and target) described by ``schema``.
 
         ``regions`` are the regions ``sample`` will be asked for (one per class when
@@ -77,7 +77,7 @@ class BaseGenerator(BaseEstimator):
         self.n_sample_calls_ = 0
         return self
 
-    def sample(self, n: int, region: ClassRegion) -> pd.DataFrame:
+    def sample(self, n: int, region: Region) -> pd.DataFrame:
         """Return up to ``n`` synthetic rows generated for ``region``."""
         if not hasattr(self, "schema_"):
             raise NotFittedError(f"{type(self).__name__} is not fitted yet. Call fit() first.")
@@ -99,7 +99,7 @@ class BaseGenerator(BaseEstimator):
     def _empty(self) -> pd.DataFrame:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in self.columns_})
 
-    def _conform(self, rows: pd.DataFrame, region: ClassRegion) -> pd.DataFrame:
+    def _conform(self, rows: pd.DataFrame, region: Region) -> pd.DataFrame:
         rows = rows.reset_index(drop=True).assign(**{self.schema_.target: region.label})
         rows = rows[self.columns_].copy()
         for name in self.schema_.names("integer"):
@@ -114,12 +114,12 @@ class BaseGenerator(BaseEstimator):
     def _fit(self, table: pd.DataFrame) -> None:
         raise NotImplementedError
 
-    def _sample(self, n: int, region: ClassRegion, seed: int) -> pd.DataFrame:
+    def _sample(self, n: int, region: Region, seed: int) -> pd.DataFrame:
         raise NotImplementedError
 
 
-def _all_classes(schema: Schema) -> list[ClassRegion]:
-    return [ClassRegion(id=f"class={label}", target_column=schema.target, label=label,
+def _all_classes(schema: Schema) -> list[Region]:
+    return [Region(id=f"class={label}", target_column=schema.target, label=label,
                         description=f"{schema.target} == {label!r}", count=count, target=count)
             for label, count in schema.class_counts.items()]
 

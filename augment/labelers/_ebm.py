@@ -7,7 +7,7 @@ import pandas as pd
 
 from augment.data import as_text
 from augment.errors import ConfigError
-from augment.labelers.base import BaseLabeler
+from augment.labelers.base import BaseLabeler, pushed_by
 
 __all__ = ["EBMLabeler"]
 
@@ -99,10 +99,8 @@ class EBMLabeler(BaseLabeler):
             else:
                 pos = int(np.searchsorted(self.model_classes_, k))
                 push = terms[i, :, pos] - terms[i].mean(axis=1)
-            order = np.argsort(-push)[: int(self.n_reasons)]
-            parts = [f"{names[j]} ({push[j]:+.2f})" for j in order if push[j] > 0]
-            out.append(f"-> {self.classes_[k]}: pushed by " + ", ".join(parts) if parts
-                       else f"-> {self.classes_[k]}: intercept only")
+            out.append(pushed_by(self.classes_[k], names, push, self.n_reasons,
+                                 "intercept only"))
         return out
 
     def to_text(self) -> str:

@@ -8,7 +8,7 @@ from sklearn.linear_model import LogisticRegression
 
 from augment.data import make_encoder
 from augment.labelers._encoding import encoder_from_state, encoder_state
-from augment.labelers.base import BaseLabeler
+from augment.labelers.base import BaseLabeler, pushed_by
 
 __all__ = ["LogisticLabeler"]
 
@@ -108,10 +108,8 @@ class LogisticLabeler(BaseLabeler):
         contrib = self._contributions(Z, best)
         out = []
         for row, k in zip(contrib, best):
-            order = np.argsort(-row)[: int(self.n_reasons)]
-            parts = [f"{self.feature_names_[j]} ({row[j]:+.2f})" for j in order if row[j] > 0]
-            out.append(f"-> {self.classes_[k]}: pushed by " + ", ".join(parts) if parts
-                       else f"-> {self.classes_[k]}: intercept only (no feature pushed it)")
+            out.append(pushed_by(self.classes_[k], self.feature_names_, row, self.n_reasons,
+                                 "intercept only (no feature pushed it)"))
         return out
 
     def to_text(self) -> str:

@@ -36,6 +36,14 @@ def _folds(y: pd.Series, limit: int = 5) -> StratifiedKFold | None:
     return StratifiedKFold(n_splits, shuffle=True, random_state=0)
 
 
+def pushed_by(label, names, push: np.ndarray, n_reasons: int, none: str) -> str:
+    """``-> label: pushed by a (+0.58), b (+0.48)``: the features that raised the chosen
+    class's score most (additive models: logistic terms, EBM terms)."""
+    order = np.argsort(-push)[: int(n_reasons)]
+    parts = [f"{names[j]} ({push[j]:+.2f})" for j in order if push[j] > 0]
+    return f"-> {label}: pushed by " + ", ".join(parts) if parts else f"-> {label}: {none}"
+
+
 class BaseLabeler(BaseEstimator):
     """Assigns labels, class probabilities, a confidence and a readable reason.
 

@@ -10,7 +10,7 @@ import pandas as pd
 from augment.data import Schema, as_text
 from augment.profile._strategy import resolve_sampling_strategy
 
-__all__ = ["ClassRegion", "Region", "find_class_regions"]
+__all__ = ["Region", "find_class_regions"]
 
 
 def _fmt(value: float) -> str:
@@ -86,10 +86,6 @@ class Region:
             elif high is not None:
                 parts.append(f"{column} < {_fmt(high)}")
         return " and ".join(parts)
-
-
-#: Kept for readability where a region is a whole class.
-ClassRegion = Region
 
 
 def find_class_regions(y: pd.Series, schema: Schema, sampling_strategy) -> list[Region]:
