@@ -107,3 +107,16 @@ def test_classes_only_profile():
     res = Augmenter(random_state=0, progress=False, profile=None, min_confidence=0.5,
                     batch_gates=()).fit_table(df, "y").result_
     assert [r["id"] for r in res.regions] == ["class=min"]
+
+
+def test_large_tables_are_profiled_on_a_sample_but_counted_on_every_row():
+    df = pd.concat([_pocket_table(seed) for seed in range(4)], ignore_index=True)  # 2,020 rows
+    _, sampled = _find(df, max_rows=700)
+    _, again = _find(df, max_rows=700)
+    assert sampled, "no region found on the sample"
+    assert [r.description for r in sampled] == [r.description for r in again]
+    for region in sampled:
+        assert region.count == int(region.contains(df).sum())  # counted on the whole table
+    pocket = np.concatenate([np.arange(490, 505) + 505 * k for k in range(4)])
+    best = max(sampled, key=lambda r: r.contains(df.iloc[pocket]).sum())
+    assert best.contains(df.iloc[pocket]).sum() >= 40  # the pocket is still found

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -60,7 +61,11 @@ class SparseRegionFinder(BaseEstimator):
     density_quantile : float in (0, 1)
         Rows beyond this quantile of neighbour distance count as low-density.
     max_rows : int
-        Rows sampled from the table for the boundary neighbourhoods (speed).
+        Above this many rows, the neighbour-based methods (``low_density``,
+        ``boundary``) run on a class-stratified sample of this many rows (classes
+        that need rows are kept whole up to ``max_rows`` each). Their regions are
+        rules, so counts, targets and membership still use every row; rare
+        combinations are always counted on every row.
     random_state : int or None
     """
 
@@ -107,6 +112,8 @@ class SparseRegionFinder(BaseEstimator):
         if self.max_regions_per_class == 0:
             return []
         rng = check_random_state(self.random_state)
+        full = table
+        table = self._sample(table, schema, class_regions, rng)
         encoder = make_encoder(schema, "onehot").fit(table[schema.features])
         names = list(encoder.get_feature_names_out())
         raw = encoder.transform(table[schema.features]).astype(float)
@@ -115,6 +122,10 @@ class SparseRegionFinder(BaseEstimator):
         n_numeric = len(schema.numeric)
         scaled[:, n_numeric:] = raw[:, n_numeric:]  # one-hot stays 0/1
         y = table[schema.target].to_numpy()
+        # a neighbour stands for 1/(its class's sampling rate) rows of the whole table
+        counts = full[schema.target].value_counts()
+        rate = (table[schema.target].value_counts() / counts).reindex(counts.index)
+        weight = (1.0 / rate.reindex(y).to_numpy(dtype=float))
         out: list[Region] = []
         for parent in class_regions:
             in_class = parent.contains(table).to_numpy()
@@ -125,11 +136,34 @@ class SparseRegionFinder(BaseEstimator):
                 candidates += self._low_density(table, schema, parent, in_class, raw, scaled, names)
             if "boundary" in self.methods:
                 candidates += self._boundary(table, schema, parent, in_class, raw, scaled, names,
-                                             y, rng)
+                                             y, weight, rng)
             if "rare_combination" in self.methods:
-                candidates += self._rare_combinations(table, schema, parent, in_class)
-            out += self._select(table, parent, candidates)
+                in_full = in_class if full is table else parent.contains(full).to_numpy()
+                candidates += self._rare_combinations(full, schema, parent, in_full)
+            out += self._select(full, parent, candidates)
         return out
+
+    def _sample(self, table, schema, class_regions, rng) -> pd.DataFrame:
+        """At most ``max_rows`` rows: the classes being grown first (whole up to the
+        limit), the remaining rows drawn uniformly; original order kept."""
+        if len(table) <= self.max_rows:
+            return table
+        y = table[schema.target]
+        pick: list[np.ndarray] = []
+        room = self.max_rows
+        for parent in sorted(class_regions, key=lambda r: r.count):
+            rows = np.flatnonzero((y == parent.label).to_numpy())
+            take = min(len(rows), max(room // 2, self.min_rows * 2), room)
+            if take <= 0:
+                break
+            pick.append(rows if take >= len(rows) else rng.choice(rows, take, replace=False))
+            room -= take
+        chosen = np.concatenate(pick) if pick else np.array([], dtype=int)
+        rest = np.setdiff1d(np.arange(len(table)), chosen)
+        if room > 0 and len(rest):
+            chosen = np.concatenate([chosen, rng.choice(rest, min(room, len(rest)),
+                                                        replace=False)])
+        return table.iloc[np.sort(chosen)]
 
     # -- methods ---------------------------------------------------------------------------
     def _low_density(self, table, schema, parent, in_class, raw, scaled, names):
@@ -140,14 +174,15 @@ class SparseRegionFinder(BaseEstimator):
         flagged = kth > np.quantile(kth, self.density_quantile)
         return self._describe(table, schema, parent, in_class, raw, names, flagged, "low_density")
 
-    def _boundary(self, table, schema, parent, in_class, raw, scaled, names, y, rng):
+    def _boundary(self, table, schema, parent, in_class, raw, scaled, names, y, weight, rng):
         pool = np.arange(len(table))
         if len(pool) > self.max_rows:
             pool = np.union1d(rng.choice(pool, self.max_rows, replace=False),
                               np.flatnonzero(in_class))
         nn = NearestNeighbors(n_neighbors=min(self.n_neighbors + 1, len(pool))).fit(scaled[pool])
         _, idx = nn.kneighbors(scaled[in_class])
-        same = (y[pool][idx[:, 1:]] == parent.label).mean(axis=1)
+        near, w = idx[:, 1:], weight[pool][idx[:, 1:]]
+        same = ((y[pool][near] == parent.label) * w).sum(axis=1) / w.sum(axis=1)
         flagged = same < 0.5
         return self._describe(table, schema, parent, in_class, raw, names, flagged, "boundary")
 
@@ -236,6 +271,7 @@ class SparseRegionFinder(BaseEstimator):
         seen: set[bytes] = set()
         class_count = parent.count
         for _, region in sorted(candidates, key=lambda item: item[0]):
+            region = replace(region, count=int(region.contains(table).sum()))  # every row
             if not self.min_rows <= region.count <= self.max_share * class_count:
                 continue
             key = np.packbits(region.contains(table).to_numpy()).tobytes()
