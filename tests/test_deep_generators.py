@@ -5,8 +5,9 @@ import pandas as pd
 import pytest
 from conftest import make_table
 
+from augment import Augmenter
 from augment.data import detect_schema
-from augment.errors import GenerationError, InvalidDataError
+from augment.errors import ConfigError, GenerationError, InvalidDataError
 from augment.generators import (
     GENERATORS,
     CopulaGANGenerator,
@@ -135,11 +136,75 @@ def test_region_too_small_is_reported(data):
     (CopulaGANGenerator(focus=2), "focus"),
     (TVAEGenerator(temperature=0), "temperature"),
     (TVAEGenerator(max_tries=0), "max_tries"),
+    (CTGANGenerator(finetune_steps=-1), "finetune_steps"),
+    (TVAEGenerator(finetune_steps=2.5), "finetune_steps"),
+    (CTGANGenerator(finetune_lr=0), "finetune_lr"),
+    (TVAEGenerator(constrain="yes"), "constrain"),
     (PerturbationGenerator(noise=-1), "noise"),
     (PerturbationGenerator(swap_prob=1.5), "swap_prob"),
 ])
 def test_bad_params(gen, match):
     assert any(match in p for p in gen.check_params())
+
+
+def test_negative_finetune_steps_is_a_config_error():
+    with pytest.raises(ConfigError, match="finetune_steps must be an integer >= 0"):
+        Augmenter(generator=CTGANGenerator(finetune_steps=-1))._components()
+
+
+def _categorical_region(table, label="yes", grade="C"):
+    mask = (table.label == label) & (table.grade == grade)
+    return Region(id=f"class={label}/grade={grade}", target_column="label", label=label,
+                  description=Region.describe("label", label, {"grade": {grade}}, {}),
+                  count=int(mask.sum()), target=int(mask.sum()) + 20, kind="rare",
+                  categories={"grade": {grade}})
+
+
+@pytest.mark.parametrize("make", DEEP, ids=["ctgan", "copulagan", "tvae"])
+def test_finetuning_is_seeded_recorded_and_changes_the_rows(make, data):
+    table, schema, cls, sub = data
+    tuned = [make(finetune_steps=3).fit(table, schema, [cls, sub]) for _ in range(2)]
+    first, again = (gen.sample(30, sub) for gen in tuned)
+    pd.testing.assert_frame_equal(first, again)
+    stats = tuned[0].acceptance_[sub.id]
+    assert stats["finetune"]["steps"] == 3 and stats["finetune"]["rows"] == sub.count
+    assert stats["finetune"]["seconds"] >= 0
+    assert stats["how"].startswith("fine-tuned copy (3 steps")
+    assert tuned[0].describe()["acceptance"][sub.id]["finetune"]["steps"] == 3
+    # the copy is made once per region and cached; the trained model is left as it was
+    model = tuned[0]._aimed[sub.id][0]
+    tuned[0].sample(5, sub)
+    assert tuned[0]._aimed[sub.id][0] is model
+    assert model is not tuned[0].synthesizer_._model
+    plain = make(finetune_steps=0).fit(table, schema, [cls, sub])
+    rows = plain.sample(30, sub)
+    assert "finetune" not in plain.acceptance_[sub.id]
+    assert "fine-tuned" not in plain.acceptance_[sub.id]["how"]
+    assert sub.contains(rows).all()
+    assert not rows.equals(first)  # fine-tuning changed what the model generates
+
+
+@pytest.mark.parametrize("make", DEEP, ids=["ctgan", "copulagan", "tvae"])
+def test_constrained_decoding_keeps_pinned_categories_inside(make, data):
+    table, schema, cls, _ = data
+    rare = _categorical_region(table, grade="A")
+    gens = {flag: make(finetune_steps=0, constrain=flag, min_region_rows=3).fit(
+        table, schema, [cls, rare])
+            for flag in (True, False)}
+    for gen in gens.values():
+        assert len(gen.sample(200, rare)) == 200
+    on, off = (gens[flag].acceptance_[rare.id] for flag in (True, False))
+    # pinned categories are inside by construction: every generated row is accepted
+    assert on["accepted"] == on["generated"] >= 200
+    assert "constrained decoding: label decoded among 1 of 2 categories; grade decoded among " \
+        "1 of 3 categories" in on["how"]
+    # without the constraint a 2-epoch model misses the category on some rows
+    assert off["accepted"] < off["generated"]
+    assert "constrained" not in off["how"]
+    # numeric ranges are not clipped: rows outside are rejected and counted
+    gen = make(finetune_steps=0).fit(table, schema, [cls, data[3]])
+    gen.sample(50, data[3])
+    assert "rejection outside amount ranges" in gen.acceptance_[data[3].id]["how"]
 
 
 def test_perturbation_stays_in_bounds(data):

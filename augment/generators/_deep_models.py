@@ -13,21 +13,34 @@ is the public side.
 - :class:`LatentTVAE` is ctgan's TVAE that keeps its encoder, so rows can be drawn
   from the encoder's posterior around the real rows of a region.
 - Both report every epoch to a callback (progress bar, time budget, loss curve).
+- Both keep their transformed training matrix, and ``finetune(rows, ...)`` returns a
+  copy trained further on those rows only (CTGAN: generator and discriminator, with
+  the conditional vector fixed to the region; TVAE: encoder and decoder).
+- Both can decode with some categories of discrete columns masked out
+  (``allowed``): the masked categories get zero probability and the model's own
+  probabilities are renormalised over the allowed ones (CTGAN: the Gumbel-softmax
+  logits; TVAE: the argmax over the decoded scores). Continuous columns are
+  never touched.
 """
 
 from __future__ import annotations
 
+import copy
 from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 import torch
 from ctgan.data_sampler import DataSampler
-from ctgan.synthesizers.ctgan import CTGAN
+from ctgan.data_transformer import DataTransformer
+from ctgan.synthesizers.base import random_state, set_random_states
+from ctgan.synthesizers.ctgan import CTGAN, Discriminator, Generator
 from ctgan.synthesizers.tvae import TVAE, Decoder, Encoder, _loss_function
 from sdv.single_table import CopulaGANSynthesizer, CTGANSynthesizer, TVAESynthesizer
 from sdv.single_table.utils import detect_discrete_columns
 from torch.utils.data import DataLoader, TensorDataset
+
+from augment.data import as_text
 
 __all__ = ["FocusedCTGAN", "LatentTVAE", "StopTraining", "make_synthesizer"]
 
@@ -74,6 +87,78 @@ def _discrete_ids(transformer, columns) -> np.ndarray:
     return np.array(ids, dtype=int)
 
 
+def _spans(transformer) -> dict:
+    """Per column of a ctgan ``DataTransformer``: ``(start, end, info)`` in its output matrix."""
+    out, start = {}, 0
+    for info in transformer._column_transform_info_list:
+        out[info.column_name] = (start, start + info.output_dimensions, info)
+        start += info.output_dimensions
+    return out
+
+
+#: Added to the output scores of masked categories (finite, so no span is ever all NaN).
+_MASKED = -1e9
+
+
+def decoding_mask(transformer, allowed: dict) -> tuple[np.ndarray | None, list[str]]:
+    """Additive mask over the output matrix that rules out categories not in ``allowed``.
+
+    ``allowed`` maps discrete column names to the values a row may take (compared as
+    text, as ``Region.contains`` does). Returns the mask (``None`` when nothing is
+    masked) and one line per masked column. A column whose allowed values the model
+    never saw raises ``ValueError``.
+    """
+    spans = _spans(transformer)
+    mask = np.zeros(transformer.output_dimensions, dtype="float32")
+    notes = []
+    for column, values in allowed.items():
+        if column not in spans or spans[column][2].column_type != "discrete":
+            continue
+        start, end, info = spans[column]
+        dummies = as_text(pd.Series(list(info.transform.dummies), dtype=object)).iloc[:, 0]
+        wanted = set(as_text(pd.Series(list(values), dtype=object)).iloc[:, 0])
+        keep = dummies.isin(wanted).to_numpy()
+        if not keep.any():
+            raise ValueError(f"no value of {sorted(wanted)} was seen in column {column!r}")
+        if keep.all():
+            continue
+        mask[start:end][~keep] = _MASKED
+        notes.append(f"{column} decoded among {int(keep.sum())} of {len(keep)} categories")
+    return (mask if notes else None), notes
+
+
+class _RegionSampler:
+    """Stands in for ctgan's ``DataSampler`` while fine-tuning: one fixed condition, region rows."""
+
+    def __init__(self, cond: np.ndarray, column_id: int, value_id: int, n_columns: int,
+                 n_rows: int):
+        self.cond, self.column_id, self.value_id = cond, column_id, value_id
+        self.n_columns, self.n_rows = n_columns, n_rows
+
+    def sample_condvec(self, batch):
+        mask = np.zeros((batch, self.n_columns), dtype="float32")
+        mask[:, self.column_id] = 1
+        return (np.repeat(self.cond[None, :], batch, axis=0), mask,
+                np.full(batch, self.column_id), np.full(batch, self.value_id))
+
+    def sample_data(self, data, n, col, opt):
+        return data[np.random.randint(self.n_rows, size=n)]
+
+
+class _Constrainable:
+    """``constrain(allowed)``: decode discrete columns among the allowed values only."""
+
+    allowed = None
+
+    def _coder(self):
+        raise NotImplementedError
+
+    def constrain(self, allowed: dict | None) -> list[str]:
+        """Set ``allowed`` ({column: values}, or None to lift it); one note per masked column."""
+        self.allowed = allowed or None
+        return decoding_mask(self._coder(), allowed or {})[1]
+
+
 class _EpochHook:
     """ctgan assigns ``loss_values`` once per epoch: that assignment is the epoch callback."""
 
@@ -89,7 +174,7 @@ class _EpochHook:
             callback(self, value)
 
 
-class FocusedCTGAN(_EpochHook, CTGAN):
+class FocusedCTGAN(_Constrainable, _EpochHook, CTGAN):
     """ctgan's CTGAN with a focused conditional vector, a fixed sampling condition and a hook.
 
     Parameters
@@ -111,6 +196,7 @@ class FocusedCTGAN(_EpochHook, CTGAN):
         self.focus = float(focus)
         self.epoch_callback = epoch_callback
         self.condition = None
+        self._mask = None
 
     @property
     def _data_sampler(self):
@@ -124,20 +210,144 @@ class FocusedCTGAN(_EpochHook, CTGAN):
             value.focus = self.focus
         self.__dict__["_sampler"] = value
 
+    @random_state
+    def fit(self, train_data, discrete_columns=()):
+        """ctgan 0.12's ``CTGAN.fit``; keeps the training matrix and the discriminator."""
+        self._validate_discrete_columns(train_data, discrete_columns)
+        self._validate_null_data(train_data, discrete_columns)
+        self._transformer = DataTransformer()
+        self._transformer.fit(train_data, discrete_columns)
+        data = self._transformer.transform(train_data)
+        self._train_matrix = data
+        self._data_sampler = DataSampler(data, self._transformer.output_info_list,
+                                         self._log_frequency)
+        data_dim = self._transformer.output_dimensions
+        cond_dim = self._data_sampler.dim_cond_vec()
+        self._generator = Generator(self._embedding_dim + cond_dim, self._generator_dim,
+                                    data_dim).to(self._device)
+        self._discriminator = Discriminator(data_dim + cond_dim, self._discriminator_dim,
+                                            pac=self.pac).to(self._device)
+        self._train(data, self._data_sampler, self._epochs,
+                    max(len(data) // self._batch_size, 1), self._batch_size,
+                    self._generator_lr, self._discriminator_lr)
+
+    def _train(self, data, sampler, epochs, steps_per_epoch, batch_size, lr_g, lr_d):
+        """ctgan 0.12's training loop (fresh Adam optimizers), on ``data`` drawn by ``sampler``."""
+        generator, discriminator = self._generator, self._discriminator
+        opt_g = torch.optim.Adam(generator.parameters(), lr=lr_g, betas=(0.5, 0.9),
+                                 weight_decay=self._generator_decay)
+        opt_d = torch.optim.Adam(discriminator.parameters(), lr=lr_d, betas=(0.5, 0.9),
+                                 weight_decay=self._discriminator_decay)
+        mean = torch.zeros(batch_size, self._embedding_dim, device=self._device)
+        std = mean + 1
+        self.loss_values = None
+        history = []
+
+        def fake_rows():
+            fakez = torch.normal(mean=mean, std=std)
+            condvec = sampler.sample_condvec(batch_size)
+            if condvec is None:
+                return fakez, None, None, None, None
+            c1, m1, col, opt = condvec
+            c1 = torch.from_numpy(c1).to(self._device)
+            m1 = torch.from_numpy(m1).to(self._device)
+            return torch.cat([fakez, c1], dim=1), c1, m1, col, opt
+
+        for epoch in range(epochs):
+            for _ in range(steps_per_epoch):
+                for _ in range(self._discriminator_steps):
+                    fakez, c1, _, col, opt = fake_rows()
+                    if c1 is None:
+                        real = sampler.sample_data(data, batch_size, None, None)
+                    else:
+                        perm = np.arange(batch_size)
+                        np.random.shuffle(perm)
+                        real = sampler.sample_data(data, batch_size, col[perm], opt[perm])
+                        c2 = c1[perm]
+                    fakeact = self._apply_activate(generator(fakez))
+                    real = torch.from_numpy(real.astype("float32")).to(self._device)
+                    if c1 is not None:
+                        fake_cat = torch.cat([fakeact, c1], dim=1)
+                        real_cat = torch.cat([real, c2], dim=1)
+                    else:
+                        real_cat, fake_cat = real, fakeact
+                    y_fake = discriminator(fake_cat)
+                    y_real = discriminator(real_cat)
+                    pen = discriminator.calc_gradient_penalty(real_cat, fake_cat, self._device,
+                                                              self.pac)
+                    loss_d = -(torch.mean(y_real) - torch.mean(y_fake))
+                    opt_d.zero_grad(set_to_none=False)
+                    pen.backward(retain_graph=True)
+                    loss_d.backward()
+                    opt_d.step()
+                fakez, c1, m1, _, _ = fake_rows()
+                fake = generator(fakez)
+                fakeact = self._apply_activate(fake)
+                y_fake = discriminator(fakeact if c1 is None else torch.cat([fakeact, c1], dim=1))
+                cross_entropy = 0 if c1 is None else self._cond_loss(fake, c1, m1)
+                loss_g = -torch.mean(y_fake) + cross_entropy
+                opt_g.zero_grad(set_to_none=False)
+                loss_g.backward()
+                opt_g.step()
+            history.append({"Epoch": epoch, "Generator Loss": loss_g.detach().cpu().item(),
+                            "Discriminator Loss": loss_d.detach().cpu().item()})
+            self.loss_values = pd.DataFrame(history)
+
+    def finetune(self, rows: np.ndarray, condition: tuple, steps: int, lr: float,
+                 batch_size: int) -> FocusedCTGAN:
+        """A copy trained ``steps`` more generator steps on training rows ``rows`` only.
+
+        The conditional vector of every fake and real row is ``condition`` (column,
+        value); the real rows' own one-hot of that column is set to the value too (a
+        row may belong to a region without carrying its id, when a smaller region
+        holds it). Generator and discriminator are copied; the optimizers start fresh.
+        """
+        column, value = condition
+        info = self._transformer.convert_column_name_value_to_id(column, value)
+        cond = self._data_sampler.generate_cond_from_condition_column_info(info, 1)[0]
+        data = self._train_matrix[rows].copy()
+        start, end, _ = _spans(self._transformer)[column]
+        data[:, start:end] = 0
+        data[:, start + info["value_id"]] = 1
+        tuned = copy.copy(self)
+        tuned.__dict__ = dict(self.__dict__, epoch_callback=None, _loss_values=None,
+                              _generator=copy.deepcopy(self._generator),
+                              _discriminator=copy.deepcopy(self._discriminator))
+        sampler = _RegionSampler(cond, info["discrete_column_id"], info["value_id"],
+                                 self._data_sampler._n_discrete_columns, len(data))
+        tuned._train(data, sampler, 1, int(steps), int(batch_size), lr, lr)
+        tuned._discriminator = None
+        return tuned
+
+    def _coder(self):
+        return self._transformer
+
+    def _apply_activate(self, data):
+        if self._mask is not None:
+            data = data + self._mask
+        return super()._apply_activate(data)
+
     def sample(self, n, condition_column=None, condition_value=None):
-        """Like ``CTGAN.sample``; uses ``self.condition`` (column, value) when none is given."""
+        """Like ``CTGAN.sample``; uses ``self.condition`` (column, value) when none is given,
+        and decodes discrete columns among ``self.allowed`` values only."""
         if condition_column is None and self.condition is not None:
             condition_column, condition_value = self.condition
-        return super().sample(n, condition_column, condition_value)
+        mask, _ = decoding_mask(self._transformer, self.allowed or {})
+        self._mask = None if mask is None else torch.from_numpy(mask).to(self._device)
+        try:
+            return super().sample(n, condition_column, condition_value)
+        finally:
+            self._mask = None
 
 
-class LatentTVAE(_EpochHook, TVAE):
+class LatentTVAE(_Constrainable, _EpochHook, TVAE):
     """ctgan's TVAE that keeps its encoder and can decode around given latent posteriors.
 
     ``fit`` is ctgan 0.12's ``TVAE.fit`` with the encoder stored as ``encoder``.
     When ``latent`` holds ``(mu, std)`` arrays (one row per real row of a region),
     ``sample`` draws ``z = mu_i + temperature * std_i * eps`` for a random ``i``
-    instead of ``z ~ N(0, I)``.
+    instead of ``z ~ N(0, I)``, and decodes discrete columns among ``allowed``
+    values only (``{column: values}``; the argmax is taken over those categories).
     """
 
     def __init__(self, epoch_callback=None, temperature=1.0, **kwargs):
@@ -148,38 +358,22 @@ class LatentTVAE(_EpochHook, TVAE):
         self.latent = None
 
     def fit(self, train_data, discrete_columns=()):
-        from ctgan.data_transformer import DataTransformer
-        from ctgan.synthesizers.base import set_random_states
-
         def run():
             self.transformer = DataTransformer()
             self.transformer.fit(train_data, discrete_columns)
-            data = self.transformer.transform(train_data)
-            dataset = TensorDataset(torch.from_numpy(data.astype("float32")).to(self._device))
+            data = self.transformer.transform(train_data).astype("float32")
+            self._train_matrix = data
+            dataset = TensorDataset(torch.from_numpy(data).to(self._device))
             loader = DataLoader(dataset, batch_size=self.batch_size, shuffle=True,
                                 drop_last=False)
             dim = self.transformer.output_dimensions
             self.encoder = Encoder(dim, self.compress_dims, self.embedding_dim).to(self._device)
             self.decoder = Decoder(self.embedding_dim, self.decompress_dims, dim).to(self._device)
-            optimizer = torch.optim.Adam(
-                list(self.encoder.parameters()) + list(self.decoder.parameters()),
-                weight_decay=self.l2scale)
+            optimizer = self._optimizer(None)
             self.loss_values = pd.DataFrame(columns=["Epoch", "Batch", "Loss"])
             history = []
             for epoch in range(self.epochs):
-                losses = []
-                for (real,) in loader:
-                    optimizer.zero_grad()
-                    mu, std, logvar = self.encoder(real.to(self._device))
-                    rec, sigmas = self.decoder(torch.randn_like(std) * std + mu)
-                    loss_1, loss_2 = _loss_function(rec, real, sigmas, mu, logvar,
-                                                    self.transformer.output_info_list,
-                                                    self.loss_factor)
-                    loss = loss_1 + loss_2
-                    loss.backward()
-                    optimizer.step()
-                    self.decoder.sigma.data.clamp_(0.01, 1.0)
-                    losses.append(loss.detach().cpu().item())
+                losses = [self._step(real, optimizer) for (real,) in loader]
                 history.append(pd.DataFrame({"Epoch": epoch, "Batch": range(len(losses)),
                                              "Loss": losses}))
                 self.loss_values = pd.concat(history, ignore_index=True)
@@ -190,18 +384,55 @@ class LatentTVAE(_EpochHook, TVAE):
             with set_random_states(self.random_states, self.set_random_state):
                 run()
 
-    def encode(self, processed: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        """Posterior mean and std of each row (rows in the model's input format)."""
-        data = self.transformer.transform(processed)
+    def _optimizer(self, lr):
+        params = list(self.encoder.parameters()) + list(self.decoder.parameters())
+        extra = {} if lr is None else {"lr": lr}
+        return torch.optim.Adam(params, weight_decay=self.l2scale, **extra)
+
+    def _step(self, real, optimizer) -> float:
+        """One gradient step of ctgan 0.12's TVAE on the batch ``real``."""
+        self.encoder.train()
+        self.decoder.train()
+        optimizer.zero_grad()
+        mu, std, logvar = self.encoder(real.to(self._device))
+        rec, sigmas = self.decoder(torch.randn_like(std) * std + mu)
+        loss_1, loss_2 = _loss_function(rec, real, sigmas, mu, logvar,
+                                        self.transformer.output_info_list, self.loss_factor)
+        loss = loss_1 + loss_2
+        loss.backward()
+        optimizer.step()
+        self.decoder.sigma.data.clamp_(0.01, 1.0)
+        return loss.detach().cpu().item()
+
+    def finetune(self, rows: np.ndarray, steps: int, lr: float, batch_size: int) -> LatentTVAE:
+        """A copy whose encoder and decoder trained ``steps`` more steps on training rows
+        ``rows`` only (batches drawn with replacement; fresh Adam optimizer)."""
+        data = torch.from_numpy(self._train_matrix[rows]).to(self._device)
+        tuned = copy.copy(self)
+        tuned.__dict__ = dict(self.__dict__, epoch_callback=None, _loss_values=None,
+                              encoder=copy.deepcopy(self.encoder),
+                              decoder=copy.deepcopy(self.decoder))
+        optimizer = tuned._optimizer(lr)
+        losses = [tuned._step(data[torch.randint(len(data), (int(batch_size),))], optimizer)
+                  for _ in range(int(steps))]
+        tuned.loss_values = pd.DataFrame({"Epoch": 0, "Batch": range(len(losses)),
+                                          "Loss": losses})
+        return tuned
+
+    def _coder(self):
+        return self.transformer
+
+    def latent_of(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Posterior mean and std of training rows ``rows``."""
         self.encoder.eval()
         with torch.no_grad():
-            mu, std, _ = self.encoder(torch.from_numpy(data.astype("float32")).to(self._device))
+            mu, std, _ = self.encoder(torch.from_numpy(self._train_matrix[rows]).to(self._device))
         return mu.cpu().numpy(), std.cpu().numpy()
 
     def sample(self, samples):
         if self.latent is None:
             return super().sample(samples)
-        from ctgan.synthesizers.base import set_random_states
+        mask, _ = decoding_mask(self.transformer, self.allowed or {})
 
         def run():
             mu, std = self.latent
@@ -212,8 +443,10 @@ class LatentTVAE(_EpochHook, TVAE):
             self.decoder.eval()
             with torch.no_grad():
                 fake, sigmas = self.decoder(z)
-            return self.transformer.inverse_transform(torch.tanh(fake).cpu().numpy(),
-                                                      sigmas.detach().cpu().numpy())
+            scores = torch.tanh(fake).cpu().numpy()
+            if mask is not None:  # argmax over the allowed categories only
+                scores = scores + mask
+            return self.transformer.inverse_transform(scores, sigmas.detach().cpu().numpy())
 
         if self.random_states is None:
             return run()

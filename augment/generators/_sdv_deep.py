@@ -16,12 +16,28 @@ How a region is aimed at (``targeting="condition"``, the default):
 - TVAE has no conditional input; its encoder maps the region's real rows to
   latent posteriors, and rows are decoded from ``z = mu_i + temperature * std_i *
   eps`` around a random real row ``i`` of the region.
+- Per-region fine-tuning (``finetune_steps`` > 0): the first time a region is
+  sampled, a copy of the trained model is trained further on that region's real
+  rows only (CTGAN / CopulaGAN: generator and discriminator, the conditional
+  vector fixed to the region, fresh optimizers at ``finetune_lr``; TVAE: encoder
+  and decoder). The copy is cached per region and samples it from then on; it is
+  seeded by the fit's seed and the region id, so the same seed and thread count
+  give the same copy whatever the order regions are sampled in. Its cost is
+  recorded in ``acceptance_[id]["finetune"]``.
+- Constrained decoding (``constrain``): the discrete columns a region pins
+  (``region.categories``, and the target) are decoded among the region's values
+  only: the other categories' scores are masked before the model's choice (CTGAN:
+  the Gumbel-softmax draw, i.e. the model's probabilities renormalised over the
+  allowed categories; TVAE: the argmax is taken over them). Those columns are
+  inside the region by construction; every other column still comes from the
+  model. Numeric ranges are never clipped.
 - Every row is then checked with ``region.contains`` after its target is set to
   the region's class (the labeler, not the generator, decides labels); rows
   outside the region are rejected, and sampling continues within a budget of
   ``max_tries * n`` generated rows (fewer rows come back when it is spent, and
   ``acceptance_[id]["shortfall"]`` says why). ``acceptance_`` records, per region,
-  rows requested, generated and accepted.
+  rows requested, generated and accepted, and in ``how`` every step above that was
+  taken.
 
 ``targeting="rejection"`` samples the unconditioned model and keeps rows whose
 generated values (target included) fall in the region: SDV's own path for these
@@ -36,10 +52,12 @@ import random
 import sys
 import time
 import warnings
+import zlib
 
 import numpy as np
 import pandas as pd
 
+from augment.errors import GenerationError
 from augment.generators._sdv_metadata import TABLE, sdv_metadata
 from augment.generators.base import BaseGenerator
 from augment.profile import Region
@@ -51,6 +69,8 @@ REGION_COLUMN = "__region__"
 OTHER = "__other__"
 TARGETING = ("condition", "rejection")
 _MAX_BATCH = 50_000
+#: Default fine-tuning steps per region (docs/bench_targeting.md measures the choice).
+FINETUNE_STEPS = 100
 
 
 @contextlib.contextmanager
@@ -108,6 +128,16 @@ class _DeepGenerator(BaseGenerator):
         if self.targeting not in TARGETING:
             problems.append(f"{name} targeting must be one of {list(TARGETING)}; got "
                             f"{self.targeting!r}.")
+        if not (_positive_int(self.finetune_steps) or self.finetune_steps == 0) or isinstance(
+                self.finetune_steps, bool):
+            problems.append(f"{name} finetune_steps must be an integer >= 0 (0 = no "
+                            f"fine-tuning); got {self.finetune_steps!r}.")
+        if isinstance(self.finetune_lr, bool) or not (
+                isinstance(self.finetune_lr, (int, float)) and self.finetune_lr > 0):
+            problems.append(f"{name} finetune_lr must be a number > 0; got "
+                            f"{self.finetune_lr!r}.")
+        if not isinstance(self.constrain, bool):
+            problems.append(f"{name} constrain must be true or false; got {self.constrain!r}.")
         return problems
 
     # -- fitting ---------------------------------------------------------------------
@@ -155,6 +185,7 @@ class _DeepGenerator(BaseGenerator):
             metadata.add_column(REGION_COLUMN, table_name=TABLE, sdtype="categorical")
         self.region_values_ = (sorted(set(region_values)) if region_values is not None else [])
         seed = int(self._rng.randint(np.iinfo(np.int32).max))
+        self._fit_seed = seed
         self.epochs_run_, self.stopped_early_ = 0, None
         self._bar = tqdm(total=int(self.epochs), desc=f"{self.name} epochs", unit="epoch",
                          disable=not self.progress, file=sys.stderr, leave=False)
@@ -177,7 +208,15 @@ class _DeepGenerator(BaseGenerator):
         self.loss_curve_ = self._loss_curve(synth._model.loss_values)
         self.prevalence_ = {r.id: float(r.contains(table).mean()) for r in self.regions_.values()}
         self.acceptance_ = {}
-        self._latents = {}
+        self._real = frame
+        # fine-tuning and TVAE's latent codes pick region rows of the model's training
+        # matrix by position
+        if len(synth._model._train_matrix) != len(frame):
+            raise GenerationError(
+                f"{self.name}: SDV's preprocessing changed the number of rows "
+                f"({len(frame)} -> {len(synth._model._train_matrix)}); regions cannot be "
+                "located in the training data.")
+        self._aimed = {}
 
     @staticmethod
     def _loss_curve(losses: pd.DataFrame | None) -> pd.DataFrame:
@@ -200,6 +239,50 @@ class _DeepGenerator(BaseGenerator):
     def _release(self, model) -> None:
         raise NotImplementedError
 
+    def _finetune(self, model, region: Region, rows: np.ndarray, batch: int):
+        raise NotImplementedError
+
+    def _finetune_batch(self, n_rows: int) -> int:
+        return min(int(self.batch_size), max(100, n_rows))
+
+    def _model_for(self, region: Region):
+        """The model that samples ``region``: a fine-tuned copy (made once, cached) or the
+        trained model itself; plus what fine-tuning did (None when it did not run)."""
+        if region.id not in self._aimed:
+            model, info = self.synthesizer_._model, None
+            rows = np.flatnonzero(region.contains(self._real).to_numpy())
+            if self.finetune_steps and len(rows):
+                # seeded by the fit's seed and the region id: the same copy whatever the
+                # order in which regions are first sampled
+                seed = (self._fit_seed + zlib.crc32(region.id.encode())) % 2**31
+                batch = self._finetune_batch(len(rows))
+                start = time.perf_counter()
+                with torch_context(seed, self.n_threads), warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    model = self._finetune(model, region, rows, batch)
+                info = {"steps": int(self.finetune_steps), "rows": len(rows), "batch": batch,
+                        "lr": self.finetune_lr,
+                        "seconds": round(time.perf_counter() - start, 3)}
+            self._aimed[region.id] = (model, info, rows)
+        return self._aimed[region.id]
+
+    def _how(self, model, region: Region, info: dict | None) -> str:
+        """Aim ``model`` at ``region`` (conditioning, constrained decoding); say how."""
+        parts = []
+        if info is not None:
+            parts.append(f"fine-tuned copy ({info['steps']} steps, batch {info['batch']}, lr "
+                         f"{info['lr']:g}, on the region's {info['rows']} real rows, "
+                         f"{info['seconds']:.1f} s)")
+        parts.append(self._aim(model, region))
+        if self.constrain:
+            allowed = {self.schema_.target: {region.label}, **region.categories}
+            notes = model.constrain(allowed)
+            if notes:
+                parts.append("constrained decoding: " + "; ".join(notes))
+        if region.ranges:
+            parts.append("rejection outside " + ", ".join(region.ranges) + " ranges")
+        return " + ".join(parts)
+
     def _draw(self, k: int) -> pd.DataFrame:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -212,31 +295,43 @@ class _DeepGenerator(BaseGenerator):
             "requested": 0, "delivered": 0, "generated": 0, "accepted": 0, "rate": None,
             "how": None})
         budget = max(int(self.max_tries) * n, 1000)
+        aimed = self.targeting == "condition"
         if stats["generated"]:
             rate = stats["accepted"] / stats["generated"]
-        elif self.targeting == "condition":
+        elif aimed:
             rate = 0.9
         else:
             rate = self.prevalence_.get(region.id, 0.01)
+        trained = synth._model
+        model, info, _ = self._model_for(region) if aimed else (trained, None, None)
+        if info is not None:
+            stats["finetune"] = info
         kept, n_kept, generated = [], 0, 0
         with torch_context(seed, self.n_threads):
+            synth._model = model
             synth._set_random_state(seed)
-            stats["how"] = self._aim(synth._model, region) if self.targeting == "condition" \
-                else "rejection of unconditioned rows"
             try:
+                stats["how"] = (self._how(model, region, info) if aimed
+                                else "rejection of unconditioned rows")
                 while n_kept < n and generated < budget:
-                    want = math.ceil((n - n_kept) / max(rate, 0.002) * 1.1)
+                    # the first batch asks for what the expected rate needs; later ones
+                    # add 10% (rows inside the region beyond n are wasted generation)
+                    margin = 1.1 if generated else 1.0
+                    want = math.ceil((n - n_kept) / max(rate, 0.002) * margin)
                     k = int(min(max(want, 16), _MAX_BATCH, budget - generated))
                     rows = self._draw(k)
                     generated += len(rows)
-                    if self.targeting == "condition":
+                    if aimed:
                         rows = rows.assign(**{self.schema_.target: region.label})
                     inside = rows[region.contains(rows).to_numpy()]
                     kept.append(inside)
                     n_kept += len(inside)
                     rate = max(n_kept / generated, 1e-4)
             finally:
-                self._release(synth._model)
+                if aimed:
+                    self._release(model)
+                    model.constrain(None)
+                synth._model = trained
         stats["requested"] += n
         stats["generated"] += generated
         stats["delivered"] += min(n_kept, n)
@@ -290,14 +385,24 @@ class _CTGANLike(_DeepGenerator):
                 "discriminator_dim": tuple(self.discriminator_dim), "pac": int(self.pac)}
 
     def _aim(self, model, region: Region) -> str:
-        if (region.categories or region.ranges) and region.id in self.region_values_:
-            model.condition = (REGION_COLUMN, region.id)
-            return f"conditional vector {REGION_COLUMN} == {region.id!r}"
-        model.condition = (self.schema_.target, region.label)
-        return f"conditional vector {self.schema_.target} == {region.label!r}"
+        model.condition = self._condition(region)
+        return f"conditional vector {model.condition[0]} == {model.condition[1]!r}"
 
     def _release(self, model) -> None:
         model.condition = None
+
+    def _condition(self, region: Region) -> tuple:
+        if (region.categories or region.ranges) and region.id in self.region_values_:
+            return REGION_COLUMN, region.id
+        return self.schema_.target, region.label
+
+    def _finetune_batch(self, n_rows: int) -> int:
+        batch = super()._finetune_batch(n_rows)
+        return max(self.pac, batch - batch % self.pac)
+
+    def _finetune(self, model, region: Region, rows: np.ndarray, batch: int):
+        return model.finetune(rows, self._condition(region), int(self.finetune_steps),
+                              float(self.finetune_lr), batch)
 
 
 _COMMON_DOC = """
@@ -317,6 +422,18 @@ _COMMON_DOC = """
         How rows are aimed at a region (module docstring).
     max_tries : int
         Rejection budget: at most ``max_tries * n`` rows generated per ``sample`` call.
+    finetune_steps : int >= 0
+        With ``targeting="condition"``: when a region is first sampled, a copy of the
+        trained model is trained this many more steps on the region's real rows only
+        (batches of ``min(batch_size, max(100, region rows))`` drawn with
+        replacement), and that copy samples the region from then on. 0 disables.
+    finetune_lr : float > 0
+        Learning rate of fine-tuning (fresh Adam optimizers).
+    constrain : bool
+        With ``targeting="condition"``: decode the categorical columns a region pins
+        (and the target) among the region's values only; the model's probabilities
+        are renormalised over them. Numeric ranges are never clipped: rows outside
+        them are rejected.
     min_region_rows : int
         Fewest real rows a region needs; smaller regions are reported by ``check_table``.
     progress : bool
@@ -343,7 +460,8 @@ class CTGANGenerator(_CTGANLike):
         ``epoch``, ``generator_loss``, ``discriminator_loss`` (last batch of each epoch).
     acceptance_ : dict
         Per region id: ``requested``, ``delivered``, ``generated``, ``accepted``, ``rate``,
-        ``how``.
+        ``how`` (every step that aimed the rows), ``finetune`` (steps, rows, batch, lr,
+        seconds) when a fine-tuned copy sampled the region.
     epochs_run_, stopped_early_, fit_seconds_, device_
         What training did.
 
@@ -360,7 +478,9 @@ class CTGANGenerator(_CTGANLike):
     def __init__(self, epochs: int = 300, batch_size: int = 500,
                  max_seconds: float | None = None, enable_gpu: bool = True,
                  n_threads: int | None = 1, targeting: str = "condition", focus: float = 0.5,
-                 max_tries: int = 50, min_region_rows: int = 10, embedding_dim: int = 128,
+                 max_tries: int = 50, finetune_steps: int = FINETUNE_STEPS,
+                 finetune_lr: float = 2e-4, constrain: bool = True,
+                 min_region_rows: int = 10, embedding_dim: int = 128,
                  generator_dim=(256, 256), discriminator_dim=(256, 256), pac: int = 10,
                  progress: bool = True, random_state: int | None = None):
         self.epochs = epochs
@@ -371,6 +491,9 @@ class CTGANGenerator(_CTGANLike):
         self.targeting = targeting
         self.focus = focus
         self.max_tries = max_tries
+        self.finetune_steps = finetune_steps
+        self.finetune_lr = finetune_lr
+        self.constrain = constrain
         self.min_region_rows = min_region_rows
         self.embedding_dim = embedding_dim
         self.generator_dim = generator_dim
@@ -407,7 +530,7 @@ class TVAEGenerator(_DeepGenerator):
         ``epoch``, ``loss`` (mean over the epoch's batches).
     acceptance_ : dict
         Per region id: ``requested``, ``delivered``, ``generated``, ``accepted``, ``rate``,
-        ``how``.
+        ``how``, ``finetune`` (as :class:`CTGANGenerator`).
     """
 
     name = "tvae"
@@ -416,7 +539,9 @@ class TVAEGenerator(_DeepGenerator):
     def __init__(self, epochs: int = 300, batch_size: int = 500,
                  max_seconds: float | None = None, enable_gpu: bool = True,
                  n_threads: int | None = 1, targeting: str = "condition",
-                 temperature: float = 1.0, max_tries: int = 50, min_region_rows: int = 10,
+                 temperature: float = 1.0, max_tries: int = 50,
+                 finetune_steps: int = FINETUNE_STEPS, finetune_lr: float = 1e-3,
+                 constrain: bool = True, min_region_rows: int = 10,
                  embedding_dim: int = 128, compress_dims=(128, 128),
                  decompress_dims=(128, 128), progress: bool = True,
                  random_state: int | None = None):
@@ -428,6 +553,9 @@ class TVAEGenerator(_DeepGenerator):
         self.targeting = targeting
         self.temperature = temperature
         self.max_tries = max_tries
+        self.finetune_steps = finetune_steps
+        self.finetune_lr = finetune_lr
+        self.constrain = constrain
         self.min_region_rows = min_region_rows
         self.embedding_dim = embedding_dim
         self.compress_dims = compress_dims
@@ -449,18 +577,12 @@ class TVAEGenerator(_DeepGenerator):
                 "compress_dims": tuple(self.compress_dims),
                 "decompress_dims": tuple(self.decompress_dims)}
 
-    def _fit(self, table: pd.DataFrame) -> None:
-        super()._fit(table)
-        self._real = table.assign(**({REGION_COLUMN: self._region_values(table)}
-                                     if self.region_values_ else {}))
+    def _finetune(self, model, region: Region, rows: np.ndarray, batch: int):
+        return model.finetune(rows, int(self.finetune_steps), float(self.finetune_lr), batch)
 
     def _aim(self, model, region: Region) -> str:
-        if region.id not in self._latents:
-            real = self._real[region.contains(self._real).to_numpy()]
-            processed = self.synthesizer_._data_processor.transform(real)
-            self._latents[region.id] = model.encode(processed)
-        model.latent = self._latents[region.id]
-        return (f"latent posterior of the region's {len(self._latents[region.id][0])} real rows "
+        model.latent = model.latent_of(self._aimed[region.id][2])
+        return (f"latent posterior of the region's {len(model.latent[0])} real rows "
                 f"(temperature {self.temperature})")
 
     def _release(self, model) -> None:
