@@ -16,7 +16,9 @@ Paths (augment's, ``targeting="condition"`` unless said otherwise):
 - ``fine-tuned + constrained``: both (the default), one row per ``--finetune-steps``;
 - ``rejection``: augment's rejection of unconditioned rows (budget 50x);
 - ``SDV``: SDV's ``sample_from_conditions``, which for CTGAN/TVAE rejects
-  unconditioned rows.
+  unconditioned rows;
+- with ``--plain``, also ``sample_from_conditions`` on SDV's own synthesizer fitted
+  the same way without augment's region column (what a user of SDV alone gets).
 
 Reported per path: rows generated per kept row (the torch model's output rows;
 rows inside the region beyond the request count as generated, not kept),
@@ -70,6 +72,7 @@ DATASETS = {
     ]),
 }
 SDV = "SDV sample_from_conditions"
+PLAIN = "SDV sample_from_conditions, plain SDV model"
 
 
 def load(name: str):
@@ -123,12 +126,11 @@ def targeted(gen, region, n):
     return rows, stats["generated"], seconds, tune, stats["how"], stats["accepted"]
 
 
-def sdv_path(gen, region, n):
+def sdv_path(synth, region, n, columns):
     from sdv.sampling import Condition
 
     condition = {region.target_column: region.label,
                  **{c: next(iter(v)) for c, v in region.categories.items()}}
-    synth = gen.synthesizer_
     synth._set_random_state(12345)
     start = time.perf_counter()
     with _Counter(synth._model) as counter, warnings.catch_warnings():
@@ -137,12 +139,35 @@ def sdv_path(gen, region, n):
             rows = synth.sample_from_conditions([Condition(condition, num_rows=n)])["table"]
         except Exception as err:  # SDV raises when it finds no row at all
             print(f"  sdv: {type(err).__name__}: {str(err)[:120]}", file=sys.stderr)
-            rows = pd.DataFrame(columns=gen.columns_)
+            rows = pd.DataFrame(columns=columns)
     seconds = time.perf_counter() - start
     rows = rows.drop(columns=["__region__"], errors="ignore")
     rows = rows[region.contains(rows).to_numpy()] if len(rows) else rows
     how = "SDV sample_from_conditions (rejection) on " + ", ".join(condition)
     return rows, counter.rows, seconds, 0.0, how, len(rows)
+
+
+def plain_sdv(name, model, table, schema, epochs, cache):
+    """SDV's own synthesizer (no region column, plain ctgan/TVAE), same epochs and seed."""
+    from sdv.single_table import CTGANSynthesizer, TVAESynthesizer
+
+    from augment.generators._sdv_metadata import TABLE, sdv_metadata
+
+    path = Path(cache) / f"{name}-{model}-{epochs}-plain.pkl" if cache else None
+    if path is not None and path.exists():
+        with open(path, "rb") as fh:
+            return pickle.load(fh)
+    make = CTGANSynthesizer if model == "ctgan" else TVAESynthesizer
+    synth = make(sdv_metadata(schema), epochs=epochs, batch_size=500, enable_gpu=False)
+    start = time.perf_counter()
+    with torch_context(0, 1), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        synth.fit({TABLE: table[[*schema.features, schema.target]]})
+    synth.fit_seconds_ = time.perf_counter() - start
+    if path is not None:
+        with open(path, "wb") as fh:
+            pickle.dump(synth, fh)
+    return synth
 
 
 def memorisation(rows, real, scaler):
@@ -207,7 +232,7 @@ def run_paths(gen, region, n, steps_list):
     with_params("rejection (augment, budget 50x)", targeting="rejection")
     gen.set_params(targeting="condition", finetune_steps=default, constrain=True)
     with torch_context(0, 1):
-        outs.append((SDV, sdv_path(gen, region, n)))
+        outs.append((SDV, sdv_path(gen.synthesizer_, region, n, gen.columns_)))
     return outs
 
 
@@ -221,6 +246,9 @@ def main(argv=None) -> int:
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
     parser.add_argument("--models", nargs="+", default=["ctgan", "tvae"])
     parser.add_argument("--cache", default=None, help="folder for fitted models")
+    parser.add_argument("--plain", action="store_true",
+                        help="also fit SDV's own synthesizer (no region column) and run "
+                             "sample_from_conditions on it")
     parser.add_argument("--csv", default=None, help="also write the raw table here")
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
@@ -239,9 +267,17 @@ def main(argv=None) -> int:
             notes.append(f"  - {model}: {gen.epochs_run_} epochs, fit "
                          f"{gen.fit_seconds_:.0f} s" + ("" if fit_s else " (cached model)"))
             print(f"{name} {model}: fit {gen.fit_seconds_:.0f}s", file=sys.stderr)
+            plain = (plain_sdv(name, model, table, schema, args.epochs, args.cache)
+                     if args.plain else None)
+            if plain is not None:
+                notes.append(f"  - plain SDV {model}: fit {plain.fit_seconds_:.0f} s")
             for i, region in enumerate(regions):
                 real = table[region.contains(table).to_numpy()]
-                for path, out in run_paths(gen, region, args.rows, args.finetune_steps):
+                outs = run_paths(gen, region, args.rows, args.finetune_steps)
+                if plain is not None:
+                    with torch_context(0, 1):
+                        outs.append((PLAIN, sdv_path(plain, region, args.rows, gen.columns_)))
+                for path, out in outs:
                     results.append(result(name, model, f"rare-{i}", path, out, args.rows,
                                           real, schema, scaler))
                     print(pd.DataFrame(results[-1:]).drop(columns="how").to_string(
@@ -253,11 +289,12 @@ def main(argv=None) -> int:
     for (dataset, model, region), part in frame.groupby(["dataset", "model", "region"],
                                                         sort=False):
         ours = part[part.path == best].iloc[0]
-        sdv = part[part.path == SDV].iloc[0]
+        ratios = "; ".join(
+            f"{path}: {row['generated per kept'] / ours['generated per kept']:.1f}x"
+            for path in (SDV, PLAIN) for _, row in part[part.path == path].iterrows())
         notes.append(f"- {dataset} / {model} / {region}: {best}: acceptance "
-                     f"{ours['acceptance']:.1%}, delivered {ours['delivered']}; SDV generated "
-                     f"{sdv['generated per kept'] / ours['generated per kept']:.1f}x more rows "
-                     "per kept row")
+                     f"{ours['acceptance']:.1%}, delivered {ours['delivered']}; rows generated "
+                     f"per kept row relative to it: {ratios}")
     cells = [[str(v) for v in r] for r in frame.drop(columns="how").itertuples(index=False)]
     cols = list(frame.drop(columns="how").columns)
     table_md = "\n".join("| " + " | ".join(r) + " |" for r in

@@ -298,6 +298,8 @@ class _DeepGenerator(BaseGenerator):
         aimed = self.targeting == "condition"
         if stats["generated"]:
             rate = stats["accepted"] / stats["generated"]
+        elif aimed and self.constrain and not region.ranges:
+            rate = 1.0  # every pinned column is inside by construction
         elif aimed:
             rate = 0.9
         else:
