@@ -8,6 +8,7 @@ from sklearn.utils import check_random_state
 
 from augment.data import Schema, as_text
 from augment.errors import ConfigError, format_problems
+from augment.gates._neighbours import CATEGORY_GAP, RadiusIndex
 from augment.gates.base import RowGate, row_result
 
 __all__ = ["DistanceGate", "MixedScaler", "dcr_distributions", "nearest_distance"]
@@ -15,6 +16,10 @@ __all__ = ["DistanceGate", "MixedScaler", "dcr_distributions", "nearest_distance
 #: Distances up to this count as identical (columns are scaled to unit range; the
 #: ``|a|^2 + |b|^2 - 2ab`` expansion leaves rounding noise of about 1e-8).
 _EXACT = 1e-6
+#: At most this many distances in memory at once (256 MiB of float64).
+_PAIRS_PER_CHUNK = 2**25
+#: Largest radius the big-table index searches (just below one differing category).
+_MAX_RADIUS = CATEGORY_GAP * (1 - 1e-6)
 
 
 class MixedScaler:
@@ -49,7 +54,7 @@ class MixedScaler:
             missing = np.isnan(x)
             parts.append(((np.where(missing, self.center_[name], x) - self.center_[name])
                           / self.scale_[name])[:, None])
-            if self.has_missing_[name] or missing.any():
+            if self.has_missing_[name]:  # a fixed width: the columns of the real codes
                 parts.append(missing[:, None].astype(float))
         for name, cats in self.categories_.items():
             text = as_text(frame[name]).iloc[:, 0].to_numpy()
@@ -59,6 +64,11 @@ class MixedScaler:
             onehot[np.flatnonzero(seen), codes[seen]] = np.sqrt(0.5)
             parts.append(onehot)
         return np.hstack(parts) if parts else np.zeros((len(frame), 0))
+
+    @property
+    def onehot_width(self) -> int:
+        """Number of trailing one-hot columns in the codes."""
+        return sum(len(cats) for cats in self.categories_.values())
 
 
 def nearest_distance(X: np.ndarray, reference: np.ndarray, *, own: np.ndarray | None = None,
@@ -70,6 +80,7 @@ def nearest_distance(X: np.ndarray, reference: np.ndarray, *, own: np.ndarray | 
     """
     ref_sq = np.einsum("ij,ij->i", reference, reference)
     out = np.empty(len(X))
+    chunk_rows = max(1, min(chunk_rows, _PAIRS_PER_CHUNK // max(len(reference), 1)))
     for start in range(0, len(X), chunk_rows):
         block = X[start:start + chunk_rows]
         d2 = (np.einsum("ij,ij->i", block, block)[:, None] + ref_sq[None, :]
@@ -100,6 +111,13 @@ class DistanceGate(RowGate):
         closer than ``max(min_distance, quantile threshold)``); 0 adds nothing.
     max_reference_rows : int
         Real rows used to estimate the real-to-real distribution, at most.
+    max_exact_rows : int
+        Up to this many real rows, distances are computed against every real row
+        (all pairs). Above it, a :class:`~augment.gates._neighbours.RadiusIndex`
+        finds every real row within ``score_cap_`` exactly, so near-copies are
+        still caught, and larger distances are reported as ``score_cap_`` (the
+        real rows' median nearest-neighbour distance, at least the threshold and
+        below the distance of one differing category).
     random_state : int or None
         Seed for that subsample.
 
@@ -111,10 +129,12 @@ class DistanceGate(RowGate):
     name = "distance"
 
     def __init__(self, quantile: float = 0.01, min_distance: float = 0.0,
-                 max_reference_rows: int = 3000, random_state: int | None = None):
+                 max_reference_rows: int = 3000, max_exact_rows: int = 50_000,
+                 random_state: int | None = None):
         self.quantile = quantile
         self.min_distance = min_distance
         self.max_reference_rows = max_reference_rows
+        self.max_exact_rows = max_exact_rows
         self.random_state = random_state
 
     def check_params(self) -> list[str]:
@@ -124,9 +144,10 @@ class DistanceGate(RowGate):
             problems.append(f"distance quantile must be in [0, 1); got {q!r}.")
         if not isinstance(self.min_distance, (int, float)) or self.min_distance < 0:
             problems.append(f"distance min_distance must be >= 0; got {self.min_distance!r}.")
-        if not isinstance(self.max_reference_rows, int) or self.max_reference_rows < 2:
-            problems.append("distance max_reference_rows must be an integer >= 2; got "
-                            f"{self.max_reference_rows!r}.")
+        for name in ("max_reference_rows", "max_exact_rows"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 2:
+                problems.append(f"distance {name} must be an integer >= 2; got {value!r}.")
         return problems
 
     def fit(self, real: pd.DataFrame, schema: Schema) -> DistanceGate:
@@ -143,14 +164,28 @@ class DistanceGate(RowGate):
         pick = (np.sort(rng.choice(n, self.max_reference_rows, replace=False))
                 if n > self.max_reference_rows else np.arange(n))
         # each sampled real row to its closest other row of the whole real table
-        d = nearest_distance(self.real_codes_[pick], self.real_codes_, own=pick)
+        self.index_ = None
+        if n > self.max_exact_rows:
+            self.index_ = RadiusIndex(self.real_codes_, self.scaler_.onehot_width)
+            d = np.minimum(self.index_.query(self.real_codes_[pick], _MAX_RADIUS, own=pick),
+                           _MAX_RADIUS)
+        else:
+            d = nearest_distance(self.real_codes_[pick], self.real_codes_, own=pick)
         self.real_nn_distance_ = d
         self.threshold_ = max(float(self.min_distance),
                               float(np.quantile(d, self.quantile)) if len(d) else 0.0)
+        self.score_cap_ = None
+        if self.index_ is not None:
+            self.threshold_ = min(self.threshold_, _MAX_RADIUS)
+            self.score_cap_ = float(np.clip(np.median(d), self.threshold_, _MAX_RADIUS))
+            self.real_codes_ = None  # the index holds what it needs (1M x 100 codes: 800 MB)
 
     def distances(self, rows: pd.DataFrame) -> np.ndarray:
-        """Distance from each row to its closest real record."""
-        return nearest_distance(self.scaler_.transform(rows), self.real_codes_)
+        """Distance from each row to its closest real record (capped at ``score_cap_``)."""
+        codes = self.scaler_.transform(rows)
+        if self.index_ is None:
+            return nearest_distance(codes, self.real_codes_)
+        return np.minimum(self.index_.query(codes, self.score_cap_), self.score_cap_)
 
     def _check(self, rows: pd.DataFrame, labels) -> pd.DataFrame:
         dist = self.distances(rows)

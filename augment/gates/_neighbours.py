@@ -1,0 +1,159 @@
+"""Exact nearest-record distances within a radius, for reference tables too big for all pairs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["CATEGORY_GAP", "RadiusIndex"]
+
+#: On :class:`~augment.gates._distance.MixedScaler` codes two rows that differ in a
+#: category are at least this far apart (one value unseen: ``sqrt(1/2)``; both seen: 1).
+CATEGORY_GAP = float(np.sqrt(0.5))
+_SLACK = 1e-6  # widens every window: the float sort key is not exact
+
+
+class RadiusIndex:
+    """Distance from query rows to their nearest reference row, exact up to ``max_radius``.
+
+    Works on :class:`~augment.gates._distance.MixedScaler` codes: a numeric block
+    followed by ``onehot_width`` one-hot columns. Below :data:`CATEGORY_GAP` only
+    reference rows with exactly the same categories can be near a query row, so the
+    reference is grouped by its categories and, inside a group, sorted by the
+    projection of its numeric codes on their first principal direction. A
+    projection differs by at most the distance, so every reference row within
+    ``r`` of a query row lies in a contiguous window of that order; distances are
+    computed for the rows of the window only. Radii grow from ``max_radius / 64``
+    to ``max_radius`` (x4 per step), so a query row that has a close neighbour
+    never scans a wide window. Memory stays bounded by ``max_pairs`` candidate
+    pairs at a time. A query whose window holds more than ``wide_window`` rows and
+    an eighth of its group is compared with the whole group at once (BLAS): on
+    dense numeric tables with no categories to split them (where no projection
+    prunes much), the cost is that of all pairs.
+
+    ``query`` returns ``inf`` for rows with no reference row within ``max_radius``.
+    """
+
+    def __init__(self, codes: np.ndarray, onehot_width: int, *, max_pairs: int = 1_000_000,
+                 wide_window: int = 2048):
+        codes = np.asarray(codes, dtype=float)
+        self.wide_window = int(wide_window)
+        self.n_numeric = codes.shape[1] - int(onehot_width)
+        self.max_pairs = int(max_pairs)
+        keys = self._keys(codes)
+        self.groups_ = pd.Index(pd.unique(keys))
+        gid = self.groups_.get_indexer(keys)
+        numeric = codes[:, : self.n_numeric]
+        self.direction_ = self._direction(numeric)
+        proj = numeric @ self.direction_
+        self.offset_ = float(proj.min()) if len(proj) else 0.0
+        # groups laid end to end on one line, far enough apart that no window crosses
+        self.stride_ = float(np.ptp(proj)) + 2 * CATEGORY_GAP + 1.0 if len(proj) else 1.0
+        line = gid * self.stride_ + (proj - self.offset_)
+        self.order_ = np.argsort(line, kind="stable")
+        self.line_ = line[self.order_]
+        self.numeric_ = np.ascontiguousarray(numeric[self.order_])
+        self.group_size_ = np.bincount(gid, minlength=len(self.groups_))
+
+    def _keys(self, codes: np.ndarray) -> np.ndarray:
+        onehot = codes[:, self.n_numeric:] > 0
+        packed = np.packbits(onehot, axis=1)
+        return np.array([row.tobytes() for row in packed], dtype=object)
+
+    @staticmethod
+    def _direction(numeric: np.ndarray) -> np.ndarray:
+        """Unit vector of largest spread (first principal axis of a sample)."""
+        k = numeric.shape[1]
+        if k == 0:
+            return np.zeros(0)
+        sample = numeric[:: max(1, len(numeric) // 20_000)]
+        centred = sample - sample.mean(axis=0)
+        if not np.any(centred):
+            out = np.zeros(k)
+            out[0] = 1.0
+            return out
+        _, _, vt = np.linalg.svd(centred, full_matrices=False)
+        return vt[0] / np.linalg.norm(vt[0])
+
+    def query(self, codes: np.ndarray, max_radius: float, own: np.ndarray | None = None
+              ) -> np.ndarray:
+        """Nearest reference distance per row of ``codes`` (``inf`` beyond ``max_radius``).
+
+        ``own[i]``, when given, is the reference position of query row ``i``: that row
+        does not count, an identical other row does.
+        """
+        if not 0 < max_radius < CATEGORY_GAP:
+            raise ValueError(f"max_radius must be in (0, {CATEGORY_GAP:.4f}); got {max_radius}")
+        codes = np.asarray(codes, dtype=float)
+        out = np.full(len(codes), np.inf)
+        gid = self.groups_.get_indexer(self._keys(codes)) if len(codes) else np.zeros(0, int)
+        numeric = codes[:, : self.n_numeric]
+        if self.n_numeric == 0:  # categories only: distance 0 to any other row of the group
+            size = np.where(gid >= 0, self.group_size_[np.maximum(gid, 0)], 0)
+            out[size > (1 if own is not None else 0)] = 0.0
+            return out
+        # a projection beyond the reference's span by more than CATEGORY_GAP has no
+        # candidate within max_radius; clipping keeps its window inside its own group
+        proj = np.clip(numeric @ self.direction_ - self.offset_, -CATEGORY_GAP,
+                       self.stride_ - 1.0 - CATEGORY_GAP)
+        line = gid * self.stride_ + proj
+        todo = np.flatnonzero(gid >= 0)
+        for radius in max_radius / 4.0 ** np.arange(3, -1, -1):
+            if not len(todo):
+                break
+            lo = np.searchsorted(self.line_, line[todo] - radius - _SLACK, side="left")
+            hi = np.searchsorted(self.line_, line[todo] + radius + _SLACK, side="right")
+            # a window holding much of its group: all pairs of the group (BLAS) is cheaper
+            wide = (hi - lo) > np.maximum(self.wide_window, self.group_size_[gid[todo]] // 8)
+            if wide.any():
+                d = self._group_nearest(gid, numeric, todo[wide], own)
+                out[todo[wide]] = np.where(d <= max_radius, d, np.inf)
+            narrow = ~wide
+            best = self._window_min(lo[narrow], hi[narrow], numeric[todo[narrow]],
+                                    None if own is None else own[todo[narrow]])
+            found = best <= radius * radius
+            out[todo[narrow][found]] = np.sqrt(best[found])
+            todo = todo[narrow][~found]
+        return out
+
+    def _group_nearest(self, gid, numeric, rows, own) -> np.ndarray:
+        """Exact nearest distance of ``rows`` to every reference row of their group."""
+        from augment.gates._distance import nearest_distance
+
+        out = np.full(len(rows), np.inf)
+        if own is not None:
+            position = np.empty(len(self.order_), dtype=int)
+            position[self.order_] = np.arange(len(self.order_))
+        for g in np.unique(gid[rows]):
+            mine = np.flatnonzero(gid[rows] == g)
+            start = np.searchsorted(self.line_, g * self.stride_ - CATEGORY_GAP, side="left")
+            stop = np.searchsorted(self.line_, (g + 1) * self.stride_ - 1.0, side="left")
+            mine_own = None if own is None else position[own[rows[mine]]] - start
+            out[mine] = nearest_distance(numeric[rows[mine]], self.numeric_[start:stop],
+                                         own=mine_own)
+        return out
+
+    def _window_min(self, lo, hi, numeric, own) -> np.ndarray:
+        """Smallest squared distance to the reference rows ``lo:hi`` of each query."""
+        counts = hi - lo
+        best = np.full(len(lo), np.inf)
+        ends = np.cumsum(counts)
+        start = 0
+        while start < len(lo):
+            # queries start..stop hold at most max_pairs pairs (at least one query)
+            limit = (ends[start - 1] if start else 0) + self.max_pairs
+            stop = max(start + 1, int(np.searchsorted(ends, limit, side="right")))
+            c = counts[start:stop]
+            total = int(c.sum())
+            if total:
+                q = np.repeat(np.arange(start, stop), c)
+                first = np.concatenate([[0], np.cumsum(c)[:-1]])
+                r = np.arange(total) + np.repeat(lo[start:stop] - first, c)
+                diff = numeric[q] - self.numeric_[r]
+                d2 = np.einsum("ij,ij->i", diff, diff)
+                if own is not None:
+                    d2[self.order_[r] == own[q]] = np.inf
+                nonempty = c > 0
+                best[start:stop][nonempty] = np.minimum.reduceat(d2, first[nonempty])
+            start = stop
+        return best

@@ -1,0 +1,90 @@
+"""The big-table neighbour index must agree with all-pairs distances wherever it answers."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from augment.data import detect_schema
+from augment.gates import DistanceGate
+from augment.gates._distance import MixedScaler, nearest_distance
+from augment.gates._neighbours import CATEGORY_GAP, RadiusIndex
+
+
+def _table(n=1500, seed=0):
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame({"a": rng.normal(size=n).round(1), "b": rng.uniform(size=n),
+                       "c": rng.choice(list("xyz"), n), "d": rng.choice(list("pq"), n),
+                       "y": rng.choice(["u", "v"], n)})
+    df.loc[rng.choice(n, n // 25, replace=False), "a"] = np.nan
+    return pd.concat([df, df.iloc[:40]], ignore_index=True)  # exact duplicates too
+
+
+def _codes(df, queries):
+    schema = detect_schema(df, "y")
+    scaler = MixedScaler(schema).fit(df[schema.features])
+    return scaler, scaler.transform(df[schema.features]), scaler.transform(queries[schema.features])
+
+
+def _as_expected(d, radius):
+    return np.where(d <= radius, d, np.inf)
+
+
+@pytest.mark.parametrize(("max_pairs", "wide_window"), [(7, 2048), (1_000_000, 2048), (50, 1)])
+@pytest.mark.parametrize("radius", [0.005, 0.05, 0.7])
+def test_matches_all_pairs_within_the_radius(radius, max_pairs, wide_window):
+    df = _table()
+    rng = np.random.default_rng(1)
+    queries = df.sample(300, random_state=1).copy()
+    queries["b"] += rng.normal(0, 0.01, len(queries))
+    queries.iloc[:10, 2] = "unseen"
+    queries.iloc[10:20, 0] = 50.0  # far outside the real range
+    scaler, real, codes = _codes(df, queries)
+    index = RadiusIndex(real, scaler.onehot_width, max_pairs=max_pairs, wide_window=wide_window)
+    got = index.query(codes, radius)
+    want = _as_expected(nearest_distance(codes, real), radius)
+    np.testing.assert_allclose(got, want, atol=1e-7)
+    assert np.isinf(got[:20]).all()  # unseen category / far away: nothing within the radius
+
+
+@pytest.mark.parametrize("wide_window", [1, 2048])
+def test_own_row_is_skipped_but_an_identical_other_row_counts(wide_window):
+    df = _table()
+    scaler, real, _ = _codes(df, df)
+    own = np.arange(0, len(real), 5)
+    index = RadiusIndex(real, scaler.onehot_width, max_pairs=50, wide_window=wide_window)
+    got = index.query(real[own], 0.7, own=own)
+    want = _as_expected(nearest_distance(real[own], real, own=own), 0.7)
+    np.testing.assert_allclose(got, want, atol=1e-7)
+    assert (got[own < 40] == 0).all()  # rows 0..39 have a duplicate at 1500..1539
+
+
+def test_categories_only():
+    df = pd.DataFrame({"c": list("xxyz"), "d": list("ppqq"), "y": list("uvuv")})
+    scaler, real, codes = _codes(df, pd.DataFrame({"c": ["x", "z", "w"], "d": ["p", "p", "p"]}))
+    index = RadiusIndex(real, scaler.onehot_width)
+    assert list(index.query(codes, 0.5)) == [0.0, np.inf, np.inf]
+    assert list(index.query(real, 0.5, own=np.arange(4))) == [0.0, 0.0, np.inf, np.inf]
+
+
+def test_radius_must_stay_below_one_category():
+    df = _table(50)
+    scaler, real, codes = _codes(df, df)
+    with pytest.raises(ValueError, match="max_radius"):
+        RadiusIndex(real, scaler.onehot_width).query(codes, CATEGORY_GAP)
+
+
+def test_distance_gate_decides_the_same_with_the_index():
+    df = _table()
+    schema = detect_schema(df, "y")
+    rng = np.random.default_rng(2)
+    rows = df.sample(400, random_state=3).copy()
+    rows.loc[rows.index[::2], "b"] += rng.normal(0, 0.05, len(rows.index[::2]))
+    exact = DistanceGate(random_state=0).fit(df, schema)
+    indexed = DistanceGate(random_state=0, max_exact_rows=100).fit(df, schema)
+    assert indexed.index_ is not None and exact.index_ is None
+    assert indexed.threshold_ == pytest.approx(exact.threshold_, abs=1e-7)
+    a, b = exact.check(rows, None), indexed.check(rows, None)
+    assert (a["keep"] == b["keep"]).all()
+    assert 0 < (~b["keep"]).sum() < len(rows)
+    capped = np.minimum(a["score"], indexed.score_cap_)
+    np.testing.assert_allclose(b["score"], capped, atol=1e-7)
