@@ -83,9 +83,12 @@ class Augmenter(BaseEstimator):
     weight_mode : {"balance", "prior"}
         How ``_weight`` is set for synthetic rows (see :func:`synthetic_weights`).
     max_rounds : int
-        Generate-label-gate rounds per region before a shortfall is reported.
+        Generate-label-gate rounds per region before a shortfall is reported. Each
+        round asks for the rows still missing divided by the acceptance seen so far
+        (x1.1; 50% assumed at first, at least 5%).
     max_rows_per_round : int
-        Largest request to the generator in one round.
+        Largest batch sent through generator, labeler and gates at once (a memory
+        bound); a round that asks for more runs in several batches.
     random_state : int or None
         Seed given to every component that has none of its own.
     progress : bool

@@ -123,14 +123,19 @@ def _generate_region(region: Region, need: int, *, table, generator, labeler, ro
                                key=region.id)
     stop = "target met"
     bar = row_bar(need, f"{region.id}", progress)
+    quota = 0  # rows the current round still asks for; it is sent in batches
     while n_kept < need:
-        if rounds >= max_rounds:
-            stop = f"budget: max_rounds={max_rounds} reached"
-            break
-        rounds += 1
         remaining = need - n_kept
-        rate = (n_kept / generated) if generated and n_kept else (0.5 if not generated else 0.05)
-        n_request = int(min(max_rows_per_round, math.ceil(remaining / max(rate, 0.05) * 1.1)))
+        if quota <= 0:
+            if rounds >= max_rounds:
+                stop = f"budget: max_rounds={max_rounds} reached"
+                break
+            rounds += 1
+            rate = (n_kept / generated) if generated and n_kept else (
+                0.5 if not generated else 0.05)
+            quota = math.ceil(remaining / max(rate, 0.05) * 1.1)
+        n_request = int(min(max_rows_per_round, quota))
+        quota -= n_request
         start = time.perf_counter()
         rows = generator.sample(n_request, region)
         timings["generate"] += time.perf_counter() - start

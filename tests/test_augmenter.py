@@ -1,3 +1,5 @@
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -7,7 +9,7 @@ from sklearn.preprocessing import StandardScaler
 
 from augment import Augmenter
 from augment.errors import ConfigError, InvalidDataError
-from augment.gates import MarginalGate
+from augment.gates import DistanceGate, MarginalGate
 from augment.generators import GaussianCopulaGenerator, SMOTEGenerator
 
 
@@ -172,11 +174,22 @@ def test_relabel_and_soft_policies(table, policy):
 
 
 def test_budget_shortfall_is_reported(table):
-    # one round with a strict label threshold cannot fill the target: the shortfall is reported
-    aug = _augmenter(max_rounds=1, min_confidence=0.95, max_rows_per_round=20)
+    # one round with a strict distance gate cannot fill the target: the shortfall is reported
+    aug = _augmenter(max_rounds=1, max_rows_per_round=20,
+                     row_gates=("validity", DistanceGate(quantile=0.9)))
     res = aug.fit_table(table, "label").result_
     region = res.regions[-1]
-    assert region["rounds"] == 1 and region["generated"] <= 20
+    # one round asks for missing / 0.5 * 1.1 rows, sent in batches of at most 20
+    assert region["rounds"] == 1
+    assert region["generated"] <= math.ceil(region["requested"] / 0.5 * 1.1)
+    assert region["generated"] > 20
     assert region["shortfall"] == region["requested"] - region["kept_for_target"] > 0
     assert region["stopped"] == "budget: max_rounds=1 reached"
     assert any("budget: max_rounds=1" in w for w in res.warnings)
+
+
+def test_a_round_larger_than_the_batch_limit_is_sent_in_batches(table):
+    res = _augmenter(max_rounds=1, max_rows_per_round=7).fit_table(table, "label").result_
+    region = res.regions[-1]
+    assert region["rounds"] == 1 and region["shortfall"] == 0
+    assert region["generated"] > 7 and region["kept_for_target"] == region["requested"]
