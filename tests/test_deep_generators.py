@@ -171,6 +171,9 @@ def test_finetuning_is_seeded_recorded_and_changes_the_rows(make, data):
     assert stats["finetune"]["seconds"] >= 0
     assert stats["how"].startswith("fine-tuned copy (3 steps")
     assert tuned[0].describe()["acceptance"][sub.id]["finetune"]["steps"] == 3
+    # only the fitted regions' rows of the training matrix are kept, as float32
+    matrix = tuned[0].synthesizer_._model._train_matrix
+    assert matrix.dtype == np.float32 and len(matrix) == cls.count < len(table)
     # the copy is made once per region and cached; the trained model is left as it was
     model = tuned[0]._aimed[sub.id][0]
     tuned[0].sample(5, sub)

@@ -206,17 +206,30 @@ class _DeepGenerator(BaseGenerator):
         self.device_ = str(synth._model._device)
         self.synthesizer_ = synth
         self.loss_curve_ = self._loss_curve(synth._model.loss_values)
-        self.prevalence_ = {r.id: float(r.contains(table).mean()) for r in self.regions_.values()}
+        masks = {r.id: r.contains(table).to_numpy() for r in self.regions_.values()}
+        self.prevalence_ = {rid: float(mask.mean()) for rid, mask in masks.items()}
         self.acceptance_ = {}
-        self._real = frame
-        # fine-tuning and TVAE's latent codes pick region rows of the model's training
-        # matrix by position
-        if len(synth._model._train_matrix) != len(frame):
-            raise GenerationError(
-                f"{self.name}: SDV's preprocessing changed the number of rows "
-                f"({len(frame)} -> {len(synth._model._train_matrix)}); regions cannot be "
-                "located in the training data.")
+        self._keep_region_rows(synth._model, masks)
         self._aimed = {}
+
+    def _keep_region_rows(self, model, masks: dict) -> None:
+        """Keep only the rows of the fitted regions in the model's training matrix (float32).
+
+        Fine-tuning and TVAE's latent codes read region rows from that matrix by
+        position; the rest of the table is dropped so a fitted generator does not hold
+        (and pickle) a second copy of the whole transformed table.
+        """
+        matrix = model._train_matrix
+        if len(matrix) != len(next(iter(masks.values()), matrix)):
+            raise GenerationError(
+                f"{self.name}: SDV's preprocessing changed the number of rows; regions cannot "
+                "be located in the training data.")
+        union = np.logical_or.reduce([*masks.values(), np.zeros(len(matrix), dtype=bool)])
+        positions = np.flatnonzero(union)
+        model._train_matrix = np.asarray(matrix[positions], dtype="float32")
+        lookup = np.full(len(matrix), -1)
+        lookup[positions] = np.arange(len(positions))
+        self._region_rows = {rid: lookup[np.flatnonzero(mask)] for rid, mask in masks.items()}
 
     @staticmethod
     def _loss_curve(losses: pd.DataFrame | None) -> pd.DataFrame:
@@ -250,7 +263,7 @@ class _DeepGenerator(BaseGenerator):
         trained model itself; plus what fine-tuning did (None when it did not run)."""
         if region.id not in self._aimed:
             model, info = self.synthesizer_._model, None
-            rows = np.flatnonzero(region.contains(self._real).to_numpy())
+            rows = self._region_rows[region.id]
             if self.finetune_steps and len(rows):
                 # seeded by the fit's seed and the region id: the same copy whatever the
                 # order in which regions are first sampled
