@@ -67,12 +67,18 @@ def _reason_kind(reason: str) -> str:
 
 
 def _gate_round(rows: pd.DataFrame, labels: pd.DataFrame, row_gates: list[RowGate],
-                region: Region):
+                region: Region, timings: dict):
     """Run every row gate (and the region membership check for sub-class regions).
 
+    Adds each gate's seconds to ``timings["check_<gate>"]``.
     Returns (keep mask, first reason, all reasons, scores by gate name).
     """
-    verdicts = [(gate.name, gate.check(rows, labels)) for gate in row_gates]
+    verdicts = []
+    for gate in row_gates:
+        start = time.perf_counter()
+        verdicts.append((gate.name, gate.check(rows, labels)))
+        key = f"check_{gate.name}"
+        timings[key] = timings.get(key, 0.0) + time.perf_counter() - start
     if region.kind != "class":
         inside = region.contains(rows).to_numpy()
         verdicts.append(("region", row_result(
@@ -148,7 +154,7 @@ def _generate_region(region: Region, need: int, *, table, generator, labeler, ro
         labels = labeler.label(rows)
         timings["label"] += time.perf_counter() - start
         start = time.perf_counter()
-        keep, primary, every, scores = _gate_round(rows, labels, row_gates, region)
+        keep, primary, every, scores = _gate_round(rows, labels, row_gates, region, timings)
         timings["gate"] += time.perf_counter() - start
         for gate in row_gates:
             if getattr(gate, "report_", None):
@@ -339,7 +345,7 @@ def run_pipeline(table: pd.DataFrame, schema: Schema, regions: list[Region], *,
                              f"({region_stats['stopped']})")
     consistency = _consistency(kept_loop, rejected_all, schema.target)
     timings["assemble"] = round(time.perf_counter() - start, 3)
-    for key in ("generate", "label", "gate"):
+    for key in ("generate", "label", "gate", *(k for k in timings if k.startswith("check_"))):
         timings[key] = round(timings[key], 3)
     stages.close()
     return AugmentResult(

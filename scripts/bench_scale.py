@@ -71,6 +71,8 @@ def run_one(n: int, generator: str, seed: int) -> dict:
         "build_table_s": round(build, 2), "profile_s": round(profile, 2),
         "sub_regions": len(subs), "requested": counts["requested"],
         "generated": counts["generated"], "kept": counts["kept"],
+        "shortfall": sum(r["shortfall"] for r in aug.result_.regions),
+        "warnings": aug.result_.warnings,
         "timings_s": t, "gates_s": round(gates, 2), "pipeline_s": round(total, 2),
         "cpu_s": round(time.process_time() - cpu_start, 1),
         "load_average": [round(x, 2) for x in __import__("os").getloadavg()],
@@ -79,16 +81,25 @@ def run_one(n: int, generator: str, seed: int) -> dict:
 
 
 def _markdown(rows: list[dict]) -> str:
-    head = ("| rows | requested | generated | profile s | fit generator s | fit labeler s | "
-            "generate s | label s | gates s (row + batch) | assemble s | pipeline s | "
-            "process CPU s | peak RSS MiB |")
+    head = ("| rows | requested | generated | kept | profile s | fit generator s | "
+            "fit labeler s | generate s | label s | gates s (row + batch) | assemble s | "
+            "profile + gates + assemble s | pipeline s | process CPU s | peak RSS MiB |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in rows:
         t = r["timings_s"]
+        goal = round(r["profile_s"] + r["gates_s"] + t["assemble"], 1)
         lines.append(f"| {r['rows']:,} | {r['requested']:,} | {r['generated']:,} | "
-                     f"{r['profile_s']} | {t['fit_generator']} | {t['fit_labeler']} | "
-                     f"{t['generate']} | {t['label']} | {r['gates_s']} | {t['assemble']} | "
-                     f"{r['pipeline_s']} | {r.get('cpu_s', '-')} | {r['peak_rss_mib']} |")
+                     f"{r['kept']:,} | {r['profile_s']} | {t['fit_generator']} | "
+                     f"{t['fit_labeler']} | {t['generate']} | {t['label']} | {r['gates_s']} | "
+                     f"{t['assemble']} | {goal} | {r['pipeline_s']} | {r.get('cpu_s', '-')} | "
+                     f"{r['peak_rss_mib']} |")
+    checks = sorted({k for r in rows for k in r["timings_s"] if k.startswith("check_")})
+    if checks:
+        lines += ["", "Row-gate seconds (all rounds):", "",
+                  "| rows | " + " | ".join(c.removeprefix("check_") for c in checks) + " |",
+                  "|---|" + "---|" * len(checks)]
+        lines += [f"| {r['rows']:,} | " + " | ".join(str(r["timings_s"].get(c, "-"))
+                                                    for c in checks) + " |" for r in rows]
     return "\n".join(lines)
 
 
