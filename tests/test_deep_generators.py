@@ -137,6 +137,8 @@ def test_region_too_small_is_reported(data):
     (TVAEGenerator(temperature=0), "temperature"),
     (TVAEGenerator(max_tries=0), "max_tries"),
     (CTGANGenerator(finetune_steps=-1), "finetune_steps"),
+    (CTGANGenerator(finetune_steps=0.0), "finetune_steps"),
+    (CTGANGenerator(finetune_steps=False), "finetune_steps"),
     (TVAEGenerator(finetune_steps=2.5), "finetune_steps"),
     (CTGANGenerator(finetune_lr=0), "finetune_lr"),
     (TVAEGenerator(constrain="yes"), "constrain"),

@@ -128,8 +128,9 @@ class _DeepGenerator(BaseGenerator):
         if self.targeting not in TARGETING:
             problems.append(f"{name} targeting must be one of {list(TARGETING)}; got "
                             f"{self.targeting!r}.")
-        if not (_positive_int(self.finetune_steps) or self.finetune_steps == 0) or isinstance(
-                self.finetune_steps, bool):
+        if not (_positive_int(self.finetune_steps) or (
+                isinstance(self.finetune_steps, (int, np.integer))
+                and not isinstance(self.finetune_steps, bool) and self.finetune_steps == 0)):
             problems.append(f"{name} finetune_steps must be an integer >= 0 (0 = no "
                             f"fine-tuning); got {self.finetune_steps!r}.")
         if isinstance(self.finetune_lr, bool) or not (
@@ -446,9 +447,9 @@ _COMMON_DOC = """
         Learning rate of fine-tuning (fresh Adam optimizers).
     constrain : bool
         With ``targeting="condition"``: decode the categorical columns a region pins
-        (and the target) among the region's values only; the model's probabilities
-        are renormalised over them. Numeric ranges are never clipped: rows outside
-        them are rejected.
+        (and the target) among the region's values only (CTGAN: the model's
+        probabilities renormalised over them; TVAE: the argmax taken among them).
+        Numeric ranges are never clipped: rows outside them are rejected.
     min_region_rows : int
         Fewest real rows a region needs; smaller regions are reported by ``check_table``.
     progress : bool
