@@ -130,13 +130,19 @@ def _generate_region(region: Region, need: int, *, table, generator, labeler, ro
     stop = "target met"
     bar = row_bar(need, f"{region.id}", progress)
     quota = 0  # rows the current round still asks for; it is sent in batches
+    kept_by_round: list[int] = []
     while n_kept < need:
         remaining = need - n_kept
         if quota <= 0:
             if rounds >= max_rounds:
                 stop = f"budget: max_rounds={max_rounds} reached"
                 break
+            if kept_by_round[-2:] == [0, 0]:
+                stop = (f"no progress: two rounds in a row kept no row ({generated} generated; "
+                        "see rejected.parquet for the reasons)")
+                break
             rounds += 1
+            kept_by_round.append(0)
             rate = (n_kept / generated) if generated and n_kept else (
                 0.5 if not generated else 0.05)
             quota = math.ceil(remaining / max(rate, 0.05) * 1.1)
@@ -182,6 +188,7 @@ def _generate_region(region: Region, need: int, *, table, generator, labeler, ro
                    if len(take) else 0)
         n_kept += counted
         n_taken += len(take)
+        kept_by_round[-1] += counted
         bar.update(counted)
     bar.close()
     for gate in row_gates:

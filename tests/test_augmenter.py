@@ -193,3 +193,13 @@ def test_a_round_larger_than_the_batch_limit_is_sent_in_batches(table):
     region = res.regions[-1]
     assert region["rounds"] == 1 and region["shortfall"] == 0
     assert region["generated"] > 7 and region["kept_for_target"] == region["requested"]
+
+
+def test_a_region_where_nothing_passes_stops_after_two_empty_rounds(table):
+    # every row is rejected by the distance gate: two empty rounds end the region early
+    aug = _augmenter(max_rounds=5, row_gates=("validity", DistanceGate(quantile=0.999)))
+    res = aug.fit_table(table, "label").result_
+    region = res.regions[-1]
+    assert region["kept"] == 0, "the test needs a gate nothing passes"
+    assert region["rounds"] == 2 and region["stopped"].startswith("no progress")
+    assert any("no progress" in w for w in res.warnings)
