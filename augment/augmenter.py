@@ -64,13 +64,16 @@ class Augmenter(BaseEstimator):
     generator : str or BaseGenerator
         ``"gaussian_copula"`` (default), ``"smote"``, ``"none"``, or an instance.
     labeler : str or BaseLabeler
-        ``"tree"`` (default) or an instance; fitted on real rows only.
+        ``"tree"`` (default: depth 6, probabilities under the real class prior,
+        reference confidence at quantile 0.75) or an instance; fitted on real rows only.
     label_policy : {"agree", "relabel", "soft", "intended"}
         ``agree`` keeps a row only when the labeler backs its intended class;
         ``relabel`` takes the labeler's label; ``soft`` also records the labeler's
         probabilities as ``_proba_<class>``; ``intended`` trusts the generator.
     min_confidence : float
-        Smallest labeler probability of the intended class that ``agree`` keeps.
+        Smallest labeler probability of the intended class that ``agree`` keeps
+        (default 0.9), lowered for a class to the labeler's reference confidence
+        on its real rows where that is lower (see :class:`LabelAgreementGate`).
     row_gates : list of str or RowGate
         Per-row checks besides the label check (default validity, novelty,
         constraints discovered in the real rows, distance to the closest record;
@@ -105,7 +108,7 @@ class Augmenter(BaseEstimator):
 
     def __init__(self, sampling_strategy="auto", profile="sparse", generator="gaussian_copula",
                  labeler="tree",
-                 label_policy: str = "agree", min_confidence: float = 0.6,
+                 label_policy: str = "agree", min_confidence: float = 0.9,
                  row_gates=("validity", "novelty", "constraints", "distance"),
                  batch_gates=("marginal", "joint", "two_sample"),
                  batch_on_fail: str = "warn", weight_mode: str = "balance",

@@ -66,28 +66,44 @@ def _labeler(kind: str, **params):
 #: name -> (family, Augmenter keyword arguments). Batch checks only warn by default (they never
 #: change which rows are kept), so they are left out to save time. Labeler specs given as
 #: ("tree", {params}) are built per run.
+#: The default before this benchmark: balanced depth-4 tree, min_confidence 0.6, no reference.
+EARLIER = {"labeler": ("tree", {"class_weight": "balanced", "max_depth": 4,
+                                "reference_quantile": None}), "min_confidence": 0.6}
+#: Earlier labelers with their own settings (no reference confidence), at min_confidence 0.6.
+PRIOR_TREE = ("tree", {"class_weight": None, "max_depth": 4, "reference_quantile": None})
+EBM = {"max_rounds": 500, "outer_bags": 2, "reference_quantile": None}
+
 METHODS: dict[str, tuple[str, dict]] = {
     "gaussian_copula agree (default, profile=sparse)": (
         "gaussian_copula", {"generator": "gaussian_copula", "label_policy": "agree",
                             "profile": "sparse"}),
-    "gaussian_copula agree (classes)": (
+    "gaussian_copula agree (default, classes)": (
         "gaussian_copula", {"generator": "gaussian_copula", "label_policy": "agree"}),
-    "gaussian_copula agree min_conf=0.9": (
+    "gaussian_copula agree (earlier default, profile=sparse)": (
         "gaussian_copula", {"generator": "gaussian_copula", "label_policy": "agree",
-                            "min_confidence": 0.9}),
-    "gaussian_copula agree, prior-weighted tree": (
+                            "profile": "sparse", **EARLIER}),
+    "gaussian_copula agree (earlier default, classes)": (
+        "gaussian_copula", {"generator": "gaussian_copula", "label_policy": "agree", **EARLIER}),
+    "gaussian_copula agree, earlier tree, min_conf=0.9": (
         "gaussian_copula", {"generator": "gaussian_copula", "label_policy": "agree",
-                            "labeler": ("tree", {"class_weight": None})}),
-    "gaussian_copula agree, logistic": (
+                            **EARLIER, "min_confidence": 0.9}),
+    "gaussian_copula agree, prior-weighted depth-4 tree, 0.6": (
         "gaussian_copula", {"generator": "gaussian_copula", "label_policy": "agree",
-                            "labeler": ("logistic", {})}),
-    "gaussian_copula agree, EBM": (
+                            "labeler": PRIOR_TREE, "min_confidence": 0.6}),
+    "gaussian_copula agree, default tree without reference": (
         "gaussian_copula", {"generator": "gaussian_copula", "label_policy": "agree",
-                            "labeler": ("ebm", {"max_rounds": 500, "outer_bags": 2})}),
-    "gaussian_copula agree, prior-weighted EBM": (
+                            "labeler": ("tree", {"reference_quantile": None})}),
+    "gaussian_copula agree, logistic, 0.6": (
         "gaussian_copula", {"generator": "gaussian_copula", "label_policy": "agree",
-                            "labeler": ("ebm", {"max_rounds": 500, "outer_bags": 2,
-                                                "class_weight": None})}),
+                            "labeler": ("logistic", {"reference_quantile": None}),
+                            "min_confidence": 0.6}),
+    "gaussian_copula agree, EBM, 0.6": (
+        "gaussian_copula", {"generator": "gaussian_copula", "label_policy": "agree",
+                            "labeler": ("ebm", EBM), "min_confidence": 0.6}),
+    "gaussian_copula agree, prior-weighted EBM, 0.6": (
+        "gaussian_copula", {"generator": "gaussian_copula", "label_policy": "agree",
+                            "labeler": ("ebm", {**EBM, "class_weight": None}),
+                            "min_confidence": 0.6}),
     "gaussian_copula agree + realism gate": (
         "gaussian_copula", {"generator": "gaussian_copula", "label_policy": "agree",
                             "row_gates": ("validity", "novelty", "realism")}),
@@ -97,22 +113,27 @@ METHODS: dict[str, tuple[str, dict]] = {
         "gaussian_copula", {"generator": "gaussian_copula", "label_policy": "soft"}),
     "gaussian_copula intended": (
         "gaussian_copula", {"generator": "gaussian_copula", "label_policy": "intended"}),
-    "smote agree": ("smote", {"generator": "smote", "label_policy": "agree"}),
-    "smote agree min_conf=0.9": ("smote", {"generator": "smote", "label_policy": "agree",
-                                           "min_confidence": 0.9}),
-    "smote agree, prior-weighted tree": (
+    "smote agree (default labeler and gate)": ("smote", {"generator": "smote",
+                                                         "label_policy": "agree"}),
+    "smote agree (earlier default labeler and gate)": (
+        "smote", {"generator": "smote", "label_policy": "agree", **EARLIER}),
+    "smote agree, earlier tree, min_conf=0.9": (
+        "smote", {"generator": "smote", "label_policy": "agree", **EARLIER,
+                  "min_confidence": 0.9}),
+    "smote agree, prior-weighted depth-4 tree, 0.6": (
+        "smote", {"generator": "smote", "label_policy": "agree", "labeler": PRIOR_TREE,
+                  "min_confidence": 0.6}),
+    "smote agree, prior-weighted EBM, 0.6": (
         "smote", {"generator": "smote", "label_policy": "agree",
-                  "labeler": ("tree", {"class_weight": None})}),
-    "smote agree, prior-weighted EBM": (
-        "smote", {"generator": "smote", "label_policy": "agree",
-                  "labeler": ("ebm", {"max_rounds": 500, "outer_bags": 2,
-                                      "class_weight": None})}),
+                  "labeler": ("ebm", {**EBM, "class_weight": None}), "min_confidence": 0.6}),
     "smote intended": ("smote", {"generator": "smote", "label_policy": "intended"}),
-    "perturbation agree": ("perturbation", {"generator": "perturbation",
-                                            "label_policy": "agree"}),
-    "perturbation agree, prior-weighted tree": (
+    "perturbation agree (default labeler and gate)": (
+        "perturbation", {"generator": "perturbation", "label_policy": "agree"}),
+    "perturbation agree (earlier default labeler and gate)": (
+        "perturbation", {"generator": "perturbation", "label_policy": "agree", **EARLIER}),
+    "perturbation agree, prior-weighted depth-4 tree, 0.6": (
         "perturbation", {"generator": "perturbation", "label_policy": "agree",
-                         "labeler": ("tree", {"class_weight": None})}),
+                         "labeler": PRIOR_TREE, "min_confidence": 0.6}),
     "perturbation intended": ("perturbation", {"generator": "perturbation",
                                                "label_policy": "intended"}),
     "SMOTE(-NC) ungated": ("baseline", {"generator": "smote", **UNGATED}),
@@ -199,21 +220,31 @@ def run_one(train: pd.DataFrame, target: str, schema: Schema, minority, need: in
         "rejected": counts["rejected_by_reason"]}
 
 
-def evaluate_table(name: str, args) -> list[dict]:
+def prepare(name: str, args):
+    """Relabel a table by its teacher, split it, flip training labels; the request size."""
+    from types import SimpleNamespace
+
     from sklearn.model_selection import train_test_split
 
     raw, target = load(name, args.max_rows, args.seed)
     relabelled, teacher = teacher_relabel(raw, target, random_state=args.seed)
-    agreement = float((relabelled[target] == raw[target]).mean())
     counts = relabelled[target].value_counts()
     minority = counts.index[-1]
     train, test = train_test_split(relabelled, test_size=0.3, stratify=relabelled[target],
                                    random_state=args.seed)
     train, test = train.reset_index(drop=True), test.reset_index(drop=True)
     train = flip_labels(train, target, args.flip, args.seed)
-    schema = detect_schema(train, target)
-    need = int((train[target] == minority).sum())
-    heldout = test[test[target] == minority]
+    return SimpleNamespace(
+        raw=raw, target=target, relabelled=relabelled, teacher=teacher, counts=counts,
+        minority=minority, train=train, schema=detect_schema(train, target),
+        need=int((train[target] == minority).sum()), heldout=test[test[target] == minority])
+
+
+def evaluate_table(name: str, args) -> list[dict]:
+    t = prepare(name, args)
+    raw, target, relabelled, teacher, counts = t.raw, t.target, t.relabelled, t.teacher, t.counts
+    minority, train, schema, need, heldout = t.minority, t.train, t.schema, t.need, t.heldout
+    agreement = float((relabelled[target] == raw[target]).mean())
     info = {"table": name, "rows": len(raw), "minority": str(minority),
             "minority_share": round(float(counts.iloc[-1] / len(raw)), 4),
             "teacher_agreement": round(agreement, 4), "heldout_minority": len(heldout),
@@ -255,6 +286,209 @@ def evaluate_table(name: str, args) -> list[dict]:
     return records
 
 
+# -- min_confidence frontier ---------------------------------------------------------------
+#: labeler settings scored on one pool of generated rows: name -> (kind, params)
+FRONTIER_LABELERS: dict[str, tuple[str, dict]] = {
+    "balanced tree": ("tree", {"class_weight": "balanced"}),
+    "prior-weighted tree": ("tree", {"class_weight": None}),
+    "prior-weighted tree, sigmoid": ("tree", {"class_weight": None, "calibration": "sigmoid"}),
+    "prior-weighted tree, depth 6": ("tree", {"class_weight": None, "max_depth": 6}),
+}
+FRONTIER_THRESHOLDS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98)
+
+
+def simulated_delivery(rate: float, need: int, max_rounds: int = 5) -> int:
+    """Rows the pipeline's budgeted loop keeps when a share ``rate`` of generated rows passes.
+
+    The same rule as :mod:`augment.pipeline`: a round asks for the missing rows divided
+    by the acceptance seen so far (50% assumed at first, at least 5%), times 1.1.
+    """
+    kept, generated = 0.0, 0.0
+    for _ in range(max_rounds):
+        if kept >= need:
+            break
+        seen = kept / generated if generated and kept else (0.5 if not generated else 0.05)
+        ask = np.ceil((need - kept) / max(seen, 0.05) * 1.1)
+        generated += ask
+        kept += ask * rate
+    return int(min(need, np.floor(kept)))
+
+
+def neighbour_purity(train: pd.DataFrame, rows: pd.DataFrame, schema: Schema, label,
+                     k: int = 10) -> np.ndarray:
+    """Share of each row's ``k`` nearest real training rows (standardised) carrying ``label``."""
+    from sklearn.neighbors import NearestNeighbors
+
+    from augment.evaluate._truth import _standardise
+
+    real, synth = _standardise(train, rows, schema)
+    index = NearestNeighbors(n_neighbors=k).fit(real).kneighbors(synth, return_distance=False)
+    same = (train[schema.target].astype(str).to_numpy() == str(label))
+    return same[index].mean(axis=1)
+
+
+def frontier_table(name: str, args) -> list[dict]:
+    """Noise, acceptance, (simulated) delivery and coverage per labeler and threshold.
+
+    One pool of rows per generator (``label_policy="intended"``, the other default row
+    gates, ``pool`` times the request) is scored once per labeler; a threshold keeps the
+    rows whose P(minority) reaches it (on these binary tables, for t >= 0.5 exactly what
+    ``agree`` keeps; below 0.5 what ``agree`` keeps when the reference confidence lowers
+    the bar). Delivery is what the budgeted loop would keep at that acceptance
+    (:func:`simulated_delivery`); coverage uses that many passing rows of the pool.
+    """
+    t = prepare(name, args)
+    target, teacher, minority, train = t.target, t.teacher, t.minority, t.train
+    schema, need, heldout = t.schema, t.need, t.heldout
+    prior = float((train[target] == minority).mean())
+    records = []
+    for generator in args.frontier_generators:
+        start = time.perf_counter()
+        pool_n = args.pool * need
+        aug = Augmenter(sampling_strategy={minority: need + pool_n}, profile=None,
+                        generator=generator, label_policy="intended", batch_gates=(),
+                        random_state=args.seed, progress=False).fit_table(train, target)
+        pool = aug.result_.synthetic.reset_index(drop=True)
+        wrong = np.asarray(teacher(pool), dtype=object) != pool[target].to_numpy(dtype=object)
+        scores = {}
+        real_scores = {}
+        for lname, (kind, params) in FRONTIER_LABELERS.items():
+            lab = _labeler(kind, random_state=args.seed, **params).fit(
+                train[schema.features], train[target], schema)
+            out = lab.label(pool)
+            scores[lname] = out[f"proba={minority}"].to_numpy(dtype=float)
+            real_scores[lname] = lab.predict_proba(train)[minority].to_numpy(dtype=float)
+        purity = neighbour_purity(train, pool, schema, minority)
+        if args.dump:  # everything needed to score other rules offline
+            import pickle
+
+            Path(args.dump).mkdir(parents=True, exist_ok=True)
+            with open(Path(args.dump) / f"{name}_{generator}.pkl", "wb") as fh:
+                pickle.dump({"pool": pool, "wrong": wrong, "scores": scores,
+                             "real_scores": real_scores, "purity": purity, "need": need,
+                             "heldout": heldout, "schema": schema, "prior": prior,
+                             "train_target": train[target].to_numpy(dtype=object),
+                             "minority": minority}, fh)
+        print(f"== {name} {generator}: pool {len(pool)} rows in "
+              f"{time.perf_counter() - start:.0f}s, pool noise {wrong.mean():.3f}",
+              file=sys.stderr)
+
+        def point(setting: str, threshold: float, passing: np.ndarray, pool=pool, wrong=wrong,
+                  generator=generator) -> dict:
+            rate = float(passing.mean())
+            delivered = simulated_delivery(rate, need)
+            chosen = pool[passing].head(delivered)
+            return {"table": name, "generator": generator, "setting": setting,
+                    "threshold": round(float(threshold), 4), "requested": need,
+                    "prior": round(prior, 4), "pool": len(pool),
+                    "acceptance": round(rate, 4), "delivered": len(chosen),
+                    "label_noise": float(wrong[passing].mean()) if passing.any() else np.nan,
+                    "coverage": coverage(heldout, chosen, schema, k=5)}
+
+        # binary tables: P(minority) >= t with t >= 0.5 is exactly what agree keeps
+        for lname, s in scores.items():
+            for t in FRONTIER_THRESHOLDS:
+                records.append(point(lname, t, s >= t))
+            cut = float(np.quantile(real_scores[lname], 1 - prior))  # prior-keeping cut-off
+            records.append(point(f"{lname}, prior cut-off", cut, s >= cut))
+        # the default rule: depth-6 prior-weighted tree, min_confidence 0.9 capped at the
+        # labeler's 0.75 quantile on real minority rows (binary: the argmax rule needs >= 0.5)
+        own = real_scores["prior-weighted tree, depth 6"][train[target].to_numpy() == minority]
+        bar = min(0.9, float(np.quantile(own, 0.75)))
+        records.append(point("default: depth-6 tree, 0.9, reference 0.75", bar,
+                             scores["prior-weighted tree, depth 6"] >= bar))
+        for t in (0.1, 0.2, 0.3, 0.5, 0.7):
+            records.append(point("neighbour purity (k=10)", t, purity >= t))
+        for t in (0.1, 0.2, 0.3, 0.5):
+            both = (scores["prior-weighted tree"] >= 0.5) & (purity >= t)
+            records.append(point("prior-weighted tree 0.5 + purity", t, both))
+            both = (scores["balanced tree"] >= 0.9) & (purity >= t)
+            records.append(point("balanced tree 0.9 + purity", t, both))
+    return records
+
+
+def plot_frontier(frame: pd.DataFrame, path: Path) -> None:
+    """Noise against coverage per table, one curve per labeler setting over thresholds."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    pairs = list(dict.fromkeys(zip(frame["table"], frame["generator"])))
+    cols = 2
+    rows = int(np.ceil(len(pairs) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(6.2 * cols, 4.4 * rows), squeeze=False)
+    curves = [s for s in dict.fromkeys(frame["setting"])
+              if "cut-off" not in s and not s.startswith("default")]
+    colors = dict(zip(curves, plt.cm.tab10.colors))
+    for ax, (table, generator) in zip(axes.ravel(), pairs):
+        part = frame[(frame["table"] == table) & (frame["generator"] == generator)]
+        ax.add_patch(plt.Rectangle((0, 0.5), 0.02, 0.5, color="tab:green", alpha=0.12, lw=0))
+        for setting in curves:
+            c = part[(part["setting"] == setting) & part["label_noise"].notna()]
+            ax.plot(c["label_noise"], c["coverage"], "-o", ms=3, color=colors[setting],
+                    label=setting)
+            for _, r in c.iterrows():
+                if r["threshold"] in (0.5, 0.6, 0.9):
+                    ax.annotate(f"{r['threshold']:g}", (r["label_noise"], r["coverage"]),
+                                fontsize=7, color=colors[setting])
+        for _, r in part[part["setting"].str.contains("cut-off")].iterrows():
+            base = r["setting"].replace(", prior cut-off", "")
+            if pd.notna(r["label_noise"]):
+                ax.scatter(r["label_noise"], r["coverage"], marker="*", s=120,
+                           color=colors.get(base, "k"), edgecolors="k", zorder=3)
+        for _, r in part[part["setting"].str.startswith("default")].iterrows():
+            if pd.notna(r["label_noise"]):
+                ax.scatter(r["label_noise"], r["coverage"], marker="D", s=70, color="k",
+                           zorder=4, label="default rule" if ax is axes.ravel()[0] else None)
+        ax.set_title(f"{table}, {generator} (prior {part['prior'].iloc[0]:.1%})", fontsize=10)
+        ax.set_xlabel("label noise of kept synthetic rows")
+        ax.set_ylabel("coverage of held-out minority")
+        ax.set_ylim(-0.02, 1.02)
+        ax.grid(alpha=0.3)
+    for ax in axes.ravel()[len(pairs):]:
+        ax.axis("off")
+    axes.ravel()[0].legend(fontsize=7, loc="lower right")
+    fig.suptitle("min_confidence frontier: points are thresholds on P(minority) (labelled 0.5, "
+                 "0.6, 0.9); stars: prior-keeping cut-off; black diamond: the default rule",
+                 fontsize=10)
+    fig.tight_layout(rect=(0, 0, 1, 0.97))
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def frontier_markdown(frame: pd.DataFrame) -> str:
+    """Per table, generator and setting: ``noise / coverage`` at a few thresholds, then the
+    single-threshold rules (prior-keeping cut-off, the default) with their threshold."""
+    shown = (0.3, 0.5, 0.6, 0.8, 0.9, 0.95)
+    lines = ["Label noise / coverage (delivered share of the request in brackets when below 1) "
+             "at a threshold t on P(minority):", "",
+             "| table | generator | labeler | " + " | ".join(f"t={t:g}" for t in shown) + " |",
+             "|---" * (len(shown) + 3) + "|"]
+
+    def cell(r) -> str:
+        if pd.isna(r["label_noise"]):
+            return "none kept"
+        short = r["delivered"] / r["requested"]
+        extra = f" ({short:.2f})" if short < 1 else ""
+        return f"{r['label_noise']:.3f} / {r['coverage']:.2f}{extra}"
+
+    curves = frame[frame["setting"].isin(FRONTIER_LABELERS)]
+    for (table, generator, setting), part in curves.groupby(["table", "generator", "setting"],
+                                                             sort=False):
+        by_t = {round(t, 4): r for t, r in zip(part["threshold"], part.to_dict("records"))}
+        cells = [cell(by_t[t]) if t in by_t else "" for t in shown]
+        lines.append(f"| {table} | {generator} | {setting} | " + " | ".join(cells) + " |")
+    single = frame[~frame["setting"].isin(FRONTIER_LABELERS)]
+    lines += ["", "Rules with one threshold each (purity: share of the 10 nearest real rows "
+              "that are minority rows):", "",
+              "| table | generator | rule | threshold | label noise / coverage |",
+              "|---|---|---|---|---|"]
+    for r in single.to_dict("records"):
+        lines.append(f"| {r['table']} | {r['generator']} | {r['setting']} | "
+                     f"{r['threshold']:.3g} | {cell(r)} |")
+    return "\n".join(lines)
+
 COLORS = {"gaussian_copula": "tab:blue", "smote": "tab:orange", "perturbation": "tab:green",
           "baseline": "tab:red", "reference": "black"}
 
@@ -266,7 +500,8 @@ def _marker(method: str) -> str:
         return "^"
     if "ungated" in method:
         return "s"
-    for key, marker in (("relabel", "v"), ("soft", "D"), ("intended", "^"), ("0.9", "P"),
+    for key, marker in (("earlier default", "8"), ("without reference", "p"),
+                        ("relabel", "v"), ("soft", "D"), ("intended", "^"), ("0.9", "P"),
                         ("prior-weighted EBM", "H"), ("prior-weighted", "<"),
                         ("logistic", ">"), ("EBM", "d"),
                         ("realism", "p"),
@@ -392,27 +627,26 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="docs/bench_label_noise.md", help="'-' prints only")
     parser.add_argument("--figure", default=None,
-                        help="default: docs/figures/noise_vs_coverage[_flipNN].png")
+                        help="default: docs/bench_label_noise_coverage[_flipNN].png")
     parser.add_argument("--replot", default=None, metavar="CSV",
                         help="redraw the figure and rewrite the section from a results CSV "
                              "this script wrote (no run)")
+    parser.add_argument("--frontier", action="store_true",
+                        help="min_confidence frontier: one pool per generator and table, scored "
+                             "per labeler and threshold")
+    parser.add_argument("--frontier-generators", nargs="+", default=["gaussian_copula", "smote"])
+    parser.add_argument("--dump", default=None, metavar="DIR",
+                        help="frontier: also pickle each pool with its scores here")
+    parser.add_argument("--pool", type=int, default=10,
+                        help="frontier pool size, in multiples of the request")
     args = parser.parse_args()
+    if args.frontier:
+        return run_frontier(args)
     suffix = f"_flip{round(args.flip * 100):02d}" if args.flip else ""
     flip_note = (f", {args.flip:.0%} of training labels flipped" if args.flip else "")
-    figure = Path(args.figure or f"docs/figures/noise_vs_coverage{suffix}.png")
-    if args.replot:
-        frame = pd.read_csv(args.replot)
-        minutes = float(frame["run_minutes"].iloc[0])
-    else:
-        os.environ.setdefault("OMP_NUM_THREADS", "2")
-        start = time.perf_counter()
-        records = []
-        for name in args.tables:
-            records.extend(evaluate_table(name, args))
-        frame = pd.DataFrame(records)
-        frame["rejected"] = frame.get("rejected", pd.Series(dtype=object)).map(_reasons)
-        minutes = (time.perf_counter() - start) / 60
-        frame["run_minutes"] = round(minutes, 1)
+    figure = Path(args.figure or f"docs/bench_label_noise_coverage{suffix}.png")
+    frame, minutes = _collect(args, evaluate_table)
+    frame["rejected"] = frame.get("rejected", pd.Series(dtype=object)).map(_reasons)
     text = markdown(frame)
     command = "python scripts/bench_label_noise.py" + (f" --flip {args.flip}" if args.flip
                                                        else "")
@@ -428,6 +662,43 @@ def main() -> None:
     rel = os.path.relpath(figure, out.parent)
     write_doc(out, f"flip={args.flip:g}",
               f"{header}\n![noise vs coverage{flip_note}]({rel})\n\n{text}")
+    print(f"wrote {out} and {figure} in {minutes:.1f} min", file=sys.stderr)
+
+
+def _collect(args, per_table) -> tuple[pd.DataFrame, float]:
+    """Records of every table (``per_table(name, args)``), or those of ``--replot``'s CSV;
+    and the minutes the run took."""
+    if args.replot:
+        frame = pd.read_csv(args.replot)
+        return frame, float(frame["run_minutes"].iloc[0])
+    os.environ.setdefault("OMP_NUM_THREADS", "2")
+    start = time.perf_counter()
+    records = []
+    for name in args.tables:
+        records.extend(per_table(name, args))
+    frame = pd.DataFrame(records)
+    minutes = (time.perf_counter() - start) / 60
+    frame["run_minutes"] = round(minutes, 1)
+    return frame, minutes
+
+
+def run_frontier(args) -> None:
+    frame, minutes = _collect(args, frontier_table)
+    suffix = f"_flip{round(args.flip * 100):02d}" if args.flip else ""
+    figure = Path(args.figure or f"docs/bench_label_noise_frontier{suffix}.png")
+    header = (f"`python scripts/bench_label_noise.py --frontier"
+              f"{f' --flip {args.flip}' if args.flip else ''}` (seed {args.seed}; pool "
+              f"{args.pool}x the request; {minutes:.1f} min on a shared 2-core machine)\n")
+    if args.out == "-":
+        print(header + "\n" + frontier_markdown(frame))
+        return
+    if not args.replot:
+        frame.to_csv(figure.with_suffix(".csv"), index=False)
+    plot_frontier(frame, figure)
+    out = Path(args.out)
+    rel = os.path.relpath(figure, out.parent)
+    write_doc(out, f"frontier flip={args.flip:g}",
+              f"{header}\n![min_confidence frontier]({rel})\n\n{frontier_markdown(frame)}")
     print(f"wrote {out} and {figure} in {minutes:.1f} min", file=sys.stderr)
 
 

@@ -111,3 +111,56 @@ def test_batch_check_skips_tiny_batches():
     schema = detect_schema(pd.concat([real, real.head(5).assign(label="j")]), "label")
     out = TwoSampleGate().check(real, real.head(3), schema, "r")
     assert out.passed is None and "skipped" in out.message
+
+
+def _verdicts(p_yes, reference=None):
+    """A labeler's output for rows all generated as "yes" (binary: label = argmax)."""
+    p_yes = np.asarray(p_yes, dtype=float)
+    labels = pd.DataFrame({"label": np.where(p_yes >= 0.5, "yes", "no").astype(object),
+                           "confidence": np.maximum(p_yes, 1 - p_yes),
+                           "rule": "r", "proba=no": 1 - p_yes, "proba=yes": p_yes})
+    if reference is not None:
+        labels.attrs["class_confidence"] = reference
+    return labels
+
+
+def test_label_gate_bar_is_capped_by_the_reference_confidence(table):
+    rows = table.head(5).assign(label="yes").reset_index(drop=True)
+    p_yes = [0.95, 0.85, 0.4, 0.2, 0.1]
+    gate = _fitted(LabelAgreementGate("agree", 0.9), table)
+    plain = gate.check(rows, _verdicts(p_yes))
+    assert plain["keep"].tolist() == [True, False, False, False, False]
+    assert "< min_confidence 0.90" in plain.at[1, "reason"]
+    # the labeler is at most 0.3 sure of its real "yes" rows: the bar for "yes" drops to 0.3,
+    # and a row it scores 0.4 is kept although its label (argmax) is "no"
+    capped = gate.check(rows, _verdicts(p_yes, {"yes": 0.3, "no": 0.99}))
+    assert capped["keep"].tolist() == [True, True, True, False, False]
+    assert "reference confidence 0.30" in capped.at[3, "reason"]
+    assert {"class": "yes", "min_confidence": 0.9, "bar": 0.3} in gate.report_
+    # a reference above min_confidence does not raise the bar
+    high = gate.check(rows, _verdicts(p_yes, {"yes": 0.97}))
+    assert high["keep"].tolist() == plain["keep"].tolist()
+    # rows generated as "no" keep the argmax rule at their own bar (0.9 here)
+    rows_no = rows.assign(label="no")
+    out = gate.check(rows_no, _verdicts(p_yes, {"yes": 0.3, "no": 0.99}))
+    assert out["keep"].tolist() == [False, False, False, False, True]
+
+
+def test_label_gate_relabel_uses_the_bar_of_its_own_label(table):
+    rows = table.head(3).assign(label="no").reset_index(drop=True)
+    gate = _fitted(LabelAgreementGate("relabel", 0.9), table)
+    labels = _verdicts([0.7, 0.35, 0.05], {"yes": 0.6})
+    # row 0: labeler says "yes" at 0.7 >= bar 0.6; row 1: "no" at 0.65 < 0.9; row 2: "no" 0.95
+    assert gate.check(rows, labels)["keep"].tolist() == [True, False, True]
+
+
+def test_label_gate_with_a_real_labeler_keeps_capped_rows(table):
+    schema = detect_schema(table, "label")
+    lab = DecisionTreeLabeler(min_samples_leaf=3, reference_quantile=0.0, random_state=0).fit(
+        table[schema.features], table["label"], schema)
+    rows = table.assign(label="yes")
+    labels = lab.label(rows)
+    bar = min(0.9, labels.attrs["class_confidence"]["yes"])
+    assert bar < 0.9  # the least sure real "yes" row sets it
+    out = _fitted(LabelAgreementGate("agree", 0.9), table).check(rows, labels)
+    assert out["keep"].tolist() == (labels["proba=yes"] >= bar).tolist()

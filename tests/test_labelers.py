@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from augment.data import detect_schema
-from augment.errors import NotFittedError
+from augment.errors import ConfigError, NotFittedError
 from augment.labelers import DecisionTreeLabeler
 
 
@@ -59,13 +59,20 @@ def test_balanced_weights_let_the_minority_win():
     x = np.r_[rng.normal(0, 1, 950), rng.normal(1.2, 1, 50)]
     df = pd.DataFrame({"x": x, "label": ["maj"] * 950 + ["min"] * 50})
     schema = detect_schema(df, "label")
-    balanced = DecisionTreeLabeler(max_depth=2, random_state=0).fit(df[["x"]], df.label, schema)
-    prior = DecisionTreeLabeler(max_depth=2, class_weight=None, random_state=0).fit(
+    balanced = DecisionTreeLabeler(max_depth=2, class_weight="balanced", random_state=0).fit(
+        df[["x"]], df.label, schema)
+    prior = DecisionTreeLabeler(max_depth=2, random_state=0).fit(  # the default: real prior
         df[["x"]], df.label, schema)
     far = pd.DataFrame({"x": [3.0]})
     assert balanced.label(far)["label"].iloc[0] == "min"
     assert prior.label(far)["label"].iloc[0] == "maj"
     assert "balanced" in balanced.prior_note
+    # quality judges the prior-weighted tree by its balanced decision (P / class share), not by
+    # an argmax that never names the 5% class: it ranks as well as the balanced tree
+    assert "cv_decision" in prior.quality_ and "cv_decision" not in balanced.quality_
+    assert prior.quality_["cv_balanced_accuracy"] > 0.6
+    assert abs(prior.quality_["cv_balanced_accuracy"]
+               - balanced.quality_["cv_balanced_accuracy"]) < 0.1
 
 
 def test_weak_labeler_warns():
@@ -90,3 +97,33 @@ def test_unseen_category_is_handled(table):
 def test_describe_has_model_text(table):
     desc = _fit(table).describe()
     assert "class:" in desc["model"] and desc["quality"]["cv_folds"] == 5
+
+
+def test_reference_confidence_is_the_quantile_on_real_rows_of_each_class(table):
+    schema = detect_schema(table, "label")
+    lab = DecisionTreeLabeler(min_samples_leaf=3, reference_quantile=0.75, random_state=0).fit(
+        table[schema.features], table["label"], schema)
+    proba = lab.predict_proba(table)
+    for c in ("no", "yes"):
+        own = proba.loc[table["label"] == c, c]
+        assert lab.class_confidence_[c] == pytest.approx(np.quantile(own, 0.75), abs=1e-6)
+    assert lab.label(table.head(3)).attrs["class_confidence"] == lab.class_confidence_
+    low = DecisionTreeLabeler(min_samples_leaf=3, reference_quantile=0.0, random_state=0).fit(
+        table[schema.features], table["label"], schema)
+    assert low.class_confidence_["yes"] < lab.class_confidence_["yes"]
+    none = DecisionTreeLabeler(min_samples_leaf=3, reference_quantile=None, random_state=0).fit(
+        table[schema.features], table["label"], schema)
+    assert none.class_confidence_ == {} and none.label(table).attrs["class_confidence"] == {}
+
+
+@pytest.mark.parametrize("q", [1.5, -0.1, "high", True])
+def test_reference_quantile_out_of_range_is_refused(table, q):
+    schema = detect_schema(table, "label")
+    with pytest.raises(ConfigError, match="reference_quantile"):
+        DecisionTreeLabeler(reference_quantile=q).fit(table[schema.features], table["label"],
+                                                      schema)
+
+
+def test_default_tree_keeps_the_real_prior():
+    lab = DecisionTreeLabeler()
+    assert lab.class_weight is None and lab.max_depth == 6 and lab.reference_quantile == 0.75

@@ -149,6 +149,7 @@ def test_registry_round_trip_gives_identical_predictions(tmp_path, table, labele
     assert save(lab, table, tmp_path) == version  # same content, same version
     back = load(version, tmp_path)
     pd.testing.assert_frame_equal(back.label(table), lab.label(table))
+    assert back.label(table).attrs == lab.label(table).attrs  # reference confidences kept
     assert back.to_text() == lab.to_text()
     record = json.loads((tmp_path / version / "labeler.json").read_text())
     assert record["params"] == json.loads(json.dumps(lab.get_params(deep=False), default=str)) \

@@ -20,9 +20,9 @@ class LabelAgreementGate(RowGate):
     ----------
     policy : {"agree", "relabel", "soft", "intended"}
         ``agree`` keeps a row only when the labeler's label equals the class it
-        was generated for and the labeler's probability of that class is at
-        least ``min_confidence``. ``relabel`` keeps a row whenever the labeler
-        is at least ``min_confidence`` sure of *its own* label, and the row
+        was generated for and the labeler's probability of that class reaches
+        the class's bar (below). ``relabel`` keeps a row whenever the labeler's
+        probability of *its own* label reaches that label's bar, and the row
         takes that label. ``soft`` keeps every row the labeler labels, with
         the intended label, its class probabilities (``_proba_<class>``) and a
         weight scaled by P(intended). ``intended`` trusts the generator and
@@ -33,6 +33,16 @@ class LabelAgreementGate(RowGate):
         Smallest probability that ``agree`` (of the intended class) and
         ``relabel`` (of the labeler's label) accept.
 
+    The bar of class ``c`` is ``min(min_confidence, reference(c))``, where
+    ``reference(c)`` is the labeler's reference confidence for ``c``: how sure
+    it is of the real rows of ``c`` (``labels.attrs["class_confidence"]``, see
+    :class:`augment.labelers.BaseLabeler`; no reference: ``min_confidence``).
+    A synthetic row is never asked to be surer of its class than the labeler is
+    of the class's real rows. Where that lowers the bar, ``agree`` no longer
+    asks the labeler's label to be the intended class either: a labeler that
+    never names a rare class outright still backs the rows it scores like the
+    class's surest real rows. ``report_`` lists each class's bar.
+
     ``score`` is the labeler's probability of the intended class (``relabel``:
     of the label the row takes). What the pipeline writes into kept rows comes
     from :meth:`assign`.
@@ -40,7 +50,7 @@ class LabelAgreementGate(RowGate):
 
     name = "label"
 
-    def __init__(self, policy: str = "agree", min_confidence: float = 0.6):
+    def __init__(self, policy: str = "agree", min_confidence: float = 0.9):
         self.policy = policy
         self.min_confidence = min_confidence
 
@@ -65,6 +75,20 @@ class LabelAgreementGate(RowGate):
         return np.array([labels.at[i, f"proba={c}"] if f"proba={c}" in labels else 0.0
                          for i, c in zip(rows.index, intended)], dtype=float)
 
+    def bars(self, labels: pd.DataFrame) -> dict[str, float]:
+        """The bar of every class with a reference confidence: ``min(min_confidence, ref)``."""
+        reference = labels.attrs.get("class_confidence") or {}
+        return {str(c): min(float(self.min_confidence), float(p)) for c, p in reference.items()}
+
+    def _bar_of(self, classes: pd.Series, bars: dict[str, float]) -> np.ndarray:
+        threshold = float(self.min_confidence)
+        return np.array([bars.get(str(c), threshold) for c in classes], dtype=float)
+
+    @staticmethod
+    def _why(bar: float, threshold: float) -> str:
+        return (f"min_confidence {threshold:.2f}" if bar >= threshold else
+                f"the labeler's reference confidence {bar:.2f} on real rows of the class")
+
     def _check(self, rows: pd.DataFrame, labels: pd.DataFrame | None) -> pd.DataFrame:
         if labels is None:
             raise ValueError("LabelAgreementGate.check needs the labeler's output as labels=")
@@ -73,25 +97,31 @@ class LabelAgreementGate(RowGate):
         said = labels["label"]
         abstained = said.isna().to_numpy()
         threshold = float(self.min_confidence)
+        bars = self.bars(labels)
+        self.report_ = [{"class": c, "min_confidence": threshold, "bar": round(b, 6)}
+                        for c, b in bars.items()]
         if self.policy == "intended":
             return row_result(rows.index, np.ones(len(rows), bool), proba, "")
         if self.policy in ("relabel", "soft"):
             own = labels["confidence"].to_numpy(dtype=float)
-            keep = ~abstained & (own >= threshold if self.policy == "relabel" else True)
+            bar = self._bar_of(said, bars)
+            keep = ~abstained & (own >= bar if self.policy == "relabel" else True)
             reason = ["label: labeler abstained (no rule covers the row)" if a else
-                      f"label: labeler's P({s!r})={c:.2f} < min_confidence {threshold:.2f}"
-                      for a, s, c in zip(abstained, said, own)]
+                      f"label: labeler's P({s!r})={c:.2f} < {self._why(b, threshold)}"
+                      for a, s, c, b in zip(abstained, said, own, bar)]
             score = own if self.policy == "relabel" else proba
             return row_result(rows.index, keep, score, reason)
-        agrees = (said.astype(str) == intended.astype(str)).to_numpy() & ~abstained
-        confident = proba >= threshold
+        bar = self._bar_of(intended, bars)
+        lowered = bar < threshold  # the class's bar is its reference: argmax not required
+        agrees = ((said.astype(str) == intended.astype(str)).to_numpy() | lowered) & ~abstained
+        confident = proba >= bar
         reason = [
             "" if a and c else
             ("label: labeler abstained (no rule covers the row)" if ab else
              f"label: labeler says {s!r} (P={p_s:.2f}), generated as {i!r}" if not a else
-             f"label: P({i!r})={p:.2f} < min_confidence {threshold:.2f}")
-            for a, c, ab, s, i, p, p_s in zip(agrees, confident, abstained, said, intended, proba,
-                                              labels["confidence"])
+             f"label: P({i!r})={p:.2f} < {self._why(b, threshold)}")
+            for a, c, ab, s, i, p, p_s, b in zip(agrees, confident, abstained, said, intended,
+                                                 proba, labels["confidence"], bar)
         ]
         return row_result(rows.index, agrees & confident, proba, reason)
 

@@ -38,6 +38,11 @@ class EBMLabeler(BaseLabeler):
         Processes the EBM may use.
     random_state : int or None
         Seed of the boosting.
+    reference_quantile : float in [0, 1] or None
+        Quantile of the labeler's probability of a class over the real rows of
+        that class kept as the class's reference confidence (0.75: the value the
+        surest quarter reach); the label gate never asks a synthetic row for more
+        than that. None: no reference (the gate uses ``min_confidence`` alone).
     """
 
     name = "ebm"
@@ -45,7 +50,8 @@ class EBMLabeler(BaseLabeler):
 
     def __init__(self, interactions: int = 0, max_rounds: int = 2000, outer_bags: int = 4,
                  class_weight: str | None = "balanced", calibration: str | None = None,
-                 n_reasons: int = 3, n_jobs: int = 1, random_state: int | None = None):
+                 n_reasons: int = 3, n_jobs: int = 1, random_state: int | None = None,
+                 reference_quantile: float | None = 0.75):
         self.interactions = interactions
         self.max_rounds = max_rounds
         self.outer_bags = outer_bags
@@ -54,6 +60,7 @@ class EBMLabeler(BaseLabeler):
         self.n_reasons = n_reasons
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.reference_quantile = reference_quantile
 
     def _frame(self, X: pd.DataFrame) -> pd.DataFrame:
         out = X.copy()

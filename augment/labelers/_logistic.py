@@ -33,6 +33,11 @@ class LogisticLabeler(BaseLabeler):
         How many features a row's explanation names.
     max_iter : int
         Iterations of the solver.
+    reference_quantile : float in [0, 1] or None
+        Quantile of the labeler's probability of a class over the real rows of
+        that class kept as the class's reference confidence (0.75: the value the
+        surest quarter reach); the label gate never asks a synthetic row for more
+        than that. None: no reference (the gate uses ``min_confidence`` alone).
 
     Examples
     --------
@@ -49,12 +54,14 @@ class LogisticLabeler(BaseLabeler):
     probability_kind = "logistic regression P(class | x)"
 
     def __init__(self, C: float = 1.0, class_weight: str | None = "balanced",
-                 calibration: str | None = None, n_reasons: int = 3, max_iter: int = 1000):
+                 calibration: str | None = None, n_reasons: int = 3, max_iter: int = 1000,
+                 reference_quantile: float | None = 0.75):
         self.C = C
         self.class_weight = class_weight
         self.calibration = calibration
         self.n_reasons = n_reasons
         self.max_iter = max_iter
+        self.reference_quantile = reference_quantile
 
     def _design(self, X: pd.DataFrame) -> np.ndarray:
         Z = self.encoder_.transform(X).astype(float)

@@ -14,12 +14,17 @@ __all__ = ["DecisionTreeLabeler"]
 
 
 class DecisionTreeLabeler(BaseLabeler):
-    """Shallow decision tree on a one-hot encoding, with balanced class weights.
+    """Shallow decision tree on a one-hot encoding; leaf probabilities keep the real prior.
 
-    With ``class_weight="balanced"`` each leaf's probabilities are its class
-    shares after re-weighting every class to the same total, i.e. P(class | leaf)
-    under equal class priors. A minority row is therefore not vetoed just because
-    the majority is more common everywhere.
+    With ``class_weight=None`` (the default) each leaf's probabilities are its
+    real class shares, P(class | leaf) under the real class prior: the same
+    scale as the truth, so ``P(minority) >= 0.9`` means nine in ten real rows of
+    the leaf are minority rows. With ``class_weight="balanced"`` they are the
+    shares after re-weighting every class to the same total (equal priors); a
+    threshold on those is a far weaker bar for a rare class
+    (docs/bench_label_noise.md). Where the labeler is never that sure of a class,
+    its reference confidence (``reference_quantile``) lowers the bar the label gate
+    asks for that class to what its own real rows reach.
 
     Parameters
     ----------
@@ -27,13 +32,20 @@ class DecisionTreeLabeler(BaseLabeler):
         Depth of the tree; a path has at most this many conditions.
     min_samples_leaf : int
         Fewest real rows in a leaf, so that leaf probabilities rest on data.
-    class_weight : "balanced" or None
-        ``None`` gives P(class | leaf) under the real class prior.
+    class_weight : None or "balanced"
+        ``None`` gives P(class | leaf) under the real class prior;
+        ``"balanced"`` under equal class priors (the earlier default; see
+        docs/bench_label_noise.md).
     calibration : None, "sigmoid" or "isotonic"
         Map leaf probabilities to observed frequencies (fitted out-of-fold on the
         real rows, with balanced weights when ``class_weight="balanced"``).
     random_state : int or None
         Seed for tie-breaking between equally good splits.
+    reference_quantile : float in [0, 1] or None
+        Quantile of the labeler's probability of a class over the real rows of
+        that class kept as the class's reference confidence (0.75: the value the
+        surest quarter reach); the label gate never asks a synthetic row for more
+        than that. None: no reference (the gate uses ``min_confidence`` alone).
 
     Examples
     --------
@@ -50,14 +62,15 @@ class DecisionTreeLabeler(BaseLabeler):
     name = "tree"
     probability_kind = "leaf class shares P(class | leaf)"
 
-    def __init__(self, max_depth: int = 4, min_samples_leaf: int = 20,
-                 class_weight: str | None = "balanced", calibration: str | None = None,
-                 random_state: int | None = None):
+    def __init__(self, max_depth: int = 6, min_samples_leaf: int = 20,
+                 class_weight: str | None = None, calibration: str | None = None,
+                 random_state: int | None = None, reference_quantile: float | None = 0.75):
         self.max_depth = max_depth
         self.min_samples_leaf = min_samples_leaf
         self.class_weight = class_weight
         self.calibration = calibration
         self.random_state = random_state
+        self.reference_quantile = reference_quantile
 
     def _fit(self, X: pd.DataFrame, y: pd.Series) -> None:
         self.encoder_ = make_encoder(self.schema_, "onehot").fit(X)

@@ -58,6 +58,14 @@ class BaseLabeler(BaseEstimator):
     monotone map per class, then normalised. With ``class_weight="balanced"``
     the map is fitted with balanced weights, so the probabilities stay "as if
     every class had the same prior".
+
+    A subclass with a ``reference_quantile`` parameter (a float in [0, 1] or
+    None) also records, per class, its *reference confidence*: that quantile of
+    its (in-sample) probability of the class over the real rows of the class
+    (``class_confidence_``; 0.75: the value the surest quarter of them reach).
+    :meth:`label` hands it on as ``attrs["class_confidence"]``, and the label
+    gate never asks a synthetic row to be surer of its class than that (see
+    :class:`augment.gates.LabelAgreementGate`).
     """
 
     name: ClassVar[str] = "base"
@@ -76,14 +84,41 @@ class BaseLabeler(BaseEstimator):
     def fit(self, X: pd.DataFrame, y: pd.Series, schema: Schema) -> BaseLabeler:
         """Fit on the real rows' features ``X`` and labels ``y``; then measure quality by CV."""
         self._fit_core(X, y, schema)
+        self.class_confidence_ = self._class_confidence(X[schema.features], y)
         self.quality_ = self._quality(X[schema.features], y)
         return self
+
+    def _class_confidence(self, X: pd.DataFrame, y: pd.Series) -> dict[str, float]:
+        """Per class: ``reference_quantile`` of P(class) over the real rows of that class.
+
+        At most ``MAX_QUALITY_ROWS`` rows per class are scored (a random sample, seed 0).
+        Empty without a ``reference_quantile``.
+        """
+        q = getattr(self, "reference_quantile", None)
+        if q is None:
+            return {}
+        codes = self._codes(y)
+        rng = np.random.default_rng(0)
+        out = {}
+        for k, c in enumerate(self.classes_):
+            rows = np.flatnonzero(codes == k)
+            if not len(rows):
+                continue
+            if len(rows) > MAX_QUALITY_ROWS:
+                rows = np.sort(rng.choice(rows, MAX_QUALITY_ROWS, replace=False))
+            proba = self._proba(X.iloc[rows])[:, k]
+            out[str(c)] = round(float(np.quantile(proba, float(q))), 6)
+        return out
 
     def _fit_core(self, X: pd.DataFrame, y: pd.Series, schema: Schema) -> BaseLabeler:
         calibration = getattr(self, "calibration", None)
         if calibration not in CALIBRATIONS:
             raise ConfigError(f"calibration must be one of {list(CALIBRATIONS)}; got "
                               f"{calibration!r}. Fix: use null, sigmoid or isotonic.")
+        q = getattr(self, "reference_quantile", None)
+        if q is not None and (isinstance(q, bool) or not isinstance(q, (int, float))
+                              or not 0.0 <= q <= 1.0):
+            raise ConfigError(f"reference_quantile must be in [0, 1] or null; got {q!r}.")
         self.schema_ = schema
         self.classes_ = np.array(schema.classes, dtype=object)
         X = X[schema.features]
@@ -139,7 +174,8 @@ class BaseLabeler(BaseEstimator):
         """Per row: ``label``, ``confidence`` (its probability), ``rule`` and probabilities.
 
         Probability columns are named ``proba=<class>``. A labeler that abstains
-        on a row gives it label ``None`` and confidence 0.
+        on a row gives it label ``None`` and confidence 0. ``attrs["class_confidence"]``
+        holds the reference confidence per class (``{str(class): p}``; empty without one).
         """
         proba = self.predict_proba(X)
         best = proba.to_numpy().argmax(axis=1)
@@ -149,6 +185,7 @@ class BaseLabeler(BaseEstimator):
         out["rule"] = self.explain(X)
         for c in proba.columns:
             out[f"proba={c}"] = proba[c]
+        out.attrs["class_confidence"] = dict(getattr(self, "class_confidence_", None) or {})
         return out
 
     # -- quality ---------------------------------------------------------------------------
@@ -156,7 +193,11 @@ class BaseLabeler(BaseEstimator):
         """Cross-validated balanced accuracy, Brier score and calibration error on real rows.
 
         Out-of-fold: every real row is labelled by a copy fitted without it (on a
-        stratified sample of ``MAX_QUALITY_ROWS`` rows for larger tables). With
+        stratified sample of ``MAX_QUALITY_ROWS`` rows for larger tables). Balanced
+        accuracy scores the decision that maximises it: the label for a labeler with
+        balanced class weights, the argmax of P(class) / class share for one whose
+        probabilities keep the real prior (whose label would almost never name a rare
+        class, however well it ranks the rows). With
         ``class_weight="balanced"`` Brier and ECE are also given with balanced row
         weights (``*_balanced``), the convention those probabilities follow; the
         warning uses the convention the labeler follows (``calibration_prior``).
@@ -180,12 +221,16 @@ class BaseLabeler(BaseEstimator):
             out = fold.label(X.iloc[test])
             proba[test] = out[[f"proba={c}" for c in self.classes_]].to_numpy()
             said[test] = out["label"].to_numpy()
+            decided = out["label"] if self._balanced() else _balanced_decision(
+                out, self.classes_, fold._codes(y.iloc[train]))
             scores.append(balanced_accuracy_score(y.iloc[test].astype(str),
-                                                  out["label"].astype(str)))
+                                                  decided.astype(str)))
         codes = self._codes(y)
         value = float(np.mean(scores))
         quality: dict[str, Any] = {"cv_balanced_accuracy": round(value, 4),
                                    "cv_folds": cv.n_splits}
+        if not self._balanced():
+            quality["cv_decision"] = "argmax of P(class) / class share (the balanced decision)"
         quality.update({k: round(v, 4) for k, v in calibration_metrics(proba, codes).items()})
         if self._balanced():
             weights = _balanced_weights(codes)
@@ -233,6 +278,7 @@ class BaseLabeler(BaseEstimator):
         self._check_fitted()
         return {"schema": _schema_to_dict(self.schema_),
                 "calibrators": getattr(self, "calibrators_", None),
+                "class_confidence": getattr(self, "class_confidence_", None) or {},
                 "quality": getattr(self, "quality_", None), "model": self._get_state()}
 
     def set_state(self, state: dict) -> BaseLabeler:
@@ -240,6 +286,7 @@ class BaseLabeler(BaseEstimator):
         self.schema_ = _schema_from_dict(state["schema"])
         self.classes_ = np.array(self.schema_.classes, dtype=object)
         self.calibrators_ = state.get("calibrators")
+        self.class_confidence_ = state.get("class_confidence") or {}  # older versions: none
         self.quality_ = state.get("quality", {})
         self._set_state(state["model"])
         return self
@@ -258,6 +305,17 @@ class BaseLabeler(BaseEstimator):
 
     def _explain(self, X: pd.DataFrame) -> list[str]:
         raise NotImplementedError
+
+
+def _balanced_decision(out: pd.DataFrame, classes: np.ndarray, train_codes: np.ndarray
+                       ) -> pd.Series:
+    """The class with the highest P(class) / (its share of the training rows), per row;
+    rows the labeler abstained on stay None."""
+    share = np.bincount(train_codes[train_codes >= 0], minlength=len(classes)).astype(float)
+    proba = out[[f"proba={c}" for c in classes]].to_numpy(dtype=float)
+    ratio = np.where(share > 0, proba / np.where(share > 0, share, 1.0), -np.inf)
+    decided = pd.Series(classes[ratio.argmax(axis=1)], index=out.index, dtype=object)
+    return decided.where(out["label"].notna(), None)
 
 
 def _balanced_weights(codes: np.ndarray) -> np.ndarray:
