@@ -263,6 +263,9 @@ class RuleLabeler(BaseLabeler):
         (label ``None``, confidence 0, explanation ``"abstain: ..."``).
     random_state : int or None
         Passed to the base labeler when it takes one.
+    reference_quantile : float in [0, 1] or None
+        The reference confidence per class (see :class:`BaseLabeler`), taken on
+        the rules-and-base probabilities of the real rows. None: no reference.
 
     Examples
     --------
@@ -282,11 +285,13 @@ class RuleLabeler(BaseLabeler):
                   "probabilities (or none: abstained)")
 
     def __init__(self, rules: str | list | None = None, base: str | BaseLabeler | None = "tree",
-                 uncovered: str = "fallback", random_state: int | None = None):
+                 uncovered: str = "fallback", random_state: int | None = None,
+                 reference_quantile: float | None = 0.75):
         self.rules = rules
         self.base = base
         self.uncovered = uncovered
         self.random_state = random_state
+        self.reference_quantile = reference_quantile
 
     def _make_base(self) -> BaseLabeler | None:
         from augment.labelers import LABELERS
