@@ -500,7 +500,7 @@ def _marker(method: str) -> str:
         return "^"
     if "ungated" in method:
         return "s"
-    for key, marker in (("earlier default", "8"), ("without reference", "p"),
+    for key, marker in (("earlier default", "s"), ("without reference", "p"),
                         ("relabel", "v"), ("soft", "D"), ("intended", "^"), ("0.9", "P"),
                         ("prior-weighted EBM", "H"), ("prior-weighted", "<"),
                         ("logistic", ">"), ("EBM", "d"),
