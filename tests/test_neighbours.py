@@ -88,3 +88,32 @@ def test_distance_gate_decides_the_same_with_the_index():
     assert 0 < (~b["keep"]).sum() < len(rows)
     capped = np.minimum(a["score"], indexed.score_cap_)
     np.testing.assert_allclose(b["score"], capped, atol=1e-7)
+
+
+def test_distance_gate_on_big_tables_with_many_duplicates_or_tiny_gaps():
+    rng = np.random.default_rng(0)
+    # half the real rows are exact duplicates: threshold 0, the gate must still work
+    dup = pd.DataFrame({"c": rng.choice(list("xyz"), 400), "a": rng.integers(0, 3, 400),
+                        "y": rng.choice(["u", "v"], 400)})
+    schema = detect_schema(dup, "y")
+    gate = DistanceGate(random_state=0, max_exact_rows=100).fit(dup, schema)
+    result = gate.check(dup.iloc[:50], None)
+    assert not result["keep"].any()  # every row copies a real one
+    # real neighbours 1 apart on a 5M range (tiny real-to-real distances): new rows far from
+    # every real row must not be reported as copies
+    amount = np.repeat(rng.uniform(0, 5e6, 300).round(), 2) + np.tile([0, 1], 300)
+    wide = pd.DataFrame({"amount": amount, "y": rng.choice(["u", "v"], 600)})
+    schema = detect_schema(wide, "y")
+    exact = DistanceGate(random_state=0).fit(wide, schema)
+    indexed = DistanceGate(random_state=0, max_exact_rows=100).fit(wide, schema)
+    rows = pd.DataFrame({"amount": rng.uniform(0, 5e6, 100), "y": "u"})
+    kept = indexed.check(rows, None)["keep"]
+    assert kept.mean() > 0.9
+    assert (exact.check(rows, None)["keep"] == kept).all()
+
+
+def test_a_threshold_beyond_the_index_radius_uses_all_pairs():
+    df = _table()
+    schema = detect_schema(df, "y")
+    gate = DistanceGate(random_state=0, min_distance=1.0, max_exact_rows=100).fit(df, schema)
+    assert gate.index_ is None and gate.threshold_ == 1.0

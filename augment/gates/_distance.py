@@ -171,14 +171,24 @@ class DistanceGate(RowGate):
                            _MAX_RADIUS)
         else:
             d = nearest_distance(self.real_codes_[pick], self.real_codes_, own=pick)
+        self.threshold_ = self._threshold(d)
+        if self.index_ is not None and self.threshold_ >= _MAX_RADIUS:
+            # the index cannot decide at this distance (a min_distance of one category or
+            # more, or a very sparse table): all pairs, exact but slow on big tables
+            self.index_ = None
+            d = nearest_distance(self.real_codes_[pick], self.real_codes_, own=pick)
+            self.threshold_ = self._threshold(d)
         self.real_nn_distance_ = d
-        self.threshold_ = max(float(self.min_distance),
-                              float(np.quantile(d, self.quantile)) if len(d) else 0.0)
         self.score_cap_ = None
         if self.index_ is not None:
-            self.threshold_ = min(self.threshold_, _MAX_RADIUS)
-            self.score_cap_ = float(np.clip(np.median(d), self.threshold_, _MAX_RADIUS))
+            # above _EXACT, so a row with no real row within the cap never reads as a copy
+            floor = max(self.threshold_, 10 * _EXACT)
+            self.score_cap_ = float(np.clip(np.median(d), floor, _MAX_RADIUS))
             self.real_codes_ = None  # the index holds what it needs (1M x 100 codes: 800 MB)
+
+    def _threshold(self, d: np.ndarray) -> float:
+        return max(float(self.min_distance),
+                   float(np.quantile(d, self.quantile)) if len(d) else 0.0)
 
     def distances(self, rows: pd.DataFrame) -> np.ndarray:
         """Distance from each row to its closest real record (capped at ``score_cap_``)."""

@@ -244,8 +244,11 @@ class SparseRegionFinder(BaseEstimator):
             name, threshold = names[t.feature[node]], float(t.threshold[node])
             if "=" in name and name.split("=", 1)[0] in schema.categorical:
                 column, value = name.split("=", 1)
+                # the whole table's categories (the schema's), not only a sample's
+                every = pd.Series(list(schema.columns[column].categories), dtype=object)
                 allowed = categories.setdefault(
-                    column, set(as_text(table[column]).iloc[:, 0].unique()))
+                    column, set(as_text(table[column]).iloc[:, 0].unique())
+                    | set(as_text(every).iloc[:, 0]))
                 allowed &= ({value} if not left else allowed - {value})
             else:
                 low, high = ranges.setdefault(name, [None, None])
