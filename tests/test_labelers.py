@@ -127,3 +127,21 @@ def test_reference_quantile_out_of_range_is_refused(table, q):
 def test_default_tree_keeps_the_real_prior():
     lab = DecisionTreeLabeler()
     assert lab.class_weight is None and lab.max_depth == 6 and lab.reference_quantile == 0.75
+
+
+def test_a_weak_labeler_does_not_lower_the_label_bar():
+    from augment.data import detect_schema
+    from augment.gates import LabelAgreementGate
+    from augment.labelers import DecisionTreeLabeler
+
+    rng = np.random.default_rng(0)
+    n = 600
+    df = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n),
+                       "y": np.where(rng.random(n) < 0.1, "rare", "common")})  # no signal
+    schema = detect_schema(df, "y")
+    weak = DecisionTreeLabeler(random_state=0).fit(df[schema.features], df["y"], schema)
+    assert weak.quality_["weak"]
+    assert weak.class_confidence_ == {}
+    assert "not used" in weak.quality_["reference_confidence"]
+    labels = weak.label(df[schema.features])
+    assert LabelAgreementGate().bars(labels) == {}  # min_confidence applies to every class

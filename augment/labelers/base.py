@@ -65,7 +65,10 @@ class BaseLabeler(BaseEstimator):
     (``class_confidence_``; 0.75: the value the surest quarter of them reach).
     :meth:`label` hands it on as ``attrs["class_confidence"]``, and the label
     gate never asks a synthetic row to be surer of its class than that (see
-    :class:`augment.gates.LabelAgreementGate`).
+    :class:`augment.gates.LabelAgreementGate`). A labeler flagged weak (its
+    cross-validated balanced accuracy below the warning threshold) records none:
+    it cannot vouch for a class it cannot tell apart, so the gate keeps
+    ``min_confidence``.
     """
 
     name: ClassVar[str] = "base"
@@ -84,8 +87,15 @@ class BaseLabeler(BaseEstimator):
     def fit(self, X: pd.DataFrame, y: pd.Series, schema: Schema) -> BaseLabeler:
         """Fit on the real rows' features ``X`` and labels ``y``; then measure quality by CV."""
         self._fit_core(X, y, schema)
-        self.class_confidence_ = self._class_confidence(X[schema.features], y)
+        self.class_confidence_ = {}
         self.quality_ = self._quality(X[schema.features], y)
+        if self.quality_.get("weak") and getattr(self, "reference_quantile", None) is not None:
+            # a labeler that cannot tell the classes apart must not lower the label bar
+            self.quality_["reference_confidence"] = (
+                "not used: a weak labeler does not lower the label gate's bar below "
+                "min_confidence")
+        else:
+            self.class_confidence_ = self._class_confidence(X[schema.features], y)
         return self
 
     def _class_confidence(self, X: pd.DataFrame, y: pd.Series) -> dict[str, float]:
