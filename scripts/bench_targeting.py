@@ -55,7 +55,8 @@ import torch
 
 from augment.data import detect_schema
 from augment.gates import two_sample_auc
-from augment.gates._distance import MixedScaler, nearest_distance
+from augment.gates._distance import MixedScaler
+from augment.gates._neighbours import nearest_distance
 from augment.generators import CTGANGenerator, TVAEGenerator
 from augment.generators._sdv_deep import torch_context
 from augment.profile import Region, find_class_regions

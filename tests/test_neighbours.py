@@ -6,8 +6,8 @@ import pytest
 
 from augment.data import detect_schema
 from augment.gates import DistanceGate
-from augment.gates._distance import MixedScaler, nearest_distance
-from augment.gates._neighbours import CATEGORY_GAP, RadiusIndex
+from augment.gates._distance import MixedScaler
+from augment.gates._neighbours import CATEGORY_GAP, RadiusIndex, nearest_distance
 
 
 def _table(n=1500, seed=0):

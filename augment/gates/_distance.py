@@ -8,16 +8,14 @@ from sklearn.utils import check_random_state
 
 from augment.data import Schema, as_text
 from augment.errors import ConfigError, format_problems
-from augment.gates._neighbours import CATEGORY_GAP, RadiusIndex
+from augment.gates._neighbours import CATEGORY_GAP, RadiusIndex, nearest_distance
 from augment.gates.base import RowGate, row_result
 
-__all__ = ["DistanceGate", "MixedScaler", "dcr_distributions", "nearest_distance"]
+__all__ = ["DistanceGate", "MixedScaler", "dcr_distributions"]
 
 #: Distances up to this count as identical (columns are scaled to unit range; the
 #: ``|a|^2 + |b|^2 - 2ab`` expansion leaves rounding noise of about 1e-8).
 _EXACT = 1e-6
-#: At most this many distances in memory at once (256 MiB of float64).
-_PAIRS_PER_CHUNK = 2**25
 #: Largest radius the big-table index searches (just below one differing category).
 _MAX_RADIUS = CATEGORY_GAP * (1 - 1e-6)
 
@@ -69,26 +67,6 @@ class MixedScaler:
     def onehot_width(self) -> int:
         """Number of trailing one-hot columns in the codes."""
         return sum(len(cats) for cats in self.categories_.values())
-
-
-def nearest_distance(X: np.ndarray, reference: np.ndarray, *, own: np.ndarray | None = None,
-                     chunk_rows: int = 2048) -> np.ndarray:
-    """Euclidean distance from each row of ``X`` to its nearest row of ``reference``.
-
-    ``own[i]``, when given, is the position of ``X[i]`` in ``reference``: that row does
-    not count, but an identical other row does (distance 0).
-    """
-    ref_sq = np.einsum("ij,ij->i", reference, reference)
-    out = np.empty(len(X))
-    chunk_rows = max(1, min(chunk_rows, _PAIRS_PER_CHUNK // max(len(reference), 1)))
-    for start in range(0, len(X), chunk_rows):
-        block = X[start:start + chunk_rows]
-        d2 = (np.einsum("ij,ij->i", block, block)[:, None] + ref_sq[None, :]
-              - 2.0 * block @ reference.T)
-        if own is not None:
-            d2[np.arange(len(block)), own[start:start + len(block)]] = np.inf
-        out[start:start + len(block)] = d2.min(axis=1) if d2.shape[1] else np.inf
-    return np.sqrt(np.maximum(out, 0.0))
 
 
 class DistanceGate(RowGate):

@@ -1,16 +1,39 @@
-"""Exact nearest-record distances within a radius, for reference tables too big for all pairs."""
+"""Nearest-record distances: all pairs in bounded chunks, or exact within a radius (big tables)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from sklearn.decomposition import PCA
 
-__all__ = ["CATEGORY_GAP", "RadiusIndex"]
+__all__ = ["CATEGORY_GAP", "RadiusIndex", "nearest_distance"]
 
 #: On :class:`~augment.gates._distance.MixedScaler` codes two rows that differ in a
 #: category are at least this far apart (one value unseen: ``sqrt(1/2)``; both seen: 1).
 CATEGORY_GAP = float(np.sqrt(0.5))
 _SLACK = 1e-6  # widens every window: the float sort key is not exact
+#: At most this many distances in memory at once (256 MiB of float64).
+_PAIRS_PER_CHUNK = 2**25
+
+
+def nearest_distance(X: np.ndarray, reference: np.ndarray, *, own: np.ndarray | None = None,
+                     chunk_rows: int = 2048) -> np.ndarray:
+    """Euclidean distance from each row of ``X`` to its nearest row of ``reference``.
+
+    ``own[i]``, when given, is the position of ``X[i]`` in ``reference``: that row does
+    not count, but an identical other row does (distance 0).
+    """
+    ref_sq = np.einsum("ij,ij->i", reference, reference)
+    out = np.empty(len(X))
+    chunk_rows = max(1, min(chunk_rows, _PAIRS_PER_CHUNK // max(len(reference), 1)))
+    for start in range(0, len(X), chunk_rows):
+        block = X[start:start + chunk_rows]
+        d2 = (np.einsum("ij,ij->i", block, block)[:, None] + ref_sq[None, :]
+              - 2.0 * block @ reference.T)
+        if own is not None:
+            d2[np.arange(len(block)), own[start:start + len(block)]] = np.inf
+        out[start:start + len(block)] = d2.min(axis=1) if d2.shape[1] else np.inf
+    return np.sqrt(np.maximum(out, 0.0))
 
 
 class RadiusIndex:
@@ -64,16 +87,10 @@ class RadiusIndex:
     def _direction(numeric: np.ndarray) -> np.ndarray:
         """Unit vector of largest spread (first principal axis of a sample)."""
         k = numeric.shape[1]
-        if k == 0:
-            return np.zeros(0)
         sample = numeric[:: max(1, len(numeric) // 20_000)]
-        centred = sample - sample.mean(axis=0)
-        if not np.any(centred):
-            out = np.zeros(k)
-            out[0] = 1.0
-            return out
-        _, _, vt = np.linalg.svd(centred, full_matrices=False)
-        return vt[0] / np.linalg.norm(vt[0])
+        if k == 0 or not np.any(sample - sample.mean(axis=0)):
+            return np.eye(k)[0] if k else np.zeros(0)
+        return PCA(n_components=1).fit(sample).components_[0]
 
     def query(self, codes: np.ndarray, max_radius: float, own: np.ndarray | None = None
               ) -> np.ndarray:
@@ -118,8 +135,6 @@ class RadiusIndex:
 
     def _group_nearest(self, gid, numeric, rows, own) -> np.ndarray:
         """Exact nearest distance of ``rows`` to every reference row of their group."""
-        from augment.gates._distance import nearest_distance
-
         out = np.full(len(rows), np.inf)
         if own is not None:
             position = np.empty(len(self.order_), dtype=int)
