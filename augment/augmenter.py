@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import time
 
 import numpy as np
 import pandas as pd
@@ -190,6 +191,7 @@ class Augmenter(BaseEstimator):
         model is fitted. ``table`` is never modified.
         """
         profile, generator, labeler, row_gates, batch_gates = self._components()
+        start = time.perf_counter()
         schema = detect_schema(table, target)
         work = table[[*schema.features, target]]
         regions = find_class_regions(work[target], schema, self.sampling_strategy)
@@ -208,12 +210,14 @@ class Augmenter(BaseEstimator):
                 else:
                     subs.append(region)
             regions = [*subs, *regions]
+        profile_seconds = round(time.perf_counter() - start, 3)  # schema, checks, regions
         result = run_pipeline(
             work, schema, regions, generator=generator, labeler=labeler, row_gates=row_gates,
             batch_gates=batch_gates, batch_on_fail=self.batch_on_fail,
             weight_mode=self.weight_mode, max_rounds=int(self.max_rounds),
             max_rows_per_round=int(self.max_rows_per_round), progress=self.progress)
         result.warnings[:0] = skipped
+        result.timings = {"profile": profile_seconds, **result.timings}
         # keep the caller's column order in the output
         order = [*table.columns, *[c for c in result.augmented.columns if c not in table.columns]]
         result.augmented = result.augmented[order]
