@@ -136,7 +136,7 @@ class SparseRegionFinder(BaseEstimator):
                 candidates += self._low_density(table, schema, parent, in_class, raw, scaled, names)
             if "boundary" in self.methods:
                 candidates += self._boundary(table, schema, parent, in_class, raw, scaled, names,
-                                             y, weight, rng)
+                                             y, weight)
             if "rare_combination" in self.methods:
                 in_full = in_class if full is table else parent.contains(full).to_numpy()
                 candidates += self._rare_combinations(full, schema, parent, in_full)
@@ -174,15 +174,12 @@ class SparseRegionFinder(BaseEstimator):
         flagged = kth > np.quantile(kth, self.density_quantile)
         return self._describe(table, schema, parent, in_class, raw, names, flagged, "low_density")
 
-    def _boundary(self, table, schema, parent, in_class, raw, scaled, names, y, weight, rng):
-        pool = np.arange(len(table))
-        if len(pool) > self.max_rows:
-            pool = np.union1d(rng.choice(pool, self.max_rows, replace=False),
-                              np.flatnonzero(in_class))
-        nn = NearestNeighbors(n_neighbors=min(self.n_neighbors + 1, len(pool))).fit(scaled[pool])
-        _, idx = nn.kneighbors(scaled[in_class])
-        near, w = idx[:, 1:], weight[pool][idx[:, 1:]]
-        same = ((y[pool][near] == parent.label) * w).sum(axis=1) / w.sum(axis=1)
+    def _boundary(self, table, schema, parent, in_class, raw, scaled, names, y, weight):
+        # ``table`` is already at most max_rows rows (see _sample): every row is a neighbour
+        k = min(self.n_neighbors + 1, len(table))
+        _, idx = NearestNeighbors(n_neighbors=k).fit(scaled).kneighbors(scaled[in_class])
+        near = idx[:, 1:]
+        same = ((y[near] == parent.label) * weight[near]).sum(axis=1) / weight[near].sum(axis=1)
         flagged = same < 0.5
         return self._describe(table, schema, parent, in_class, raw, names, flagged, "boundary")
 
