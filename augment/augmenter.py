@@ -82,6 +82,11 @@ class Augmenter(BaseEstimator):
     batch_gates : list of str or BatchGate
         Per-class checks of the kept rows against real ones (default marginal and
         joint similarity and a classifier two-sample test with permutation p-value).
+    check_all : bool
+        ``False`` (default): row checks run cheapest first and each sees only the
+        rows every earlier one kept, so a rejected row records the first check it
+        failed (later scores NaN). ``True``: every row meets every check and
+        ``_reasons`` lists all it failed (slower: the costly gates see every row).
     batch_on_fail : {"reject", "warn"}
         What happens to a region's kept rows when a batch check fails.
     weight_mode : {"balance", "prior"}
@@ -111,7 +116,7 @@ class Augmenter(BaseEstimator):
                  labeler="tree",
                  label_policy: str = "agree", min_confidence: float = 0.9,
                  row_gates=("validity", "novelty", "constraints", "distance"),
-                 batch_gates=("marginal", "joint", "two_sample"),
+                 batch_gates=("marginal", "joint", "two_sample"), check_all: bool = False,
                  batch_on_fail: str = "warn", weight_mode: str = "balance",
                  max_rounds: int = 5, max_rows_per_round: int = 50_000,
                  random_state: int | None = None, progress: bool = True):
@@ -123,6 +128,7 @@ class Augmenter(BaseEstimator):
         self.min_confidence = min_confidence
         self.row_gates = row_gates
         self.batch_gates = batch_gates
+        self.check_all = check_all
         self.batch_on_fail = batch_on_fail
         self.weight_mode = weight_mode
         self.max_rounds = max_rounds
@@ -169,6 +175,8 @@ class Augmenter(BaseEstimator):
         names = [g.name for g in row_gates] + [g.name for g in batch_gates]
         if len(set(names)) != len(names):
             problems.append(f"each gate may appear once; got {names}.")
+        if not isinstance(self.check_all, bool):
+            problems.append(f"check_all must be true or false; got {self.check_all!r}.")
         if self.batch_on_fail not in BATCH_ON_FAIL:
             problems.append(f"batch_on_fail must be one of {list(BATCH_ON_FAIL)}; got "
                             f"{self.batch_on_fail!r}.")
@@ -215,7 +223,8 @@ class Augmenter(BaseEstimator):
             work, schema, regions, generator=generator, labeler=labeler, row_gates=row_gates,
             batch_gates=batch_gates, batch_on_fail=self.batch_on_fail,
             weight_mode=self.weight_mode, max_rounds=int(self.max_rounds),
-            max_rows_per_round=int(self.max_rows_per_round), progress=self.progress)
+            max_rows_per_round=int(self.max_rows_per_round), check_all=self.check_all,
+            progress=self.progress)
         result.warnings[:0] = skipped
         result.timings = {"profile": profile_seconds, **result.timings}
         # keep the caller's column order in the output

@@ -39,6 +39,7 @@ def build_augmenter(cfg: DictConfig):
         batch_gates=[instantiate(node, f"batch gate '{name}'")
                      for name, node in gate.batch.items()],
         batch_on_fail=gate.batch_on_fail,
+        check_all=gate.get("check_all", False),
         weight_mode=cfg.weight_mode,
         max_rounds=cfg.max_rounds,
         max_rows_per_round=cfg.max_rows_per_round,

@@ -66,30 +66,74 @@ def _reason_kind(reason: str) -> str:
     return reason.split(":", 1)[0]
 
 
-def _gate_round(rows: pd.DataFrame, labels: pd.DataFrame, row_gates: list[RowGate],
-                region: Region, timings: dict):
-    """Run every row gate (and the region membership check for sub-class regions).
-
-    Adds each gate's seconds to ``timings["check_<gate>"]``.
-    Returns (keep mask, first reason, all reasons, scores by gate name).
-    """
-    verdicts = []
-    for gate in row_gates:
-        start = time.perf_counter()
-        verdicts.append((gate.name, gate.check(rows, labels)))
-        key = f"check_{gate.name}"
-        timings[key] = timings.get(key, 0.0) + time.perf_counter() - start
+def _checks(row_gates: list[RowGate], region: Region) -> list:
+    """(name, check) pairs in the order rows meet them: region membership, then gates by cost."""
+    checks = []
     if region.kind != "class":
-        inside = region.contains(rows).to_numpy()
-        verdicts.append(("region", row_result(
-            rows.index, inside, inside.astype(float),
-            f"region: outside {region.id} ({region.description})")))
-    keep = np.logical_and.reduce([v["keep"].to_numpy() for _, v in verdicts])
-    reasons = [[r for r in row if r] for row in zip(*(v["reason"] for _, v in verdicts))]
-    primary = np.array([r[0] if r else "" for r in reasons], dtype=object)
-    every = np.array(["; ".join(r) for r in reasons], dtype=object)
-    scores = {name: v["score"].to_numpy() for name, v in verdicts}
-    return keep, primary, every, scores
+        def inside(rows, labels):
+            mask = region.contains(rows).to_numpy()
+            return row_result(rows.index, mask, mask.astype(float),
+                              f"region: outside {region.id} ({region.description})")
+        checks.append(("region", inside))
+    ordered = sorted(row_gates, key=lambda g: getattr(g, "cost", 2))  # stable: ties keep order
+    return checks + [(gate.name, gate.check) for gate in ordered]
+
+
+def _gate_round(rows: pd.DataFrame, labels: pd.DataFrame, row_gates: list[RowGate],
+                region: Region, timings: dict, check_all: bool = False):
+    """Run the region membership check (sub-class regions) and every row gate.
+
+    Checks run cheapest first and, unless ``check_all``, each sees only the rows
+    every earlier check kept: a rejected row carries the first reason and NaN
+    scores for the checks it never reached. With ``check_all`` every check sees
+    every row and ``every`` joins all reasons. Adds each gate's seconds to
+    ``timings["check_<gate>"]``.
+    Returns (keep mask, first reason, all reasons found, scores by check name).
+    """
+    n = len(rows)
+    alive = np.ones(n, bool)
+    primary = np.full(n, "", dtype=object)
+    found: list[np.ndarray] = []
+    scores = {}
+    for name, check in _checks(row_gates, region):
+        idx = np.arange(n) if check_all else np.flatnonzero(alive)
+        score = np.full(n, np.nan)
+        scores[name] = score
+        if not len(idx):
+            continue
+        whole = len(idx) == n
+        start = time.perf_counter()
+        verdict = check(rows if whole else rows.iloc[idx], labels if whole else labels.iloc[idx])
+        if name != "region":
+            key = f"check_{name}"
+            timings[key] = timings.get(key, 0.0) + time.perf_counter() - start
+        score[idx] = verdict["score"].to_numpy(dtype=float)
+        failed = ~verdict["keep"].to_numpy(dtype=bool)
+        reason = verdict["reason"].to_numpy(dtype=object)
+        first = failed & (primary[idx] == "")
+        primary[idx[first]] = reason[first]
+        alive[idx[failed]] = False
+        if check_all:
+            column = np.full(n, "", dtype=object)
+            column[idx[failed]] = reason[failed]
+            found.append(column)
+    if check_all and len(found) > 1:
+        every = np.array(["; ".join(r for r in row if r) for row in zip(*found)], dtype=object)
+    else:
+        every = primary.copy()
+    return alive, primary, every, scores
+
+
+def _proba_of(labels: pd.DataFrame, classes: pd.Series) -> np.ndarray:
+    """The labeler's probability of each row's class (``proba=<class>``; 0 where it has none)."""
+    out = np.zeros(len(labels))
+    text = classes.astype(str).to_numpy()
+    for value in np.unique(text):
+        column = f"proba={value}"
+        if column in labels:
+            mask = text == value
+            out[mask] = labels[column].to_numpy(dtype=float)[mask]
+    return out
 
 
 def _apply_policy(rows: pd.DataFrame, labels: pd.DataFrame, take: np.ndarray, label_gate):
@@ -112,7 +156,7 @@ def _apply_policy(rows: pd.DataFrame, labels: pd.DataFrame, take: np.ndarray, la
 
 
 def _generate_region(region: Region, need: int, *, table, generator, labeler, row_gates,
-                     max_rounds, max_rows_per_round, progress, timings):
+                     max_rounds, max_rows_per_round, progress, timings, check_all=False):
     """The budgeted generate -> label -> gate loop for one region.
 
     Gates that compare rows with real ones (``set_reference``) compare a sub-class
@@ -160,13 +204,17 @@ def _generate_region(region: Region, need: int, *, table, generator, labeler, ro
         labels = labeler.label(rows)
         timings["label"] += time.perf_counter() - start
         start = time.perf_counter()
-        keep, primary, every, scores = _gate_round(rows, labels, row_gates, region, timings)
+        keep, primary, every, scores = _gate_round(rows, labels, row_gates, region, timings,
+                                                   check_all)
         timings["gate"] += time.perf_counter() - start
         for gate in row_gates:
             if getattr(gate, "report_", None):
                 gate_reports.setdefault(gate.name, []).extend(
                     {"round": rounds, **entry} for entry in gate.report_)
-        intended_p = scores.get("label", labels["confidence"].to_numpy())
+        intended_p = _proba_of(labels, rows[region.target_column])
+        if "label" in scores:  # the gate's own view where it ran (its policy may differ)
+            checked = ~np.isnan(scores["label"])
+            intended_p[checked] = scores["label"][checked]
         # per-row gate scores travel with every row (kept and rejected): the audit trail
         rows = rows.assign(**{f"_score_{name}": value for name, value in scores.items()})
         rows = rows.assign(_region=region.id, _generator=generator.name, _round=rounds,
@@ -231,13 +279,16 @@ def run_pipeline(table: pd.DataFrame, schema: Schema, regions: list[Region], *,
                  generator: BaseGenerator, labeler: BaseLabeler, row_gates: list[RowGate],
                  batch_gates: list[BatchGate], batch_on_fail: str = "warn",
                  weight_mode: str = "balance", max_rounds: int = 5,
-                 max_rows_per_round: int = 50_000, progress: bool = True) -> AugmentResult:
+                 max_rows_per_round: int = 50_000, check_all: bool = False,
+                 progress: bool = True) -> AugmentResult:
     """Run every stage on a validated table; inputs were checked by the caller.
 
     ``regions`` holds one ``kind="class"`` region per class to grow and any
     sub-class regions. Sub-regions are filled first; their kept rows count
     towards their class's target, and the class region fills the rest.
     ``table`` holds the feature columns and the target column; it is never modified.
+    ``check_all`` sends every row through every row gate (all reasons and scores
+    recorded) instead of stopping at the first gate that rejects it.
     """
     timings = {"generate": 0.0, "label": 0.0, "gate": 0.0}
     stages = StageBar(STAGES, progress)
@@ -276,7 +327,7 @@ def run_pipeline(table: pd.DataFrame, schema: Schema, regions: list[Region], *,
                 region, need, table=table, generator=generator, labeler=labeler,
                 row_gates=row_gates,
                 max_rounds=max_rounds, max_rows_per_round=max_rows_per_round,
-                progress=progress, timings=timings)
+                progress=progress, timings=timings, check_all=check_all)
             done += region_stats["kept_for_target"]
             kept_parts.append(kept)
             rejected_parts.append(rejected)

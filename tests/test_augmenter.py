@@ -203,3 +203,60 @@ def test_a_region_where_nothing_passes_stops_after_two_empty_rounds(table):
     assert region["kept"] == 0, "the test needs a gate nothing passes"
     assert region["rounds"] == 2 and region["stopped"].startswith("no progress")
     assert any("no progress" in w for w in res.warnings)
+
+
+class _Spy(DistanceGate):
+    """A distance gate that records how many rows each check saw."""
+
+    seen: list
+
+    def _check(self, rows, labels):
+        type(self).seen.append(len(rows))
+        return super()._check(rows, labels)
+
+
+class _RejectHalf(DistanceGate):
+    """A cheap gate (cost 0) that rejects every other row it sees."""
+
+    name = "half"
+    cost = 0
+
+    def _check(self, rows, labels):
+        from augment.gates import row_result
+
+        keep = np.arange(len(rows)) % 2 == 0
+        return row_result(rows.index, keep, keep.astype(float), "half: odd row")
+
+
+def test_costly_gates_see_only_rows_the_cheaper_ones_kept(table):
+    _Spy.seen = []
+    # configured first, but the spy (cost 3) runs after the cost-0 gate
+    res = _augmenter(row_gates=(_Spy(quantile=0.0), _RejectHalf(quantile=0.0))).fit_table(
+        table, "label").result_
+    generated = sum(r["generated"] for r in res.regions)
+    assert 0 < sum(_Spy.seen) <= generated / 2 + len(_Spy.seen)
+    rejected = res.rejected[res.rejected["_reason"] == "half: odd row"]
+    assert len(rejected) > 0
+    # a row stopped by the first gate never met the spy: its score is missing, its reason single
+    assert rejected["_score_distance"].isna().all()
+    assert (rejected["_reasons"] == rejected["_reason"]).all()
+    kept = res.synthetic
+    assert kept["_score_distance"].notna().all() and kept["_score_half"].notna().all()
+
+
+def test_check_all_sends_every_row_through_every_gate(table):
+    _Spy.seen = []
+    res = _augmenter(row_gates=(_Spy(quantile=0.0), _RejectHalf(quantile=0.0)),
+                     check_all=True).fit_table(table, "label").result_
+    generated = sum(r["generated"] for r in res.regions)
+    assert sum(_Spy.seen) == generated
+    rejected = res.rejected[res.rejected["_reason"] == "half: odd row"]
+    assert rejected["_score_distance"].notna().all()
+    # later checks also ran on these rows: their reasons are joined after the first one
+    assert rejected["_reasons"].str.startswith("half: odd row").all()
+    assert rejected["_reasons"].str.contains("; ").any()
+
+
+def test_check_all_must_be_a_bool(table):
+    with pytest.raises(ConfigError, match="check_all must be true or false"):
+        _augmenter(check_all="yes").fit_table(table, "label")

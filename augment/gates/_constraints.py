@@ -134,6 +134,7 @@ class ConstraintGate(RowGate):
     """
 
     name = "constraints"
+    cost = 1
 
     def __init__(self, ranges: dict | None = None, inequalities: list | None = None,
                  fixed_combinations: list | None = None, allowed_values: dict | None = None,
@@ -244,9 +245,12 @@ class ConstraintGate(RowGate):
         for c in self.constraints_:
             bad = c.violated(rows, self.combinations_.get(c.columns))
             n_bad += bad
-            for i in np.flatnonzero(bad & (reason == "")):
-                values = ", ".join(f"{col}={_show(rows[col].iloc[i])}" for col in c.columns)
-                reason[i] = f"constraints: {c.text} broken ({values})"
+            new = np.flatnonzero(bad & (reason == ""))
+            if len(new):
+                shown = [[f"{col}={_show(v)}" for v in rows[col].to_numpy()[new]]
+                         for col in c.columns]
+                reason[new] = [f"constraints: {c.text} broken ({', '.join(values)})"
+                               for values in zip(*shown)]
         score = 1.0 - n_bad / max(len(self.constraints_), 1)
         return row_result(rows.index, n_bad == 0, score, reason)
 

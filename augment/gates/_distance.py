@@ -105,6 +105,7 @@ class DistanceGate(RowGate):
     """
 
     name = "distance"
+    cost = 3
 
     def __init__(self, quantile: float = 0.01, min_distance: float = 0.0,
                  max_reference_rows: int = 3000, max_exact_rows: int = 50_000,

@@ -19,6 +19,7 @@ class NoveltyGate(RowGate):
     """
 
     name = "novelty"
+    cost = 0
 
     def _keys(self, frame: pd.DataFrame) -> np.ndarray:
         parts = {}

@@ -203,6 +203,7 @@ class RealismGate(RowGate):
     """
 
     name = "realism"
+    cost = 4
 
     def __init__(self, max_p_synthetic: float | None = None, target_auc: float | None = 0.7,
                  n_splits: int = 3, n_rounds: int = 2, max_iter: int = 60,

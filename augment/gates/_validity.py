@@ -22,6 +22,7 @@ class ValidityGate(RowGate):
     """
 
     name = "validity"
+    cost = 0
 
     def _check(self, rows: pd.DataFrame, labels) -> pd.DataFrame:
         n = len(rows)

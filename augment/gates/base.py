@@ -33,9 +33,14 @@ class RowGate(BaseEstimator):
     ``fit(real, schema)`` learns what it needs from the real table (features and
     target); ``check(rows, labels)`` returns :func:`row_result`. ``labels`` is
     the labeler's output for the same rows (only label gates use it).
+
+    ``cost`` orders the checks: the pipeline runs row gates cheapest first and
+    sends each gate only the rows every earlier gate kept (ties keep the
+    configured order), so an expensive gate sees few rows.
     """
 
     name: ClassVar[str] = "row"
+    cost: ClassVar[int] = 2
 
     def check_params(self) -> list[str]:
         """Problems with the parameters, found before any work."""
