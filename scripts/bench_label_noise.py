@@ -341,6 +341,12 @@ def frontier_table(name: str, args) -> list[dict]:
     target, teacher, minority, train = t.target, t.teacher, t.minority, t.train
     schema, need, heldout = t.schema, t.need, t.heldout
     prior = float((train[target] == minority).mean())
+    # out-of-fold P(class) of every real training row under the default tree: the quality
+    # cross-validation's probabilities, from which reference="oof" takes its quantile
+    default_tree = _labeler("tree", random_state=args.seed).fit(train[schema.features],
+                                                                 train[target], schema)
+    oof = default_tree._quality(train[schema.features], train[target])[1]
+    oof = (pd.DataFrame(oof[0], columns=[str(c) for c in default_tree.classes_]), oof[1])
     records = []
     for generator in args.frontier_generators:
         start = time.perf_counter()
@@ -395,8 +401,10 @@ def frontier_table(name: str, args) -> list[dict]:
         # labeler's 0.75 quantile on real minority rows (binary: the argmax rule needs >= 0.5)
         own = real_scores["prior-weighted tree, depth 6"][train[target].to_numpy() == minority]
         bar = min(0.9, float(np.quantile(own, 0.75)))
-        records.append(point("default: depth-6 tree, 0.9, reference 0.75", bar,
+        records.append(point("default rule, reference in sample", bar,
                              scores["prior-weighted tree, depth 6"] >= bar))
+        for setting, bar in reference_bars(oof, minority, train[target]).items():
+            records.append(point(setting, bar, scores["prior-weighted tree, depth 6"] >= bar))
         for t in (0.1, 0.2, 0.3, 0.5, 0.7):
             records.append(point("neighbour purity (k=10)", t, purity >= t))
         for t in (0.1, 0.2, 0.3, 0.5):
@@ -405,6 +413,33 @@ def frontier_table(name: str, args) -> list[dict]:
             both = (scores["balanced tree"] >= 0.9) & (purity >= t)
             records.append(point("balanced tree 0.9 + purity", t, both))
     return records
+
+
+#: floors measured under the out-of-fold reference: name -> (kind, value). "prior": value x the
+#: class's share of the real rows; "separate": the value quantile of P(class) over the real
+#: rows of the other classes (out of fold), so the bar separates the class from the others.
+REFERENCE_FLOORS = {"2x prior": ("prior", 2.0), "3x prior": ("prior", 3.0),
+                    "other classes' q0.9": ("separate", 0.9),
+                    "other classes' q0.95": ("separate", 0.95)}
+
+
+def reference_bars(oof: tuple[pd.DataFrame, np.ndarray], minority, y: pd.Series,
+                   min_confidence: float = 0.9, quantile: float = 0.75) -> dict[str, float]:
+    """The minority's bar with the out-of-fold reference, alone and under each floor.
+
+    ``oof`` holds the out-of-fold probabilities (one column per class) of the training rows
+    ``y`` and their class codes.
+    """
+    proba, _ = oof
+    p = proba[str(minority)].to_numpy(dtype=float)
+    own = (y.astype(str) == str(minority)).to_numpy()
+    reference = float(np.quantile(p[own], quantile))
+    out = {"default rule, reference out of fold": min(min_confidence, reference)}
+    for name, (kind, value) in REFERENCE_FLOORS.items():
+        floor = value * own.mean() if kind == "prior" else float(np.quantile(p[~own], value))
+        out[f"default rule, reference out of fold, floor {name}"] = min(
+            min_confidence, max(reference, floor))
+    return out
 
 
 def plot_frontier(frame: pd.DataFrame, path: Path) -> None:
@@ -437,10 +472,14 @@ def plot_frontier(frame: pd.DataFrame, path: Path) -> None:
             if pd.notna(r["label_noise"]):
                 ax.scatter(r["label_noise"], r["coverage"], marker="*", s=120,
                            color=colors.get(base, "k"), edgecolors="k", zorder=3)
+        rules = list(dict.fromkeys(frame.loc[frame["setting"].str.startswith("default"),
+                                             "setting"]))
         for _, r in part[part["setting"].str.startswith("default")].iterrows():
             if pd.notna(r["label_noise"]):
-                ax.scatter(r["label_noise"], r["coverage"], marker="D", s=70, color="k",
-                           zorder=4, label="default rule" if ax is axes.ravel()[0] else None)
+                marker = "DosP^vX"[rules.index(r["setting"]) % 7]
+                ax.scatter(r["label_noise"], r["coverage"], marker=marker, s=70,
+                           facecolors="none" if marker != "D" else "k", edgecolors="k",
+                           zorder=4, label=r["setting"] if ax is axes.ravel()[0] else None)
         ax.set_title(f"{table}, {generator} (prior {part['prior'].iloc[0]:.1%})", fontsize=10)
         ax.set_xlabel("label noise of kept synthetic rows")
         ax.set_ylabel("coverage of held-out minority")

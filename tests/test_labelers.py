@@ -145,3 +145,93 @@ def test_a_weak_labeler_does_not_lower_the_label_bar():
     assert "not used" in weak.quality_["reference_confidence"]
     labels = weak.label(df[schema.features])
     assert LabelAgreementGate().bars(labels) == {}  # min_confidence applies to every class
+
+
+def _noisy_table(n: int = 200, flip: float = 0.3, seed: int = 0) -> pd.DataFrame:
+    """One column with signal; ``flip`` of the labels swapped, so a tree grown to single rows
+    is sure of every training row (in-sample P = 1) but wrong on a fresh one that often."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    y = np.where(x > 0, "b", "a")
+    swap = rng.random(n) < flip
+    return pd.DataFrame({"x": x, "label": np.where(swap, np.where(y == "a", "b", "a"), y)})
+
+
+def test_reference_is_out_of_fold():
+    from sklearn.base import clone
+
+    from augment.labelers.base import _folds
+
+    df = _noisy_table()
+    schema = detect_schema(df, "label")
+    params = dict(max_depth=None, min_samples_leaf=1, reference_quantile=0.25, random_state=0)
+    inside = DecisionTreeLabeler(reference="in_sample", **params).fit(df[["x"]], df.label, schema)
+    oof = DecisionTreeLabeler(reference="oof", **params).fit(df[["x"]], df.label, schema)
+    assert not oof.quality_["weak"]
+    assert inside.class_confidence_ == {"a": 1.0, "b": 1.0}  # every leaf is pure in sample
+    assert oof.class_confidence_["a"] < 1.0 and oof.class_confidence_["b"] < 1.0
+    # the same number from copies fitted on the quality folds, each scoring its held-out rows
+    proba = pd.DataFrame(index=df.index, columns=["a", "b"], dtype=float)
+    for train, test in _folds(df.label).split(df[["x"]], df.label):
+        fold = clone(oof)._fit_core(df.iloc[train][["x"]], df.label.iloc[train], schema)
+        proba.iloc[test] = fold.predict_proba(df.iloc[test][["x"]]).to_numpy()
+    for c in ("a", "b"):
+        expected = np.quantile(proba.loc[df.label == c, c], 0.25)
+        assert oof.class_confidence_[c] == pytest.approx(expected, abs=1e-6)
+    assert oof.quality_["reference"] == "oof" and "out-of-fold" in \
+        oof.quality_["reference_confidence"]
+    assert inside.quality_["reference"] == "in_sample"
+    assert oof.describe()["reference_confidence"] == oof.class_confidence_
+    assert oof.describe()["params"]["reference"] == "oof"
+
+
+def test_out_of_fold_reference_is_deterministic():
+    df = _noisy_table(flip=0.2)
+    schema = detect_schema(df, "label")
+
+    def fit(seed):
+        return DecisionTreeLabeler(reference="oof", random_state=seed, min_samples_leaf=5).fit(
+            df[["x"]], df.label, schema).class_confidence_
+
+    assert fit(0) == fit(0)
+
+
+@pytest.mark.parametrize("kind", ["logistic", "rules", "ebm"])
+def test_every_labeler_takes_the_out_of_fold_reference(kind):
+    from augment.labelers import LABELERS
+
+    if kind == "ebm":
+        pytest.importorskip("interpret")
+    params = {"rules": [{"when": {"x": {">": 1.5}}, "label": "b", "confidence": 0.95}]} \
+        if kind == "rules" else {"max_rounds": 50, "outer_bags": 1} if kind == "ebm" else {}
+    df = _noisy_table(flip=0.2)
+    schema = detect_schema(df, "label")
+    fitted = {ref: LABELERS[kind](reference=ref, **params).fit(df[["x"]], df.label, schema)
+              for ref in ("oof", "in_sample")}
+    for ref, lab in fitted.items():
+        assert lab.quality_["reference"] == ref
+        assert set(lab.class_confidence_) == {"a", "b"}
+    assert fitted["oof"].class_confidence_ != fitted["in_sample"].class_confidence_
+
+
+@pytest.mark.parametrize("bad", ["out_of_fold", None, 1, "OOF"])
+def test_bad_reference_is_a_config_error(table, bad):
+    schema = detect_schema(table, "label")
+    with pytest.raises(ConfigError, match=r"reference must be one of \['oof', 'in_sample'\]; "
+                                          r"got .*Fix: use oof"):
+        DecisionTreeLabeler(reference=bad).fit(table[schema.features], table["label"], schema)
+
+
+def test_no_reference_without_a_quantile_whatever_the_method(table):
+    schema = detect_schema(table, "label")
+    lab = DecisionTreeLabeler(reference_quantile=None, reference="oof").fit(
+        table[schema.features], table["label"], schema)
+    assert lab.class_confidence_ == {} and "reference" not in lab.quality_
+
+
+def test_out_of_fold_reference_needs_cross_validation():
+    df = pd.DataFrame({"x": np.arange(30.0), "label": ["a"] * 29 + ["b"]})
+    schema = detect_schema(df, "label")
+    lab = DecisionTreeLabeler(reference="oof").fit(df[["x"]], df.label, schema)
+    assert lab.class_confidence_ == {}
+    assert "not recorded" in lab.quality_["reference_confidence"]

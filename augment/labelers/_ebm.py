@@ -43,6 +43,10 @@ class EBMLabeler(BaseLabeler):
         that class kept as the class's reference confidence (0.75: the value the
         surest quarter reach); the label gate never asks a synthetic row for more
         than that. None: no reference (the gate uses ``min_confidence`` alone).
+    reference : {"oof", "in_sample"}
+        Which probabilities the reference confidence is taken on: out-of-fold
+        (each real row scored by a copy fitted without it; the quality
+        cross-validation's) or in-sample (this model on its own training rows).
     """
 
     name = "ebm"
@@ -51,7 +55,7 @@ class EBMLabeler(BaseLabeler):
     def __init__(self, interactions: int = 0, max_rounds: int = 2000, outer_bags: int = 4,
                  class_weight: str | None = "balanced", calibration: str | None = None,
                  n_reasons: int = 3, n_jobs: int = 1, random_state: int | None = None,
-                 reference_quantile: float | None = 0.75):
+                 reference_quantile: float | None = 0.75, reference: str = "in_sample"):
         self.interactions = interactions
         self.max_rounds = max_rounds
         self.outer_bags = outer_bags
@@ -61,6 +65,7 @@ class EBMLabeler(BaseLabeler):
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.reference_quantile = reference_quantile
+        self.reference = reference
 
     def _frame(self, X: pd.DataFrame) -> pd.DataFrame:
         out = X.copy()

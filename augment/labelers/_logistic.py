@@ -38,6 +38,10 @@ class LogisticLabeler(BaseLabeler):
         that class kept as the class's reference confidence (0.75: the value the
         surest quarter reach); the label gate never asks a synthetic row for more
         than that. None: no reference (the gate uses ``min_confidence`` alone).
+    reference : {"oof", "in_sample"}
+        Which probabilities the reference confidence is taken on: out-of-fold
+        (each real row scored by a copy fitted without it; the quality
+        cross-validation's) or in-sample (this model on its own training rows).
 
     Examples
     --------
@@ -55,13 +59,14 @@ class LogisticLabeler(BaseLabeler):
 
     def __init__(self, C: float = 1.0, class_weight: str | None = "balanced",
                  calibration: str | None = None, n_reasons: int = 3, max_iter: int = 1000,
-                 reference_quantile: float | None = 0.75):
+                 reference_quantile: float | None = 0.75, reference: str = "in_sample"):
         self.C = C
         self.class_weight = class_weight
         self.calibration = calibration
         self.n_reasons = n_reasons
         self.max_iter = max_iter
         self.reference_quantile = reference_quantile
+        self.reference = reference
 
     def _design(self, X: pd.DataFrame) -> np.ndarray:
         Z = self.encoder_.transform(X).astype(float)

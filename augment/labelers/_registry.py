@@ -245,6 +245,7 @@ class StoredLabeler(BaseLabeler):
                                    "table with the same columns and classes.")
         self.labeler_ = inner
         self.schema_, self.classes_ = inner.schema_, inner.classes_
+        self.class_confidence_ = dict(getattr(inner, "class_confidence_", None) or {})
         out = inner.label(X[schema.features])
         proba = out[[f"proba={c}" for c in inner.classes_]].to_numpy()
         codes = inner._codes(y)

@@ -266,6 +266,10 @@ class RuleLabeler(BaseLabeler):
     reference_quantile : float in [0, 1] or None
         The reference confidence per class (see :class:`BaseLabeler`), taken on
         the rules-and-base probabilities of the real rows. None: no reference.
+    reference : {"oof", "in_sample"}
+        Which probabilities the reference confidence is taken on: out-of-fold
+        (each real row scored by a copy fitted without it; the quality
+        cross-validation's) or in-sample (this model on its own training rows).
 
     Examples
     --------
@@ -286,12 +290,13 @@ class RuleLabeler(BaseLabeler):
 
     def __init__(self, rules: str | list | None = None, base: str | BaseLabeler | None = "tree",
                  uncovered: str = "fallback", random_state: int | None = None,
-                 reference_quantile: float | None = 0.75):
+                 reference_quantile: float | None = 0.75, reference: str = "in_sample"):
         self.rules = rules
         self.base = base
         self.uncovered = uncovered
         self.random_state = random_state
         self.reference_quantile = reference_quantile
+        self.reference = reference
 
     def _make_base(self) -> BaseLabeler | None:
         from augment.labelers import LABELERS

@@ -46,6 +46,10 @@ class DecisionTreeLabeler(BaseLabeler):
         that class kept as the class's reference confidence (0.75: the value the
         surest quarter reach); the label gate never asks a synthetic row for more
         than that. None: no reference (the gate uses ``min_confidence`` alone).
+    reference : {"oof", "in_sample"}
+        Which probabilities the reference confidence is taken on: out-of-fold
+        (each real row scored by a copy fitted without it; the quality
+        cross-validation's) or in-sample (this model on its own training rows).
 
     Examples
     --------
@@ -64,13 +68,15 @@ class DecisionTreeLabeler(BaseLabeler):
 
     def __init__(self, max_depth: int = 6, min_samples_leaf: int = 20,
                  class_weight: str | None = None, calibration: str | None = None,
-                 random_state: int | None = None, reference_quantile: float | None = 0.75):
+                 random_state: int | None = None, reference_quantile: float | None = 0.75,
+                 reference: str = "in_sample"):
         self.max_depth = max_depth
         self.min_samples_leaf = min_samples_leaf
         self.class_weight = class_weight
         self.calibration = calibration
         self.random_state = random_state
         self.reference_quantile = reference_quantile
+        self.reference = reference
 
     def _fit(self, X: pd.DataFrame, y: pd.Series) -> None:
         self.encoder_ = make_encoder(self.schema_, "onehot").fit(X)

@@ -19,7 +19,7 @@ from augment.labelers._calibration import (
     fit_calibration,
 )
 
-__all__ = ["MAX_LABELER_ECE", "WEAK_LABELER_BALANCED_ACCURACY", "BaseLabeler"]
+__all__ = ["MAX_LABELER_ECE", "REFERENCES", "WEAK_LABELER_BALANCED_ACCURACY", "BaseLabeler"]
 
 #: Cross-validated balanced accuracy under which a labeler is flagged as too weak to trust.
 WEAK_LABELER_BALANCED_ACCURACY = 0.6
@@ -27,6 +27,8 @@ WEAK_LABELER_BALANCED_ACCURACY = 0.6
 MAX_QUALITY_ROWS = 20_000
 #: Cross-validated expected calibration error above which probabilities are flagged.
 MAX_LABELER_ECE = 0.15
+#: How a labeler's reference confidence is computed (its ``reference`` parameter).
+REFERENCES = ("oof", "in_sample")
 
 
 def _folds(y: pd.Series, limit: int = 5) -> StratifiedKFold | None:
@@ -61,14 +63,21 @@ class BaseLabeler(BaseEstimator):
 
     A subclass with a ``reference_quantile`` parameter (a float in [0, 1] or
     None) also records, per class, its *reference confidence*: that quantile of
-    its (in-sample) probability of the class over the real rows of the class
+    its probability of the class over the real rows of the class
     (``class_confidence_``; 0.75: the value the surest quarter of them reach).
-    :meth:`label` hands it on as ``attrs["class_confidence"]``, and the label
-    gate never asks a synthetic row to be surer of its class than that (see
-    :class:`augment.gates.LabelAgreementGate`). A labeler flagged weak (its
-    cross-validated balanced accuracy below the warning threshold) records none:
-    it cannot vouch for a class it cannot tell apart, so the gate keeps
-    ``min_confidence``.
+    Its ``reference`` parameter says which probability: ``"oof"``, each real
+    row scored by a copy fitted without it (the quality cross-validation's
+    out-of-fold probabilities, so no extra model is fitted; what the labeler
+    gives a new row of the class), or ``"in_sample"``, the fitted model scoring
+    its own training rows (optimistic: a tree's leaves are purer on the rows
+    that shaped them). ``quality_["reference"]`` records the choice.
+    :meth:`label` hands the reference on as ``attrs["class_confidence"]``, and
+    the label gate never asks a synthetic row to be surer of its class than
+    that (see :class:`augment.gates.LabelAgreementGate`). A labeler flagged weak
+    (its cross-validated balanced accuracy below the warning threshold) records
+    none: it cannot vouch for a class it cannot tell apart, so the gate keeps
+    ``min_confidence``; with ``"oof"``, neither does one whose quality could
+    not be cross-validated (a class with fewer than 2 rows).
     """
 
     name: ClassVar[str] = "base"
@@ -85,40 +94,71 @@ class BaseLabeler(BaseEstimator):
 
     # -- fitting ---------------------------------------------------------------------------
     def fit(self, X: pd.DataFrame, y: pd.Series, schema: Schema) -> BaseLabeler:
-        """Fit on the real rows' features ``X`` and labels ``y``; then measure quality by CV."""
+        """Fit on the real rows' features ``X`` and labels ``y``; then measure quality by CV.
+
+        The cross-validation's out-of-fold probabilities also give the reference
+        confidence when ``reference="oof"``: no model is fitted for it alone.
+        """
         self._fit_core(X, y, schema)
+        X = X[schema.features]
+        self.quality_, oof = self._quality(X, y)
         self.class_confidence_ = {}
-        self.quality_ = self._quality(X[schema.features], y)
-        if self.quality_.get("weak") and getattr(self, "reference_quantile", None) is not None:
+        q = getattr(self, "reference_quantile", None)
+        if q is None:
+            return self
+        reference = self._reference()
+        self.quality_["reference"] = reference
+        if self.quality_.get("weak"):
             # a labeler that cannot tell the classes apart must not lower the label bar
             self.quality_["reference_confidence"] = (
                 "not used: a weak labeler does not lower the label gate's bar below "
                 "min_confidence")
+        elif reference == "oof" and oof is None:
+            self.quality_["reference_confidence"] = (
+                "not recorded: a class has < 2 real rows, so there are no out-of-fold "
+                "probabilities; the label gate keeps min_confidence")
+        elif reference == "oof":
+            proba, codes = oof
+            self.class_confidence_ = self._quantiles(proba, codes, float(q))
+            self.quality_["reference_confidence"] = (
+                f"{q:g} quantile of the out-of-fold P(class) over the class's real rows "
+                f"(the {self.quality_['cv_folds']}-fold quality cross-validation)")
         else:
-            self.class_confidence_ = self._class_confidence(X[schema.features], y)
+            self.class_confidence_ = self._class_confidence(X, y)
+            self.quality_["reference_confidence"] = (
+                f"{q:g} quantile of the in-sample P(class) over the class's real rows (the "
+                "fitted model scoring its own training rows)")
         return self
 
+    def _reference(self) -> str:
+        reference = getattr(self, "reference", "in_sample")
+        if reference not in REFERENCES:
+            raise ConfigError(f"reference must be one of {list(REFERENCES)}; got {reference!r}. "
+                              "Fix: use oof (out-of-fold probabilities, the default) or "
+                              "in_sample (the fitted model on its own training rows).")
+        return reference
+
+    def _quantiles(self, proba: np.ndarray, codes: np.ndarray, q: float) -> dict[str, float]:
+        """Per class with real rows: the ``q`` quantile of ``proba[:, k]`` over its rows."""
+        return {str(c): round(float(np.quantile(proba[codes == k, k], q)), 6)
+                for k, c in enumerate(self.classes_) if (codes == k).any()}
+
     def _class_confidence(self, X: pd.DataFrame, y: pd.Series) -> dict[str, float]:
-        """Per class: ``reference_quantile`` of P(class) over the real rows of that class.
+        """Per class: ``reference_quantile`` of the in-sample P(class) over its real rows.
 
         At most ``MAX_QUALITY_ROWS`` rows per class are scored (a random sample, seed 0).
-        Empty without a ``reference_quantile``.
         """
-        q = getattr(self, "reference_quantile", None)
-        if q is None:
-            return {}
         codes = self._codes(y)
         rng = np.random.default_rng(0)
-        out = {}
-        for k, c in enumerate(self.classes_):
-            rows = np.flatnonzero(codes == k)
-            if not len(rows):
-                continue
-            if len(rows) > MAX_QUALITY_ROWS:
-                rows = np.sort(rng.choice(rows, MAX_QUALITY_ROWS, replace=False))
-            proba = self._proba(X.iloc[rows])[:, k]
-            out[str(c)] = round(float(np.quantile(proba, float(q))), 6)
-        return out
+        rows = []
+        for k in range(len(self.classes_)):
+            own = np.flatnonzero(codes == k)
+            if len(own) > MAX_QUALITY_ROWS:
+                own = np.sort(rng.choice(own, MAX_QUALITY_ROWS, replace=False))
+            rows.append(own)
+        rows = np.concatenate(rows)
+        return self._quantiles(self._proba(X.iloc[rows]), codes[rows],
+                               float(self.reference_quantile))
 
     def _fit_core(self, X: pd.DataFrame, y: pd.Series, schema: Schema) -> BaseLabeler:
         calibration = getattr(self, "calibration", None)
@@ -128,7 +168,10 @@ class BaseLabeler(BaseEstimator):
         q = getattr(self, "reference_quantile", None)
         if q is not None and (isinstance(q, bool) or not isinstance(q, (int, float))
                               or not 0.0 <= q <= 1.0):
-            raise ConfigError(f"reference_quantile must be in [0, 1] or null; got {q!r}.")
+            raise ConfigError(f"reference_quantile must be in [0, 1] or null; got {q!r}. "
+                              "Fix: use 0.75 (the default) or null (no reference).")
+        if q is not None:
+            self._reference()
         self.schema_ = schema
         self.classes_ = np.array(schema.classes, dtype=object)
         X = X[schema.features]
@@ -199,8 +242,11 @@ class BaseLabeler(BaseEstimator):
         return out
 
     # -- quality ---------------------------------------------------------------------------
-    def _quality(self, X: pd.DataFrame, y: pd.Series) -> dict:
-        """Cross-validated balanced accuracy, Brier score and calibration error on real rows.
+    def _quality(self, X: pd.DataFrame, y: pd.Series
+                 ) -> tuple[dict, tuple[np.ndarray, np.ndarray] | None]:
+        """Cross-validated balanced accuracy, Brier score and calibration error on real rows;
+        and the out-of-fold probabilities with the class codes of the rows they score (None
+        where no cross-validation is possible).
 
         Out-of-fold: every real row is labelled by a copy fitted without it (on a
         stratified sample of ``MAX_QUALITY_ROWS`` rows for larger tables). Balanced
@@ -222,7 +268,7 @@ class BaseLabeler(BaseEstimator):
         cv = _folds(y)
         if cv is None:
             return {"cv_balanced_accuracy": None, "weak": False,
-                    "note": "a class has < 2 rows; not measured"}
+                    "note": "a class has < 2 rows; not measured"}, None
         proba = np.zeros((len(X), len(self.classes_)))
         said = np.empty(len(X), dtype=object)
         scores = []
@@ -268,7 +314,7 @@ class BaseLabeler(BaseEstimator):
                    if quality["weak"] else "consider calibration='sigmoid' or 'isotonic'")
             warnings.warn(f"Labeler '{self.name}' is {kind}: {'; '.join(reasons)}. Its labels "
                           f"on synthetic rows deserve little trust; {fix}.", stacklevel=3)
-        return quality
+        return quality, (proba, codes)
 
     # -- description and storage -----------------------------------------------------------
     def describe(self) -> dict:
@@ -277,6 +323,7 @@ class BaseLabeler(BaseEstimator):
         return {"name": self.name, "class": type(self).__name__,
                 "params": _plain(self.get_params(deep=False)),
                 "probabilities": self.prior_note, "quality": self.quality_,
+                "reference_confidence": dict(getattr(self, "class_confidence_", None) or {}),
                 "model": self.to_text()}
 
     def to_text(self) -> str:
