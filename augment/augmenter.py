@@ -270,7 +270,8 @@ class Augmenter(BaseEstimator):
 
     @property
     def rejected_(self) -> pd.DataFrame:
-        """Rejected synthetic rows with ``_reason`` (the first failed check) and ``_reasons``."""
+        """Rejected synthetic rows with ``_reason`` (the first failed check) and ``_reasons``
+        (every failed check with ``check_all=True``). Loads rows spilled to disk."""
         if not hasattr(self, "result_"):
             raise NotFittedError("Augmenter is not fitted yet. Call fit_resample() first.")
         return self.result_.rejected

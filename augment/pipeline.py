@@ -12,6 +12,7 @@ import pandas as pd
 
 from augment._assemble import PROVENANCE, assemble, synthetic_weights
 from augment._progress import StageBar, row_bar
+from augment._rejected import RejectedRows
 from augment.data import Schema
 from augment.gates import BatchGate, RowGate, row_result
 from augment.generators import BaseGenerator
@@ -34,7 +35,7 @@ class AugmentResult:
     """
 
     augmented: pd.DataFrame
-    rejected: pd.DataFrame
+    rejected_rows: RejectedRows
     schema: Schema
     regions: list[dict]
     batch: list[dict]
@@ -44,6 +45,11 @@ class AugmentResult:
     timings: dict
     warnings: list[str] = field(default_factory=list)
     consistency: dict = field(default_factory=dict)
+
+    @property
+    def rejected(self) -> pd.DataFrame:
+        """Every rejected or surplus row with ``_reason`` (loads rows spilled to disk)."""
+        return self.rejected_rows.frame()
 
     @property
     def synthetic(self) -> pd.DataFrame:
@@ -64,6 +70,15 @@ class AugmentResult:
 def _reason_kind(reason: str) -> str:
     """``"validity: x=3 above ..."`` -> ``"validity"`` (the gate that rejected)."""
     return reason.split(":", 1)[0]
+
+
+def _reason_counts(reasons: np.ndarray) -> Counter:
+    """Rows per rejecting gate (``_reason_kind``), counted once per distinct reason."""
+    codes, uniques = pd.factorize(reasons)
+    out: Counter = Counter()
+    for reason, n in zip(uniques, np.bincount(codes, minlength=len(uniques))):
+        out[_reason_kind(str(reason))] += int(n)
+    return out
 
 
 def _checks(row_gates: list[RowGate], region: Region) -> list:
@@ -156,14 +171,18 @@ def _apply_policy(rows: pd.DataFrame, labels: pd.DataFrame, take: np.ndarray, la
 
 
 def _generate_region(region: Region, need: int, *, table, generator, labeler, row_gates,
-                     max_rounds, max_rows_per_round, progress, timings, check_all=False):
+                     rejected: RejectedRows, max_rounds, max_rows_per_round, progress, timings,
+                     check_all=False):
     """The budgeted generate -> label -> gate loop for one region.
 
     Gates that compare rows with real ones (``set_reference``) compare a sub-class
-    region's rows with that region's real rows, not the whole class.
-    Returns (kept rows, rejected rows, stats).
+    region's rows with that region's real rows, not the whole class. Rejected and
+    surplus rows go to ``rejected``; ``stats["reasons"]`` counts them by gate.
+    Returns (kept rows, stats).
     """
-    kept_parts, rejected_parts = [], []
+    kept_parts = []
+    reasons: Counter = Counter()
+    agreement = np.zeros(3, dtype=np.int64)  # rows, labelled, labelled as intended
     n_kept, n_taken, generated, rounds = 0, 0, 0, 0
     label_gate = next((g for g in row_gates if g.name == "label"), None)
     gate_reports: dict[str, list] = {}
@@ -203,6 +222,10 @@ def _generate_region(region: Region, need: int, *, table, generator, labeler, ro
         start = time.perf_counter()
         labels = labeler.label(rows)
         timings["label"] += time.perf_counter() - start
+        labelled = labels["label"].notna().to_numpy()
+        same = (labels["label"].astype(str).to_numpy()
+                == rows[region.target_column].astype(str).to_numpy())
+        agreement += (len(rows), labelled.sum(), (same & labelled).sum())
         start = time.perf_counter()
         keep, primary, every, scores = _gate_round(rows, labels, row_gates, region, timings,
                                                    check_all)
@@ -229,8 +252,9 @@ def _generate_region(region: Region, need: int, *, table, generator, labeler, ro
         rejected_mask = np.ones(len(rows), bool)
         rejected_mask[take] = False
         kept_parts.append(rows.iloc[take])
-        rejected_parts.append(rows[rejected_mask].assign(_reason=primary[rejected_mask],
-                                                         _reasons=every[rejected_mask]))
+        rejected.append(rows[rejected_mask].assign(_reason=primary[rejected_mask],
+                                                   _reasons=every[rejected_mask]))
+        reasons.update(_reason_counts(primary[rejected_mask]))
         # a row relabelled to another class is kept but does not count towards this region
         counted = (int((rows[region.target_column].iloc[take] == region.label).sum())
                    if len(take) else 0)
@@ -243,31 +267,34 @@ def _generate_region(region: Region, need: int, *, table, generator, labeler, ro
         if hasattr(gate, "set_reference"):
             gate.set_reference(None)
     kept = pd.concat(kept_parts, ignore_index=True) if kept_parts else None
-    rejected = pd.concat(rejected_parts, ignore_index=True) if rejected_parts else None
     stats = {**region.to_dict(), "requested": need, "generated": generated, "kept": n_taken,
              "kept_for_target": n_kept, "relabelled_out": n_taken - n_kept,
              "rounds": rounds, "stopped": stop, "shortfall": need - n_kept,
-             "gate_reports": gate_reports}
-    return kept, rejected, stats
+             "gate_reports": gate_reports, "reasons": reasons,
+             "agreement_counts": [int(v) for v in agreement]}
+    return kept, stats
 
 
-def _consistency(kept: pd.DataFrame, rejected: pd.DataFrame, target: str) -> dict:
-    """Agreement of the labeler with the class each generated row was meant for, per region."""
-    from augment.labelers import consistency_report
+def _consistency(stats: list[dict]) -> dict:
+    """Agreement of the labeler with the class each generated row was meant for, per region.
 
-    if not len(rejected):
-        rejected = rejected.assign(_label=pd.Series(dtype=object))
-    else:
-        rejected = rejected[~rejected["_reason"].astype(str).str.startswith("batch:")]
-    rows = pd.concat([kept, rejected], ignore_index=True)
-    if not len(rows) or "_label" not in rows:
+    Over every generated row (kept, rejected and surplus): ``rows``, ``abstained``
+    and ``agreement`` (share of labelled rows whose label is the intended class).
+    """
+    def rate(agree: int, labelled: int) -> float | None:
+        return round(agree / labelled, 4) if labelled else None
+
+    totals = np.zeros(3, dtype=np.int64)
+    by_region = {}
+    for region_stats in stats:
+        rows, labelled, agree = region_stats.pop("agreement_counts")
+        totals += (rows, labelled, agree)
+        if rows:
+            by_region[region_stats["id"]] = {"rows": rows, "agreement": rate(agree, labelled)}
+    if not totals[0]:
         return {}
-    intended = rows["_intended"].where(rows["_intended"].notna(), rows[target]) if (
-        "_intended" in rows) else rows[target]
-    report = consistency_report(intended.astype(object), rows["_label"].astype(object),
-                                rows["_region"])
-    return {k: v for k, v in report.items() if k in ("rows", "abstained", "agreement",
-                                                     "by_region")}
+    return {"rows": int(totals[0]), "abstained": int(totals[0] - totals[1]),
+            "agreement": rate(int(totals[2]), int(totals[1])), "by_region": by_region}
 
 
 def _concat(parts: list, columns: list[str]) -> pd.DataFrame:
@@ -280,7 +307,7 @@ def run_pipeline(table: pd.DataFrame, schema: Schema, regions: list[Region], *,
                  batch_gates: list[BatchGate], batch_on_fail: str = "warn",
                  weight_mode: str = "balance", max_rounds: int = 5,
                  max_rows_per_round: int = 50_000, check_all: bool = False,
-                 progress: bool = True) -> AugmentResult:
+                 spill_rows: int | None = None, progress: bool = True) -> AugmentResult:
     """Run every stage on a validated table; inputs were checked by the caller.
 
     ``regions`` holds one ``kind="class"`` region per class to grow and any
@@ -288,7 +315,9 @@ def run_pipeline(table: pd.DataFrame, schema: Schema, regions: list[Region], *,
     towards their class's target, and the class region fills the rest.
     ``table`` holds the feature columns and the target column; it is never modified.
     ``check_all`` sends every row through every row gate (all reasons and scores
-    recorded) instead of stopping at the first gate that rejects it.
+    recorded) instead of stopping at the first gate that rejects it. Rejected
+    rows past ``spill_rows`` (default :data:`augment._rejected.SPILL_ROWS`) wait in
+    Parquet parts on disk (see :class:`~augment._rejected.RejectedRows`).
     """
     timings = {"generate": 0.0, "label": 0.0, "gate": 0.0}
     stages = StageBar(STAGES, progress)
@@ -316,21 +345,21 @@ def run_pipeline(table: pd.DataFrame, schema: Schema, regions: list[Region], *,
     stages.next("generate + label + gate")
     classes = [r for r in regions if r.kind == "class"]
     ordered: list[Region] = []
-    kept_parts, rejected_parts, stats = [], [], []
+    kept_parts, stats = [], []
+    rejected_rows = RejectedRows(spill_rows)
     loop_start = time.perf_counter()
     for parent in classes:
         subs = [r for r in regions if r.kind != "class" and r.label == parent.label]
         done = 0
         for region in [*subs, parent]:
             need = region.needed if region is not parent else max(parent.needed - done, 0)
-            kept, rejected, region_stats = _generate_region(
+            kept, region_stats = _generate_region(
                 region, need, table=table, generator=generator, labeler=labeler,
-                row_gates=row_gates,
+                row_gates=row_gates, rejected=rejected_rows,
                 max_rounds=max_rounds, max_rows_per_round=max_rows_per_round,
                 progress=progress, timings=timings, check_all=check_all)
             done += region_stats["kept_for_target"]
             kept_parts.append(kept)
-            rejected_parts.append(rejected)
             stats.append(region_stats)
             ordered.append(region)
     kept_loop = _concat(kept_parts, [*table.columns])
@@ -354,12 +383,13 @@ def run_pipeline(table: pd.DataFrame, schema: Schema, regions: list[Region], *,
                                 " (rows kept: batch_on_fail=warn)"))
         if failed and batch_on_fail == "reject":
             reason = "batch: " + " | ".join(f"{r.gate}: {r.message}" for r in failed)
-            rejected_parts.append(kept.assign(_reason=reason, _reasons=reason))
+            rejected_rows.append(kept.assign(_reason=reason, _reasons=reason))
             kept_by_label[label] = kept.iloc[:0]
             moved = kept["_region"].value_counts()
             for region_stats in stats:
                 if region_stats["id"] in moved.index:
                     region_stats["kept"] -= int(moved[region_stats["id"]])
+                    region_stats["reasons"]["batch"] += int(moved[region_stats["id"]])
                     region_stats["kept_for_target"] = min(region_stats["kept_for_target"],
                                                           region_stats["kept"])
                     region_stats["shortfall"] = (region_stats["requested"]
@@ -380,13 +410,9 @@ def run_pipeline(table: pd.DataFrame, schema: Schema, regions: list[Region], *,
         kept_final.append(kept.assign(_weight=weights))
     kept_all = _concat(kept_final, [*table.columns, *PROVENANCE])
     augmented = assemble(table, kept_all, real_weight, schema.target)
-    rejected_all = _concat(rejected_parts, [*table.columns, "_region", "_generator", "_round",
-                                            "_label", "_label_confidence", "_rule", "_reason",
-                                            "_reasons"])
     synthetic = augmented[augmented["_synthetic"]]
     for region_stats, region in zip(stats, ordered):
-        mask = (rejected_all["_region"] == region.id).to_numpy()
-        reasons = Counter(_reason_kind(r) for r in rejected_all.loc[mask, "_reason"])
+        reasons = region_stats.pop("reasons")
         region_stats["surplus"] = int(reasons.pop("surplus", 0))
         region_stats["rejected"] = int(sum(reasons.values()))
         region_stats["rejected_by_reason"] = dict(reasons.most_common())
@@ -401,14 +427,14 @@ def run_pipeline(table: pd.DataFrame, schema: Schema, regions: list[Region], *,
             warnings_.append(f"{region.id}: kept {region_stats['kept']} of "
                              f"{region_stats['requested']} requested rows "
                              f"({region_stats['stopped']})")
-    consistency = _consistency(kept_loop, rejected_all, schema.target)
+    consistency = _consistency(stats)
     timings["assemble"] = round(time.perf_counter() - start, 3)
     for key in ("generate", "label", "gate", *(k for k in timings if k.startswith("check_"))):
         timings[key] = round(timings[key], 3)
     stages.close()
     return AugmentResult(
         augmented=augmented,
-        rejected=rejected_all,
+        rejected_rows=rejected_rows,
         schema=schema,
         regions=stats,
         batch=batch,

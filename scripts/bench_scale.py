@@ -4,7 +4,9 @@ Each size runs in its own process (so its peak memory is its own): the embedded
 ``lending_club`` table is resampled with replacement to ``n`` rows, float columns
 get small Gaussian noise (1% of their standard deviation, clipped to the observed
 range), and the whole pipeline runs with the GaussianCopula generator and the
-default gates. Reported per size: seconds per stage, total seconds and peak RSS.
+default gates. Reported per size: seconds per stage, total seconds, seconds to write
+the run folder (report, figures, ``rejected.parquet``; ``--no-write`` skips it) and
+peak RSS.
 
 Usage::
 
@@ -40,9 +42,14 @@ def build_table(n: int, seed: int = 0):
     return out, target
 
 
-def run_one(n: int, generator: str, seed: int) -> dict:
-    """Time every stage on an ``n``-row table; return a JSON-ready dict."""
+def run_one(n: int, generator: str, seed: int, write: bool = True) -> dict:
+    """Time every stage on an ``n``-row table (and writing its run folder, unless
+    ``write`` is false); return a JSON-ready dict."""
+    import shutil
+    import tempfile
+
     from augment import Augmenter
+    from augment.report import write_run
 
     cpu_start = time.process_time()
     start = time.perf_counter()
@@ -55,6 +62,18 @@ def run_one(n: int, generator: str, seed: int) -> dict:
     total = time.perf_counter() - start
     counts = aug.result_.counts()
     t = aug.result_.timings
+    written = {}
+    if write:
+        folder = Path(tempfile.mkdtemp(prefix="bench-scale-"))
+        try:
+            start = time.perf_counter()
+            write_run(aug.result_, folder / "run", input_info={
+                "name": f"lending_club x{n}", "rows": n, "sha256": "-" * 64})
+            written = {"write_s": round(time.perf_counter() - start, 2),
+                       "rejected_parquet_mib": round(
+                           (folder / "run" / "rejected.parquet").stat().st_size / 2**20, 1)}
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
     gates = sum(v for k, v in t.items() if k.startswith("fit_gate_")) + t["gate"] + t[
         "batch_checks"]
     return {
@@ -63,6 +82,8 @@ def run_one(n: int, generator: str, seed: int) -> dict:
         "sub_regions": sum(r["kind"] != "class" for r in aug.result_.regions),
         "requested": counts["requested"],
         "generated": counts["generated"], "kept": counts["kept"],
+        "rejected": counts["rejected"], "rejected_spilled": aug.result_.rejected_rows.spilled,
+        **written,
         "shortfall": sum(r["shortfall"] for r in aug.result_.regions),
         "warnings": aug.result_.warnings,
         "timings_s": t, "gates_s": round(gates, 2), "pipeline_s": round(total, 2),
@@ -75,7 +96,8 @@ def run_one(n: int, generator: str, seed: int) -> dict:
 def _markdown(rows: list[dict]) -> str:
     head = ("| rows | requested | generated | kept | profile s | fit generator s | "
             "fit labeler s | generate s | label s | gates s (row + batch) | assemble s | "
-            "profile + gates + assemble s | pipeline s | process CPU s | peak RSS MiB |")
+            "profile + gates + assemble s | pipeline s | write run s | process CPU s | "
+            "peak RSS MiB |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in rows:
         t = r["timings_s"]
@@ -83,7 +105,8 @@ def _markdown(rows: list[dict]) -> str:
         lines.append(f"| {r['rows']:,} | {r['requested']:,} | {r['generated']:,} | "
                      f"{r['kept']:,} | {r['profile_s']} | {t['fit_generator']} | "
                      f"{t['fit_labeler']} | {t['generate']} | {t['label']} | {r['gates_s']} | "
-                     f"{t['assemble']} | {goal} | {r['pipeline_s']} | {r.get('cpu_s', '-')} | "
+                     f"{t['assemble']} | {goal} | {r['pipeline_s']} | {r.get('write_s', '-')} | "
+                     f"{r.get('cpu_s', '-')} | "
                      f"{r['peak_rss_mib']} |")
     checks = sorted({k for r in rows for k in r["timings_s"] if k.startswith("check_")})
     if checks:
@@ -101,15 +124,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--generator", default="gaussian_copula")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=None, help="JSON file for the results")
+    parser.add_argument("--no-write", action="store_true",
+                        help="skip writing the run folder (report, parquet files)")
     parser.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one is not None:
-        print(json.dumps(run_one(args.one, args.generator, args.seed)))
+        print(json.dumps(run_one(args.one, args.generator, args.seed, not args.no_write)))
         return 0
     rows = []
     for n in args.sizes:
         proc = subprocess.run([sys.executable, __file__, "--one", str(n), "--generator",
-                               args.generator, "--seed", str(args.seed)],
+                               args.generator, "--seed", str(args.seed),
+                               *(["--no-write"] if args.no_write else [])],
                               capture_output=True, text=True)
         if proc.returncode != 0:
             print(f"size {n} failed:\n{proc.stderr[-3000:]}", file=sys.stderr)

@@ -146,6 +146,22 @@ def test_label_gate_bar_is_capped_by_the_reference_confidence(table):
     assert out["keep"].tolist() == [False, False, False, False, True]
 
 
+def test_label_gate_reasons_read_row_by_row(table):
+    rows = table.head(5).assign(label="yes").reset_index(drop=True)
+    labels = _verdicts([0.95, 0.85, 0.4, 0.2, 0.1], {"yes": 0.3})
+    labels.loc[4, "label"] = None  # abstained
+    gate = _fitted(LabelAgreementGate("agree", 0.9), table)
+    assert gate.check(rows, labels)["reason"].tolist() == [
+        "", "", "", "label: P('yes')=0.20 < the labeler's reference confidence 0.30 on real rows "
+        "of the class", "label: labeler abstained (no rule covers the row)"]
+    plain = gate.check(rows, _verdicts([0.95, 0.85, 0.4, 0.2, 0.1]))["reason"].tolist()
+    assert plain[1:3] == ["label: P('yes')=0.85 < min_confidence 0.90",
+                          "label: labeler says 'no' (P=0.60), generated as 'yes'"]
+    relabel = _fitted(LabelAgreementGate("relabel", 0.9), table)
+    assert relabel.check(rows, _verdicts([0.95, 0.85, 0.4, 0.2, 0.1]))["reason"].tolist()[1] == (
+        "label: labeler's P('yes')=0.85 < min_confidence 0.90")
+
+
 def test_label_gate_relabel_uses_the_bar_of_its_own_label(table):
     rows = table.head(3).assign(label="no").reset_index(drop=True)
     gate = _fitted(LabelAgreementGate("relabel", 0.9), table)

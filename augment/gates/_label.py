@@ -13,6 +13,25 @@ __all__ = ["LABEL_POLICIES", "LabelAgreementGate"]
 LABEL_POLICIES = ("agree", "relabel", "soft", "intended")
 
 
+_ABSTAINED = "label: labeler abstained (no rule covers the row)"
+_TWO = np.array([f"{k / 100:.2f}" for k in range(101)], dtype=object)
+
+
+def _two(p: np.ndarray) -> np.ndarray:
+    """Probabilities as two-decimal text (``f"{p:.2f}"``), without a format call per row."""
+    p = np.asarray(p, dtype=float)
+    out = np.full(len(p), "nan", dtype=object)
+    ok = np.isfinite(p)
+    out[ok] = _TWO[np.clip(np.round(p[ok] * 100), 0, 100).astype(int)]
+    return out
+
+
+def _reprs(values) -> np.ndarray:
+    """``repr`` of each value, computed once per distinct value."""
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=False)
+    return np.array([repr(u) for u in uniques], dtype=object)[codes]
+
+
 class LabelAgreementGate(RowGate):
     """Applies the label policy to the labeler's verdict on each row.
 
@@ -71,9 +90,15 @@ class LabelAgreementGate(RowGate):
         return super().fit(real, schema)
 
     def _intended_proba(self, rows: pd.DataFrame, labels: pd.DataFrame) -> np.ndarray:
-        intended = rows[self.schema_.target]
-        return np.array([labels.at[i, f"proba={c}"] if f"proba={c}" in labels else 0.0
-                         for i, c in zip(rows.index, intended)], dtype=float)
+        """P(intended class) per row (``proba=<class>``; 0 where the labeler has none)."""
+        text = rows[self.schema_.target].astype(str).to_numpy()
+        out = np.zeros(len(rows))
+        for value in np.unique(text):
+            column = f"proba={value}"
+            if column in labels:
+                mask = text == value
+                out[mask] = labels[column].to_numpy(dtype=float)[mask]
+        return out
 
     def bars(self, labels: pd.DataFrame) -> dict[str, float]:
         """The bar of every class with a reference confidence: ``min(min_confidence, ref)``."""
@@ -82,7 +107,8 @@ class LabelAgreementGate(RowGate):
 
     def _bar_of(self, classes: pd.Series, bars: dict[str, float]) -> np.ndarray:
         threshold = float(self.min_confidence)
-        return np.array([bars.get(str(c), threshold) for c in classes], dtype=float)
+        text = pd.Series(classes).astype(str)
+        return text.map(bars).fillna(threshold).to_numpy(dtype=float)
 
     @staticmethod
     def _why(bar: float, threshold: float) -> str:
@@ -106,24 +132,30 @@ class LabelAgreementGate(RowGate):
             own = labels["confidence"].to_numpy(dtype=float)
             bar = self._bar_of(said, bars)
             keep = ~abstained & (own >= bar if self.policy == "relabel" else True)
-            reason = ["label: labeler abstained (no rule covers the row)" if a else
-                      f"label: labeler's P({s!r})={c:.2f} < {self._why(b, threshold)}"
-                      for a, s, c, b in zip(abstained, said, own, bar)]
+            reason = np.where(abstained, _ABSTAINED, "").astype(object)
+            low = ~keep & ~abstained
+            reason[low] = ("label: labeler's P(" + _reprs(said[low]) + ")=" + _two(own[low])
+                           + " < " + self._whys(bar[low], threshold))
             score = own if self.policy == "relabel" else proba
             return row_result(rows.index, keep, score, reason)
         bar = self._bar_of(intended, bars)
         lowered = bar < threshold  # the class's bar is its reference: argmax not required
         agrees = ((said.astype(str) == intended.astype(str)).to_numpy() | lowered) & ~abstained
         confident = proba >= bar
-        reason = [
-            "" if a and c else
-            ("label: labeler abstained (no rule covers the row)" if ab else
-             f"label: labeler says {s!r} (P={p_s:.2f}), generated as {i!r}" if not a else
-             f"label: P({i!r})={p:.2f} < {self._why(b, threshold)}")
-            for a, c, ab, s, i, p, p_s, b in zip(agrees, confident, abstained, said, intended,
-                                                 proba, labels["confidence"], bar)
-        ]
+        reason = np.where(abstained, _ABSTAINED, "").astype(object)
+        other = ~agrees & ~abstained
+        reason[other] = ("label: labeler says " + _reprs(said[other]) + " (P="
+                         + _two(labels["confidence"].to_numpy(dtype=float)[other])
+                         + "), generated as " + _reprs(intended[other]))
+        low = agrees & ~confident
+        reason[low] = ("label: P(" + _reprs(intended[low]) + ")=" + _two(proba[low]) + " < "
+                       + self._whys(bar[low], threshold))
         return row_result(rows.index, agrees & confident, proba, reason)
+
+    def _whys(self, bars: np.ndarray, threshold: float) -> np.ndarray:
+        """:meth:`_why` of each bar, formatted once per distinct bar."""
+        codes, uniques = pd.factorize(bars)
+        return np.array([self._why(b, threshold) for b in uniques], dtype=object)[codes]
 
     def assign(self, rows: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
         """The label and confidence each row gets under the policy (call on kept rows).

@@ -22,6 +22,17 @@ def _plt():
     return plt
 
 
+#: Rejected rows the figures draw on at most (a sample, the same for every figure).
+MAX_REJECTED_ROWS = 200_000
+
+
+def _rejected_sample(result, rejected=None):
+    """The rejected rows, or an even sample of them past :data:`MAX_REJECTED_ROWS`."""
+    if rejected is not None:
+        return rejected
+    return result.rejected_rows.sample(MAX_REJECTED_ROWS, random_state=0)
+
+
 def class_counts(result, path: Path) -> None:
     plt = _plt()
     schema = result.schema
@@ -70,7 +81,7 @@ def coverage(result, path: Path) -> bool:
     return True
 
 
-def marginals(result, path: Path, n_columns: int = 6) -> bool:
+def marginals(result, path: Path, n_columns: int = 6, rejected=None) -> bool:
     """Real rows of the first grown region vs its kept rows, least similar columns first."""
     if not result.regions:
         return False
@@ -80,8 +91,9 @@ def marginals(result, path: Path, n_columns: int = 6) -> bool:
     aug = result.augmented
     real = aug[(~aug["_synthetic"]) & (aug[schema.target].astype(str) == region["label"])]
     kept = aug[aug["_synthetic"] & (aug["_region"] == region["id"])]
-    rejected = result.rejected[result.rejected["_region"] == region["id"]] if len(
-        result.rejected) else result.rejected
+    rejected = _rejected_sample(result, rejected)
+    if len(rejected):
+        rejected = rejected[(rejected["_region"] == region["id"]).to_numpy()]
     if len(kept) == 0 or len(real) == 0:
         return False
     scores = MarginalGate.column_scores(real, kept, schema)
@@ -132,9 +144,9 @@ def rejection_reasons(result, path: Path) -> bool:
     return True
 
 
-def label_confidence(result, path: Path) -> bool:
+def label_confidence(result, path: Path, rejected=None) -> bool:
     kept = result.augmented.loc[result.augmented["_synthetic"], "_label_confidence"]
-    rej = result.rejected
+    rej = _rejected_sample(result, rejected)
     if len(kept) == 0 and len(rej) == 0:
         return False
     plt = _plt()
@@ -178,7 +190,7 @@ def loss_curve(result, path: Path) -> bool:
     return True
 
 
-def discriminator(result, path: Path) -> bool:
+def discriminator(result, path: Path, rejected=None) -> bool:
     """ROC of a fresh real-vs-synthetic discriminator on the first grown class, before
     (every generated row) and after (kept rows) gating."""
     from augment.report._fidelity_figures import discriminator_roc
@@ -191,7 +203,7 @@ def discriminator(result, path: Path) -> bool:
     aug = result.augmented
     real = aug[(~aug["_synthetic"]) & (aug[schema.target].astype(str) == label)]
     kept = aug[aug["_synthetic"] & (aug[schema.target].astype(str) == label)]
-    rejected = result.rejected
+    rejected = _rejected_sample(result, rejected)
     if len(rejected):
         rejected = rejected[rejected[schema.target].astype(str) == label]
     candidates = pd.concat([kept[schema.features], rejected[schema.features]],
@@ -206,6 +218,7 @@ def make_figures(result, folder: Path) -> list[str]:
     """Write every figure that has data to show; return their file names."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
+    rejected = _rejected_sample(result)  # drawn once for every figure
     class_counts(result, folder / "class_counts.png")
     written.append("class_counts.png")
     for name, fn in (("coverage.png", coverage), ("marginals.png", marginals),
@@ -213,6 +226,7 @@ def make_figures(result, folder: Path) -> list[str]:
                      ("loss_curve.png", loss_curve),
                      ("discriminator_roc.png", discriminator),
                      ("label_confidence.png", label_confidence)):
-        if fn(result, folder / name):
+        uses_rejected = fn in (marginals, label_confidence, discriminator)
+        if fn(result, folder / name, **({"rejected": rejected} if uses_rejected else {})):
             written.append(name)
     return written

@@ -43,11 +43,7 @@ def write_run(result, run_dir: str | Path, *, input_info: dict, seed=None,
     staging.mkdir()
     try:
         result.augmented.to_parquet(staging / "augmented.parquet", index=False)
-        rejected = result.rejected.copy()
-        for name in ("_label", "_rule", "_reason", "_reasons", "_region", "_generator"):
-            if name in rejected:
-                rejected[name] = rejected[name].astype(str)
-        rejected.to_parquet(staging / "rejected.parquet", index=False)
+        result.rejected_rows.write(staging / "rejected.parquet")
         figures = make_figures(result, staging / "figures")
         outputs = ["augmented.parquet", "rejected.parquet"]
         if metrics is not None:
