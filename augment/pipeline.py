@@ -15,6 +15,7 @@ from augment._progress import StageBar, row_bar
 from augment._rejected import RejectedRows
 from augment.data import Schema
 from augment.gates import BatchGate, RowGate, row_result
+from augment.gates._label import class_proba
 from augment.generators import BaseGenerator
 from augment.labelers import BaseLabeler
 from augment.profile import Region
@@ -139,18 +140,6 @@ def _gate_round(rows: pd.DataFrame, labels: pd.DataFrame, row_gates: list[RowGat
     return alive, primary, every, scores
 
 
-def _proba_of(labels: pd.DataFrame, classes: pd.Series) -> np.ndarray:
-    """The labeler's probability of each row's class (``proba=<class>``; 0 where it has none)."""
-    out = np.zeros(len(labels))
-    text = classes.astype(str).to_numpy()
-    for value in np.unique(text):
-        column = f"proba={value}"
-        if column in labels:
-            mask = text == value
-            out[mask] = labels[column].to_numpy(dtype=float)[mask]
-    return out
-
-
 def _apply_policy(rows: pd.DataFrame, labels: pd.DataFrame, take: np.ndarray, label_gate):
     """Give the kept rows the label, confidence (and probabilities) the label policy assigns."""
     target = label_gate.schema_.target
@@ -234,7 +223,7 @@ def _generate_region(region: Region, need: int, *, table, generator, labeler, ro
             if getattr(gate, "report_", None):
                 gate_reports.setdefault(gate.name, []).extend(
                     {"round": rounds, **entry} for entry in gate.report_)
-        intended_p = _proba_of(labels, rows[region.target_column])
+        intended_p = class_proba(labels, rows[region.target_column])
         if "label" in scores:  # the gate's own view where it ran (its policy may differ)
             checked = ~np.isnan(scores["label"])
             intended_p[checked] = scores["label"][checked]

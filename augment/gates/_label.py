@@ -32,6 +32,18 @@ def _reprs(values) -> np.ndarray:
     return np.array([repr(u) for u in uniques], dtype=object)[codes]
 
 
+def class_proba(labels: pd.DataFrame, classes: pd.Series) -> np.ndarray:
+    """The labeler's probability of each row's class (``proba=<class>``; 0 where it has none)."""
+    text = pd.Series(classes).astype(str).to_numpy()
+    out = np.zeros(len(text))
+    for value in np.unique(text):
+        column = f"proba={value}"
+        if column in labels:
+            mask = text == value
+            out[mask] = labels[column].to_numpy(dtype=float)[mask]
+    return out
+
+
 class LabelAgreementGate(RowGate):
     """Applies the label policy to the labeler's verdict on each row.
 
@@ -90,15 +102,7 @@ class LabelAgreementGate(RowGate):
         return super().fit(real, schema)
 
     def _intended_proba(self, rows: pd.DataFrame, labels: pd.DataFrame) -> np.ndarray:
-        """P(intended class) per row (``proba=<class>``; 0 where the labeler has none)."""
-        text = rows[self.schema_.target].astype(str).to_numpy()
-        out = np.zeros(len(rows))
-        for value in np.unique(text):
-            column = f"proba={value}"
-            if column in labels:
-                mask = text == value
-                out[mask] = labels[column].to_numpy(dtype=float)[mask]
-        return out
+        return class_proba(labels, rows[self.schema_.target])
 
     def bars(self, labels: pd.DataFrame) -> dict[str, float]:
         """The bar of every class with a reference confidence: ``min(min_confidence, ref)``."""
