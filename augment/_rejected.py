@@ -30,15 +30,18 @@ SPILL_ROWS = 500_000
 
 
 def _as_text_category(values: pd.Series) -> pd.Series:
-    """Values as a category of their text (``None``/NaN stay missing)."""
+    """Values as a category of their text (``None``/NaN stay missing), converting each
+    distinct value once."""
     if isinstance(values.dtype, pd.CategoricalDtype):
         categories = values.cat.categories
         if categories.dtype == object and all(isinstance(c, str) for c in categories):
             return values
-        values = values.astype(object)
-    text = values.astype(object).where(values.notna(), None)
-    text = text.map(lambda v: v if v is None or isinstance(v, str) else str(v))
-    return text.astype("category")
+    codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+    text = np.array([u if isinstance(u, str) else str(u) for u in uniques], dtype=object)
+    categories, inverse = np.unique(text, return_inverse=True)  # 1 and "1" are one category
+    codes = np.where(codes >= 0, inverse[np.maximum(codes, 0)] if len(text) else -1, -1)
+    return pd.Series(pd.Categorical.from_codes(codes, categories=categories), index=values.index,
+                     name=values.name)
 
 
 def _compact(frame: pd.DataFrame) -> pd.DataFrame:
