@@ -127,6 +127,20 @@ def test_reference_quantile_out_of_range_is_refused(table, q):
 def test_default_tree_keeps_the_real_prior():
     lab = DecisionTreeLabeler()
     assert lab.class_weight is None and lab.max_depth == 6 and lab.reference_quantile == 0.75
+    # measured (docs/bench_label_noise.md): out of fold lowers the bar where it binds and
+    # raises label noise there, so the reference stays in sample by default, in every labeler
+    # and in every labeler config
+    from pathlib import Path
+
+    import yaml
+
+    from augment.labelers import LABELERS
+
+    for name, cls in LABELERS.items():
+        if "reference" in cls().get_params():
+            assert cls().reference == "in_sample", name
+            conf = Path(__file__).parents[1] / "conf" / "labeler" / f"{name}.yaml"
+            assert yaml.safe_load(conf.read_text())["reference"] == "in_sample", name
 
 
 def test_a_weak_labeler_does_not_lower_the_label_bar():

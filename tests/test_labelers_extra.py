@@ -196,6 +196,10 @@ def test_stored_labeler_pins_a_version(tmp_path, table):
     assert pinned.quality_["version"] == version
     assert pinned.quality_["on_fit_rows"]["same_training_data"]
     assert pinned.describe()["version"] == version
+    # the stored reference confidence and how it was computed travel with the version
+    assert pinned.describe()["reference_confidence"] == lab.class_confidence_
+    assert pinned.quality_["reference"] == lab.reference == "in_sample"
+    assert pinned.label(table).attrs["class_confidence"] == lab.class_confidence_
 
 
 def test_consistency_report_numbers():

@@ -70,7 +70,9 @@ class BaseLabeler(BaseEstimator):
     out-of-fold probabilities, so no extra model is fitted; what the labeler
     gives a new row of the class), or ``"in_sample"``, the fitted model scoring
     its own training rows (optimistic: a tree's leaves are purer on the rows
-    that shaped them). ``quality_["reference"]`` records the choice.
+    that shaped them). ``quality_["reference"]`` records the choice. The
+    labelers default to ``"in_sample"``: out of fold is lower, and where it
+    binds it let more mislabelled rows through (docs/bench_label_noise.md).
     :meth:`label` hands the reference on as ``attrs["class_confidence"]``, and
     the label gate never asks a synthetic row to be surer of its class than
     that (see :class:`augment.gates.LabelAgreementGate`). A labeler flagged weak
