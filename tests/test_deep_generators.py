@@ -229,3 +229,96 @@ def test_perturbation_stays_in_bounds(data):
     pd.testing.assert_frame_equal(again.fit(table, schema, [cls, sub]).sample(300, sub),
                                   gen.__class__(**gen.get_params()).fit(
                                       table, schema, [cls, sub]).sample(300, sub))
+
+
+def _torch_attributes(model):
+    import torch
+
+    return {key: value for key, value in vars(model).items()
+            if isinstance(value, (torch.nn.Module, torch.Tensor))}
+
+
+def test_set_device_moves_every_module(fitted, monkeypatch):
+    # ctgan's set_device moves only the generator / decoder: on CUDA the discriminator /
+    # encoder we keep would stay behind. Ours moves every module the model holds.
+    import torch
+
+    _, gen = fitted
+    model = gen.synthesizer_._model
+    modules = {k for k, v in _torch_attributes(model).items() if isinstance(v, torch.nn.Module)}
+    assert modules == ({"encoder", "decoder"} if gen.name == "tvae"
+                       else {"_generator", "_discriminator"})
+    moved = []
+    to = torch.nn.Module.to
+    monkeypatch.setattr(torch.nn.Module, "to",
+                        lambda self, *a, **kw: moved.append((self, a)) or to(self, *a, **kw))
+    model.set_device(torch.device("cpu"))
+    assert {id(m) for m, _ in moved} == {id(getattr(model, k)) for k in modules}
+    assert all(a == (torch.device("cpu"),) for _, a in moved)
+    assert str(model._device) == "cpu"
+
+
+def test_pickling_leaves_the_live_model_alone_and_round_trips(fitted, data, monkeypatch):
+    # ctgan's __getstate__ moves the live generator to the CPU and back *before* pickle
+    # writes it, so a CUDA-trained model pickled CUDA tensors. Ours writes CPU copies of
+    # every module and never moves the live ones; a loaded model samples the same rows.
+    import pickle
+
+    import torch
+
+    from augment.generators import _deep_models
+
+    _, gen = fitted
+    _, _, cls, sub = data
+    gen.sample(5, sub)  # a fine-tuned copy is cached too
+    model = gen.synthesizer_._model
+    copied = []
+    cpu = _deep_models._cpu
+    monkeypatch.setattr(_deep_models, "_cpu", lambda v: copied.append(v) or cpu(v))
+    monkeypatch.setattr(torch.nn.Module, "to", lambda *a, **kw: pytest.fail("moved a module"))
+    blob = pickle.dumps(gen)
+    monkeypatch.undo()
+    assert {id(v) for v in _torch_attributes(model).values()} <= {id(v) for v in copied}
+    state = model.__getstate__()
+    assert str(state["_device"]) == "cpu" and "random_states" not in state
+    assert all(t.device.type == "cpu" for key in _torch_attributes(model)
+               for t in (state[key].parameters() if isinstance(state[key], torch.nn.Module)
+                         else [state[key]]))
+    loaded = pickle.loads(blob)
+    assert str(loaded.synthesizer_._model._device) == ("cuda" if torch.cuda.is_available()
+                                                       else "cpu")
+    twin = pickle.loads(blob)
+    for region in (cls, sub):
+        pd.testing.assert_frame_equal(loaded.sample(7, region), twin.sample(7, region))
+
+
+def test_loaded_model_honours_enable_gpu(fitted, monkeypatch):
+    import pickle
+
+    import torch
+
+    from augment.generators import _deep_models
+
+    _, gen = fitted
+    model = gen.synthesizer_._model
+    asked = []
+    monkeypatch.setattr(_deep_models, "_set_device",
+                        lambda enable_gpu, device=None: asked.append(enable_gpu) or
+                        torch.device(device or "cpu"))
+    alone = _deep_models._clone(model, epoch_callback=None, _enable_gpu=False)
+    pickle.loads(pickle.dumps(alone))
+    assert asked and not any(asked)
+
+
+def test_finetune_copy_is_not_a_pickling_round_trip(data, monkeypatch):
+    # copy.copy would call __getstate__ (CPU copies of every module, then back to CUDA)
+    from augment.generators._deep_models import _OneDevice
+
+    table, schema, cls, sub = data
+    for make in (DEEP[0], DEEP[2]):
+        gen = make(finetune_steps=2).fit(table, schema, [cls, sub])
+        monkeypatch.setattr(_OneDevice, "__getstate__",
+                            lambda self: pytest.fail("fine-tuning pickled the model"))
+        assert len(gen.sample(5, sub)) == 5
+        assert gen.acceptance_[sub.id]["finetune"]["steps"] == 2
+        monkeypatch.undo()

@@ -16,6 +16,12 @@ is the public side.
 - Both keep their transformed training matrix, and ``finetune(rows, ...)`` returns a
   copy trained further on those rows only (CTGAN: generator and discriminator, with
   the conditional vector fixed to the region; TVAE: encoder and decoder).
+- Both keep every torch module on one device: ``set_device`` moves all of them
+  (ctgan moves only the generator / decoder, leaving the discriminator / encoder
+  behind), and pickling stores CPU copies (ctgan's own
+  ``__getstate__`` moves the modules back to the GPU before pickle writes them, so a
+  model trained on CUDA could not be loaded on a machine without one). A loaded model
+  goes to CUDA when it is present and the model was made with ``enable_gpu``.
 - Both can decode with some categories of discrete columns masked out
   (``allowed``): the masked categories get zero probability and the model's own
   probabilities are renormalised over the allowed ones (CTGAN: the Gumbel-softmax
@@ -33,6 +39,7 @@ import pandas as pd
 import torch
 from ctgan.data_sampler import DataSampler
 from ctgan.data_transformer import DataTransformer
+from ctgan.synthesizers._utils import _set_device
 from ctgan.synthesizers.base import random_state, set_random_states
 from ctgan.synthesizers.ctgan import CTGAN, Discriminator, Generator
 from ctgan.synthesizers.tvae import TVAE, Decoder, Encoder, _loss_function
@@ -174,7 +181,73 @@ class _EpochHook:
             callback(self, value)
 
 
-class FocusedCTGAN(_Constrainable, _EpochHook, CTGAN):
+def _cpu(value):
+    """``value`` (a torch module or tensor) on the CPU: itself if it is there, else a copy."""
+    if isinstance(value, torch.Tensor):
+        return value.cpu()
+    if all(t.device.type == "cpu" for t in (*value.parameters(), *value.buffers())):
+        return value
+    return copy.deepcopy(value).cpu()
+
+
+def _clone(model, **changes):
+    """A shallow copy of ``model`` with ``changes`` to its attributes.
+
+    Not ``copy.copy``: that goes through pickling's ``__getstate__`` / ``__setstate__``,
+    which copy every module to the CPU and back.
+    """
+    clone = model.__class__.__new__(model.__class__)
+    clone.__dict__ = dict(model.__dict__, **changes)
+    return clone
+
+
+class _OneDevice:
+    """Every torch module and tensor the model holds follows ``set_device``; pickles hold
+    CPU copies (the live model stays where it is); a loaded model goes to CUDA when it is
+    present and the model was made with ``enable_gpu``."""
+
+    def _torch_attributes(self) -> list[str]:
+        return [key for key, value in self.__dict__.items()
+                if isinstance(value, (torch.nn.Module, torch.Tensor))]
+
+    def set_device(self, device):
+        """Move every module and tensor the model holds to ``device`` (ctgan's meaning)."""
+        self._device = _set_device(getattr(self, "_enable_gpu", True), device)
+        for key in self._torch_attributes():
+            value = self.__dict__[key]
+            if isinstance(value, torch.Tensor):
+                self.__dict__[key] = value.to(self._device)
+            else:
+                value.to(self._device)
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        for key in self._torch_attributes():
+            state[key] = _cpu(state[key])
+        state["_device"] = torch.device("cpu")
+        states = state.get("random_states")
+        if (isinstance(states, tuple) and isinstance(states[0], np.random.RandomState)
+                and isinstance(states[1], torch.Generator)):
+            state["_numpy_random_state"] = states[0].get_state()
+            state["_torch_random_state"] = states[1].get_state()
+            state.pop("random_states")
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        np_state = state.pop("_numpy_random_state", None)
+        torch_state = state.pop("_torch_random_state", None)
+        if np_state is not None and torch_state is not None:
+            numpy_random = np.random.RandomState()
+            numpy_random.set_state(np_state)
+            torch_random = torch.Generator()
+            torch_random.set_state(torch_state)
+            state["random_states"] = (numpy_random, torch_random)
+        self.__dict__ = state
+        self.set_device(_set_device(getattr(self, "_enable_gpu", True)))
+
+
+class FocusedCTGAN(_OneDevice, _Constrainable, _EpochHook, CTGAN):
     """ctgan's CTGAN with a focused conditional vector, a fixed sampling condition and a hook.
 
     Parameters
@@ -309,10 +382,9 @@ class FocusedCTGAN(_Constrainable, _EpochHook, CTGAN):
         start, end, _ = _spans(self._transformer)[column]
         data[:, start:end] = 0
         data[:, start + info["value_id"]] = 1
-        tuned = copy.copy(self)
-        tuned.__dict__ = dict(self.__dict__, epoch_callback=None, _loss_values=None,
-                              _generator=copy.deepcopy(self._generator),
-                              _discriminator=copy.deepcopy(self._discriminator))
+        tuned = _clone(self, epoch_callback=None, _loss_values=None,
+                       _generator=copy.deepcopy(self._generator),
+                       _discriminator=copy.deepcopy(self._discriminator))
         sampler = _RegionSampler(cond, info["discrete_column_id"], info["value_id"],
                                  self._data_sampler._n_discrete_columns, len(data))
         tuned._train(data, sampler, 1, int(steps), int(batch_size), lr, lr)
@@ -340,7 +412,7 @@ class FocusedCTGAN(_Constrainable, _EpochHook, CTGAN):
             self._mask = None
 
 
-class LatentTVAE(_Constrainable, _EpochHook, TVAE):
+class LatentTVAE(_OneDevice, _Constrainable, _EpochHook, TVAE):
     """ctgan's TVAE that keeps its encoder and can decode around given latent posteriors.
 
     ``fit`` is ctgan 0.12's ``TVAE.fit`` with the encoder stored as ``encoder``.
@@ -408,10 +480,8 @@ class LatentTVAE(_Constrainable, _EpochHook, TVAE):
         """A copy whose encoder and decoder trained ``steps`` more steps on training rows
         ``rows`` only (batches drawn with replacement; fresh Adam optimizer)."""
         data = torch.from_numpy(self._train_matrix[rows]).to(self._device)
-        tuned = copy.copy(self)
-        tuned.__dict__ = dict(self.__dict__, epoch_callback=None, _loss_values=None,
-                              encoder=copy.deepcopy(self.encoder),
-                              decoder=copy.deepcopy(self.decoder))
+        tuned = _clone(self, epoch_callback=None, _loss_values=None,
+                       encoder=copy.deepcopy(self.encoder), decoder=copy.deepcopy(self.decoder))
         optimizer = tuned._optimizer(lr)
         losses = [tuned._step(data[torch.randint(len(data), (int(batch_size),))], optimizer)
                   for _ in range(int(steps))]

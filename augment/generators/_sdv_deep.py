@@ -75,11 +75,14 @@ FINETUNE_STEPS = 100
 
 @contextlib.contextmanager
 def torch_context(seed: int | None, n_threads: int | None):
-    """Seed python, numpy and torch and pin torch's CPU threads; restore all on exit."""
+    """Seed python, numpy and torch (CPU and CUDA) and pin torch's CPU threads; restore all
+    on exit (CUDA's generators when CUDA was already in use on entry)."""
     import torch
 
     py_state, np_state, torch_state = random.getstate(), np.random.get_state(), \
         torch.get_rng_state()
+    cuda_state = (torch.cuda.get_rng_state_all() if torch.cuda.is_available()
+                  and torch.cuda.is_initialized() else None)
     threads = torch.get_num_threads()
     if n_threads is not None:
         torch.set_num_threads(int(n_threads))
@@ -93,6 +96,8 @@ def torch_context(seed: int | None, n_threads: int | None):
         random.setstate(py_state)
         np.random.set_state(np_state)
         torch.set_rng_state(torch_state)
+        if cuda_state is not None:
+            torch.cuda.set_rng_state_all(cuda_state)
         torch.set_num_threads(threads)
 
 
