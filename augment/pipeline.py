@@ -291,6 +291,19 @@ def _concat(parts: list, columns: list[str]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
 
 
+def _backed_mask(table: pd.DataFrame, features: list[str], labeler: BaseLabeler,
+                 row_gates: list[RowGate]) -> np.ndarray | None:
+    """Real rows the label gate would keep for their own class (None: no ``agree`` label gate).
+
+    For generators that fit on those rows only (``wants_backed``, e.g.
+    ``gaussian_copula`` with ``focus=backed``).
+    """
+    gate = next((g for g in row_gates if g.name == "label"), None)
+    if gate is None or getattr(gate, "policy", None) != "agree":
+        return None
+    return gate.check(table, labeler.label(table[features]))["keep"].to_numpy(dtype=bool)
+
+
 def run_pipeline(table: pd.DataFrame, schema: Schema, regions: list[Region], *,
                  generator: BaseGenerator, labeler: BaseLabeler, row_gates: list[RowGate],
                  batch_gates: list[BatchGate], batch_on_fail: str = "warn",
@@ -329,6 +342,8 @@ def run_pipeline(table: pd.DataFrame, schema: Schema, regions: list[Region], *,
     if labeler.quality_.get("weak_reason"):
         warnings_.append(f"labeler: {labeler.quality_['weak_reason']}")
     stages.next("fit generator")
+    if getattr(generator, "wants_backed", False):  # fit on the rows the labeler backs
+        generator.set_backed(_backed_mask(table, features, labeler, row_gates))
     timed("fit_generator", generator.fit, table, schema, regions)
 
     stages.next("generate + label + gate")
