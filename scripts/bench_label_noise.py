@@ -226,6 +226,8 @@ def run_one(train: pd.DataFrame, target: str, schema: Schema, minority, need: in
     if isinstance(kwargs.get("labeler"), tuple):
         kind, params = kwargs["labeler"]
         kwargs["labeler"] = _labeler(kind, **params)
+    if isinstance(kwargs.get("generator"), tuple):  # ("gaussian_copula", params): --copula
+        kwargs["generator"] = GaussianCopulaGenerator(**kwargs["generator"][1])
     kwargs.setdefault("profile", None)
     kwargs.setdefault("batch_gates", ())
     aug = Augmenter(sampling_strategy={minority: 2 * need}, random_state=seed, progress=False,
@@ -696,7 +698,16 @@ def main() -> None:
                         help="frontier: also pickle each pool with its scores here")
     parser.add_argument("--pool", type=int, default=10,
                         help="frontier pool size, in multiples of the request")
+    parser.add_argument("--copula", nargs="+", default=[], metavar="KEY=VALUE",
+                        help="parameters of every gaussian_copula method's generator, e.g. "
+                             "focus=backed (docs/bench_focus.md)")
     args = parser.parse_args()
+    if args.copula:
+        params = {k: int(v) if v.isdigit() else v
+                  for k, v in (item.split("=", 1) for item in args.copula)}
+        for _, kwargs in METHODS.values():
+            if kwargs.get("generator") == "gaussian_copula":
+                kwargs["generator"] = ("gaussian_copula", params)
     if args.frontier:
         return run_frontier(args)
     suffix = f"_flip{round(args.flip * 100):02d}" if args.flip else ""
