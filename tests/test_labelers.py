@@ -232,7 +232,7 @@ def test_every_labeler_takes_the_out_of_fold_reference(kind):
 def test_bad_reference_is_a_config_error(table, bad):
     schema = detect_schema(table, "label")
     with pytest.raises(ConfigError, match=r"reference must be one of \['oof', 'in_sample'\]; "
-                                          r"got .*Fix: use oof"):
+                                          r"got .*Fix: use in_sample"):
         DecisionTreeLabeler(reference=bad).fit(table[schema.features], table["label"], schema)
 
 

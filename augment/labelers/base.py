@@ -136,8 +136,8 @@ class BaseLabeler(BaseEstimator):
         reference = getattr(self, "reference", "in_sample")
         if reference not in REFERENCES:
             raise ConfigError(f"reference must be one of {list(REFERENCES)}; got {reference!r}. "
-                              "Fix: use oof (out-of-fold probabilities, the default) or "
-                              "in_sample (the fitted model on its own training rows).")
+                              "Fix: use in_sample (the fitted model on its own training "
+                              "rows, the default) or oof (out-of-fold probabilities).")
         return reference
 
     def _quantiles(self, proba: np.ndarray, codes: np.ndarray, q: float) -> dict[str, float]:
