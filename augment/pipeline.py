@@ -126,7 +126,7 @@ def _gate_round(rows: pd.DataFrame, labels: pd.DataFrame, row_gates: list[RowGat
         score[idx] = verdict["score"].to_numpy(dtype=float)
         failed = ~verdict["keep"].to_numpy(dtype=bool)
         reason = verdict["reason"].to_numpy(dtype=object)
-        first = failed & (primary[idx] == "")
+        first = failed & alive[idx]  # rows this check is the first to reject
         primary[idx[first]] = reason[first]
         alive[idx[failed]] = False
         if check_all:

@@ -244,8 +244,8 @@ class ConstraintGate(RowGate):
         reason = np.full(n, "", dtype=object)
         for c in self.constraints_:
             bad = c.violated(rows, self.combinations_.get(c.columns))
+            new = np.flatnonzero(bad & (n_bad == 0))
             n_bad += bad
-            new = np.flatnonzero(bad & (reason == ""))
             if len(new):
                 shown = [[f"{col}={_show(v)}" for v in rows[col].to_numpy()[new]]
                          for col in c.columns]

@@ -32,9 +32,11 @@ class ValidityGate(RowGate):
         def flag(mask, message) -> None:
             """Count violations; the first one per row becomes its reason."""
             mask = np.asarray(mask, dtype=bool)
-            n_bad[mask] += 1
-            for i in np.flatnonzero(mask & (first == "")):
+            if not mask.any():
+                return
+            for i in np.flatnonzero(mask & (n_bad == 0)):
                 first[i] = message(i)
+            n_bad[mask] += 1
 
         for col in self.schema_.columns.values():
             name, values = col.name, rows[col.name]
