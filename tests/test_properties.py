@@ -70,6 +70,9 @@ def test_real_rows_preserved_byte_for_byte(table):
 def test_kept_rows_are_valid(table):
     aug = _fit(table)
     kept = aug.result_.synthetic
+    if not len(kept):  # legitimate: e.g. a weak labeler keeps the label bar at 0.9 and backs none
+        assert all(r["shortfall"] > 0 for r in aug.result_.regions)
+        return
     for col in aug.schema_.columns.values():
         values = kept[col.name]
         assert values.notna().all()
