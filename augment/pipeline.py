@@ -296,7 +296,7 @@ def _backed_mask(table: pd.DataFrame, features: list[str], labeler: BaseLabeler,
     """Real rows the label gate would keep for their own class (None: no ``agree`` label gate).
 
     For generators that fit on those rows only (``wants_backed``, e.g.
-    ``gaussian_copula`` with ``focus=backed``).
+    ``gaussian_copula`` with ``fit_on=backed``).
     """
     gate = next((g for g in row_gates if g.name == "label"), None)
     if gate is None or getattr(gate, "policy", None) != "agree":

@@ -700,7 +700,7 @@ def main() -> None:
                         help="frontier pool size, in multiples of the request")
     parser.add_argument("--copula", nargs="+", default=[], metavar="KEY=VALUE",
                         help="parameters of every gaussian_copula method's generator, e.g. "
-                             "focus=backed (docs/bench_focus.md)")
+                             "fit_on=backed (docs/bench_fit_on.md)")
     args = parser.parse_args()
     if args.copula:
         params = {k: int(v) if v.isdigit() else v

@@ -13,10 +13,10 @@ from augment.generators._sdv_metadata import TABLE, sdv_metadata
 from augment.generators.base import BaseGenerator
 from augment.profile import Region
 
-__all__ = ["CONDITIONING", "FOCUS", "GaussianCopulaGenerator"]
+__all__ = ["CONDITIONING", "FIT_ON", "GaussianCopulaGenerator"]
 
 CONDITIONING = ("per_class", "conditions")
-FOCUS = ("all", "backed")
+FIT_ON = ("all", "backed")
 
 
 class GaussianCopulaGenerator(BaseGenerator):
@@ -48,18 +48,18 @@ class GaussianCopulaGenerator(BaseGenerator):
         default dataset (two-sample AUC 0.944 vs 0.999 for ``"beta"``).
     enforce_min_max_values : bool
         Clip numeric columns to the range seen in training.
-    focus : {"all", "backed"}
+    fit_on : {"all", "backed"}
         Which real rows each copula is fitted on. ``"all"`` (default): every row
         of the class (or region). ``"backed"``: only the rows the labeler backs
         for their own class (those the label gate would keep; the pipeline hands
         them over with :meth:`set_backed` before ``fit``), so the copula is aimed
         at what the label gate accepts. A class or region with fewer than
-        ``focus_min_rows`` backed rows, or a run without a backed mask (no label
+        ``min_backed_rows`` backed rows, or a run without a backed mask (no label
         gate, or a policy other than ``agree``), falls back to all its rows.
-        ``describe()["focus"]`` lists, per class / region, the rows each copula
+        ``describe()["fit_on"]`` lists, per class / region, the rows each copula
         was fitted on and whether it fell back.
-    focus_min_rows : int
-        Fewest backed rows a class or region needs for ``focus="backed"``
+    min_backed_rows : int
+        Fewest backed rows a class or region needs for ``fit_on="backed"``
         (never fewer than ``min_class_rows``).
     random_state : int or None
         Seed; each ``sample`` call draws its own seed from it.
@@ -68,19 +68,19 @@ class GaussianCopulaGenerator(BaseGenerator):
     name = "gaussian_copula"
 
     def __init__(self, conditioning: str = "per_class", default_distribution: str = "norm",
-                 enforce_min_max_values: bool = True, focus: str = "all",
-                 focus_min_rows: int = 20, random_state: int | None = None):
+                 enforce_min_max_values: bool = True, fit_on: str = "all",
+                 min_backed_rows: int = 20, random_state: int | None = None):
         self.conditioning = conditioning
         self.default_distribution = default_distribution
         self.enforce_min_max_values = enforce_min_max_values
-        self.focus = focus
-        self.focus_min_rows = focus_min_rows
+        self.fit_on = fit_on
+        self.min_backed_rows = min_backed_rows
         self.random_state = random_state
 
     @property
     def wants_backed(self) -> bool:
         """True when ``fit`` uses the mask of rows the labeler backs (:meth:`set_backed`)."""
-        return self.focus == "backed"
+        return self.fit_on == "backed"
 
     def set_backed(self, mask) -> GaussianCopulaGenerator:
         """Rows of the next ``fit`` table the labeler backs for their own class (None: unknown).
@@ -103,14 +103,14 @@ class GaussianCopulaGenerator(BaseGenerator):
         if self.default_distribution not in known:
             problems.append(f"gaussian_copula default_distribution must be one of {list(known)}; "
                             f"got {self.default_distribution!r}.")
-        if not isinstance(self.focus, str) or self.focus not in FOCUS:
-            problems.append(f"gaussian_copula focus must be one of {list(FOCUS)}; got "
-                            f"{self.focus!r}. Fix: generator.focus=all (every real row) or "
-                            "generator.focus=backed (the rows the labeler backs).")
-        if (not isinstance(self.focus_min_rows, numbers.Integral)
-                or isinstance(self.focus_min_rows, bool) or self.focus_min_rows < 1):
-            problems.append(f"gaussian_copula focus_min_rows must be an integer >= 1; got "
-                            f"{self.focus_min_rows!r}.")
+        if not isinstance(self.fit_on, str) or self.fit_on not in FIT_ON:
+            problems.append(f"gaussian_copula fit_on must be one of {list(FIT_ON)}; got "
+                            f"{self.fit_on!r}. Fix: generator.fit_on=all (every real row) or "
+                            "generator.fit_on=backed (the rows the labeler backs).")
+        if (not isinstance(self.min_backed_rows, numbers.Integral)
+                or isinstance(self.min_backed_rows, bool) or self.min_backed_rows < 1):
+            problems.append(f"gaussian_copula min_backed_rows must be an integer >= 1; got "
+                            f"{self.min_backed_rows!r}.")
         return problems
 
     def _synthesizer(self, with_target: bool):
@@ -122,34 +122,34 @@ class GaussianCopulaGenerator(BaseGenerator):
             enforce_min_max_values=self.enforce_min_max_values,
         )
 
-    def _focused(self, table: pd.DataFrame, within: np.ndarray, key: str) -> np.ndarray:
-        """The rows of ``within`` a copula is fitted on; records the choice in ``focus_``."""
+    def _fit_rows(self, table: pd.DataFrame, within: np.ndarray, key: str) -> np.ndarray:
+        """The rows of ``within`` a copula is fitted on; records the choice in ``fit_on_``."""
         n = int(within.sum())
         entry: dict = {"rows": n}
         use = within
-        if self.focus == "backed":
+        if self.fit_on == "backed":
             backed = getattr(self, "_backed", None)
             if backed is None:
                 entry.update(backed=None, fell_back=True,
                              why="no backed mask (no label gate with policy agree)")
             else:
                 k = int((within & backed).sum())
-                floor = max(int(self.focus_min_rows), self.min_class_rows)
+                floor = max(int(self.min_backed_rows), self.min_class_rows)
                 entry.update(backed=k, fell_back=k < floor)
                 if k < floor:
-                    entry["why"] = f"{k} backed row(s) < focus_min_rows {floor}"
+                    entry["why"] = f"{k} backed row(s) < min_backed_rows {floor}"
                 else:
                     use = within & backed
         entry["fitted_on"] = int(use.sum())
-        self.focus_[key] = entry
+        self.fit_on_[key] = entry
         return use
 
     def _fit(self, table: pd.DataFrame) -> None:
         target = self.schema_.target
         self.synthesizers_ = {}
-        self.focus_ = {}
+        self.fit_on_ = {}
         backed = getattr(self, "_backed", None)
-        if self.focus == "backed" and backed is not None and len(backed) != len(table):
+        if self.fit_on == "backed" and backed is not None and len(backed) != len(table):
             raise InvalidDataError(
                 f"Expected a backed mask with one value per table row ({len(table)}). Got "
                 f"{len(backed)}. Fix: call set_backed(mask) with the table passed to fit().")
@@ -159,20 +159,20 @@ class GaussianCopulaGenerator(BaseGenerator):
             if self.conditioning == "conditions":
                 use = np.zeros(len(table), dtype=bool)
                 for label in self.schema_.classes:
-                    use |= self._focused(table, classes == label, f"class={label}")
+                    use |= self._fit_rows(table, classes == label, f"class={label}")
                 synth = self._synthesizer(with_target=True)
-                synth.fit({TABLE: table if self.focus == "all" else table[use]})
+                synth.fit({TABLE: table if self.fit_on == "all" else table[use]})
                 self.synthesizers_[None] = synth
                 return
             for label in self.labels_:
-                use = self._focused(table, classes == label, f"class={label}")
+                use = self._fit_rows(table, classes == label, f"class={label}")
                 synth = self._synthesizer(with_target=False)
                 synth.fit({TABLE: table.loc[use, self.schema_.features]})
                 self.synthesizers_[label] = synth
             for region in self.regions_.values():
                 if region.kind == "class":
                     continue
-                use = self._focused(table, region.contains(table).to_numpy(dtype=bool),
+                use = self._fit_rows(table, region.contains(table).to_numpy(dtype=bool),
                                     region.id)
                 synth = self._synthesizer(with_target=False)
                 synth.fit({TABLE: table.loc[use, self.schema_.features]})
@@ -180,8 +180,8 @@ class GaussianCopulaGenerator(BaseGenerator):
 
     def describe(self) -> dict:
         out = super().describe()
-        if hasattr(self, "focus_"):
-            out["focus"] = self.focus_
+        if hasattr(self, "fit_on_"):
+            out["fit_on"] = self.fit_on_
         return out
 
     def _sample(self, n: int, region: Region, seed: int) -> pd.DataFrame:
