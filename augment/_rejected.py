@@ -22,8 +22,12 @@ import pyarrow.parquet as pq
 
 __all__ = ["RejectedRows", "concat_frames"]
 
-#: Provenance columns stored as categories (their values repeat from row to row).
-TEXT_COLUMNS = ("_region", "_generator", "_label", "_rule", "_reason", "_reasons", "_intended")
+#: Provenance text columns stored as categories of text (their values repeat from row to row).
+TEXT_COLUMNS = ("_region", "_generator", "_rule", "_reason", "_reasons")
+#: Class-valued columns stored as categories of the class values themselves.
+CLASS_COLUMNS = ("_label", "_intended")
+#: Columns ``rejected.parquet`` stores as text (missing as null).
+WRITTEN_AS_TEXT = (*TEXT_COLUMNS, "_label")
 
 #: Rows held in memory before they are written to a Parquet part.
 SPILL_ROWS = 500_000
@@ -44,10 +48,21 @@ def _as_text_category(values: pd.Series) -> pd.Series:
                      name=values.name)
 
 
+def _as_category(values: pd.Series) -> pd.Series:
+    """Class values as a category of themselves (as they are where that is impossible)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values
+    try:
+        return values.astype("category")
+    except TypeError:  # unhashable values
+        return values
+
+
 def _compact(frame: pd.DataFrame) -> pd.DataFrame:
-    """Provenance text columns as categories; everything else as it is."""
-    names = [c for c in TEXT_COLUMNS if c in frame]
-    return frame.assign(**{c: _as_text_category(frame[c]) for c in names}) if names else frame
+    """Provenance text and class columns as categories; everything else as it is."""
+    out = {c: _as_text_category(frame[c]) for c in TEXT_COLUMNS if c in frame}
+    out.update({c: _as_category(frame[c]) for c in CLASS_COLUMNS if c in frame})
+    return frame.assign(**out) if out else frame
 
 
 def concat_frames(parts: list[pd.DataFrame]) -> pd.DataFrame:
@@ -105,14 +120,35 @@ def _unified_schema(schemas: list[pa.Schema]) -> pa.Schema:
         return pa.schema(out)
 
 
-def _arrow(frame: pd.DataFrame) -> pa.Table:
-    """A frame as an Arrow table; object columns of mixed types as text."""
+def _python_text(values) -> list:
+    """Values as Python's ``str`` writes them; missing values as None."""
+    return [None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+            for v in values]
+
+
+def _arrow(frame: pd.DataFrame, as_text: tuple[str, ...] = ()) -> pa.Table:
+    """A frame as an Arrow table: ``as_text`` columns and columns of mixed types as text."""
+    frame = frame.assign(**{c: _python_text(frame[c].astype(object)) for c in as_text
+                            if c in frame})
     try:
         return pa.Table.from_pandas(frame, preserve_index=False)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
-        mixed = {c: frame[c].map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(
-            v)) else str(v)) for c in frame.columns if frame[c].dtype == object}
+        mixed = {}
+        for name in frame.columns:
+            try:
+                pa.Table.from_pandas(frame[[name]], preserve_index=False)
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                mixed[name] = _python_text(frame[name].astype(object))
         return pa.Table.from_pandas(frame.assign(**mixed), preserve_index=False)
+
+
+def _cast(column: pa.ChunkedArray, to: pa.DataType) -> pa.ChunkedArray:
+    """``column`` as ``to``; to text the way Python writes values (``True``, not ``true``)."""
+    if column.type == to:
+        return column
+    if pa.types.is_string(to) or pa.types.is_large_string(to):
+        return pa.chunked_array([pa.array(_python_text(column.to_pylist()), type=to)])
+    return column.cast(to)
 
 
 class RejectedRows:
@@ -123,10 +159,16 @@ class RejectedRows:
     spill_rows : int or None
         Rows held in memory before they are written out as one Parquet part
         (default :data:`SPILL_ROWS`).
+    empty_columns : list of str
+        The columns an empty result has (rows appended bring their own).
+
+    Pickling (or copying) loads spilled rows back into memory: the temporary folder
+    belongs to the object that made it.
     """
 
-    def __init__(self, spill_rows: int | None = None):
+    def __init__(self, spill_rows: int | None = None, empty_columns: list[str] | None = None):
         self.spill_rows = int(SPILL_ROWS if spill_rows is None else spill_rows)
+        self.empty_columns = list(empty_columns or [])
         self._held: list[pd.DataFrame] = []
         self._n_held = 0
         self._files: list[Path] = []
@@ -144,7 +186,13 @@ class RejectedRows:
 
     @property
     def columns(self) -> list[str]:
-        return list(self._columns)
+        return list(self._columns) if self._columns else list(self.empty_columns)
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        if self._files:
+            state.update(_held=[self.frame()], _n_held=self.n_rows, _files=[], _folder=None)
+        return state
 
     def append(self, frame: pd.DataFrame | None) -> None:
         if frame is None or not len(frame):
@@ -178,34 +226,37 @@ class RejectedRows:
 
     def frame(self, columns: list[str] | None = None) -> pd.DataFrame:
         """All rows (or only ``columns``) as one frame: loads every spilled part."""
-        names = self.columns if columns is None else [c for c in columns if c in self._columns]
+        names = self.columns if columns is None else [c for c in columns if c in self.columns]
         out = concat_frames(list(self._parts(names)))
         if not len(out):
             return pd.DataFrame(columns=names)
         return out.reindex(columns=names)
 
     def sample(self, max_rows: int, random_state: int = 0) -> pd.DataFrame:
-        """At most ``max_rows`` rows drawn evenly from every part (all rows when fewer)."""
+        """At most ``max_rows`` rows drawn uniformly (all rows when fewer); the same rows
+        whether or not they were spilled."""
         if self.n_rows <= max_rows:
             return self.frame()
         rng = np.random.default_rng(random_state)
-        share = max_rows / self.n_rows
-        picked = []
+        positions = np.sort(rng.choice(self.n_rows, max_rows, replace=False))
+        picked, offset = [], 0
         for part in self._parts(self.columns):
-            n = min(len(part), round(len(part) * share))
-            picked.append(part.iloc[np.sort(rng.choice(len(part), n, replace=False))])
+            lo, hi = np.searchsorted(positions, [offset, offset + len(part)])
+            picked.append(part.iloc[positions[lo:hi] - offset])
+            offset += len(part)
         return concat_frames(picked).reindex(columns=self.columns)
 
     def write(self, path: Path) -> None:
         """All rows to one Parquet file, part by part; text columns stored as plain text."""
         if not self.spilled:
-            pq.write_table(_decoded(_arrow(self.frame())), path)
+            pq.write_table(_decoded(_arrow(self.frame(), WRITTEN_AS_TEXT)), path)
             return
         if self._held:
             self._spill()
         tables = [_decoded(pq.read_schema(f).empty_table()) for f in self._files]
         schema = _unified_schema([t.schema for t in tables])
-        schema = pa.schema([schema.field(name) for name in self.columns])
+        schema = pa.schema([pa.field(name, pa.string()) if name in WRITTEN_AS_TEXT
+                            else schema.field(name) for name in self.columns])
         with pq.ParquetWriter(path, schema) as writer:
             for path_ in self._files:
                 table = _decoded(pq.read_table(path_))
@@ -213,6 +264,5 @@ class RejectedRows:
                     if f.name not in table.column_names:
                         table = table.append_column(f.name, pa.nulls(len(table), f.type))
                 table = table.select(schema.names)
-                columns = [c.cast(f.type) if c.type != f.type else c
-                           for c, f in zip(table.columns, schema)]
+                columns = [_cast(c, f.type) for c, f in zip(table.columns, schema)]
                 writer.write_table(pa.Table.from_arrays(columns, schema=schema))

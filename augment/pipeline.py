@@ -104,13 +104,15 @@ def _gate_round(rows: pd.DataFrame, labels: pd.DataFrame, row_gates: list[RowGat
     scores for the checks it never reached. With ``check_all`` every check sees
     every row and ``every`` joins all reasons. Adds each gate's seconds to
     ``timings["check_<gate>"]``.
-    Returns (keep mask, first reason, all reasons found, scores by check name).
+    Returns (keep mask, first reason, all reasons found, scores by check name, names of
+    the checks that ran).
     """
     n = len(rows)
     alive = np.ones(n, bool)
     primary = np.full(n, "", dtype=object)
     found: list[np.ndarray] = []
     scores = {}
+    ran = set()
     for name, check in _checks(row_gates, region):
         idx = np.arange(n) if check_all else np.flatnonzero(alive)
         score = np.full(n, np.nan)
@@ -118,6 +120,7 @@ def _gate_round(rows: pd.DataFrame, labels: pd.DataFrame, row_gates: list[RowGat
         if not len(idx):
             continue
         whole = len(idx) == n
+        ran.add(name)
         start = time.perf_counter()
         verdict = check(rows if whole else rows.iloc[idx], labels if whole else labels.iloc[idx])
         if name != "region":
@@ -137,7 +140,7 @@ def _gate_round(rows: pd.DataFrame, labels: pd.DataFrame, row_gates: list[RowGat
         every = np.array(["; ".join(r for r in row if r) for row in zip(*found)], dtype=object)
     else:
         every = primary.copy()
-    return alive, primary, every, scores
+    return alive, primary, every, scores, ran
 
 
 def _apply_policy(rows: pd.DataFrame, labels: pd.DataFrame, take: np.ndarray, label_gate):
@@ -216,15 +219,18 @@ def _generate_region(region: Region, need: int, *, table, generator, labeler, ro
                 == rows[region.target_column].astype(str).to_numpy())
         agreement += (len(rows), labelled.sum(), (same & labelled).sum())
         start = time.perf_counter()
-        keep, primary, every, scores = _gate_round(rows, labels, row_gates, region, timings,
-                                                   check_all)
+        keep, primary, every, scores, ran = _gate_round(rows, labels, row_gates, region,
+                                                        timings, check_all)
         timings["gate"] += time.perf_counter() - start
         for gate in row_gates:
-            if getattr(gate, "report_", None):
+            if gate.name in ran and getattr(gate, "report_", None):
                 gate_reports.setdefault(gate.name, []).extend(
                     {"round": rounds, **entry} for entry in gate.report_)
-        intended_p = class_proba(labels, rows[region.target_column])
-        if "label" in scores:  # the gate's own view where it ran (its policy may differ)
+        # what the label gate scores (where it did not run: what it would have scored)
+        intended_p = (labels["confidence"].to_numpy(dtype=float).copy()
+                      if label_gate is None or label_gate.policy == "relabel"
+                      else class_proba(labels, rows[region.target_column]))
+        if "label" in scores:
             checked = ~np.isnan(scores["label"])
             intended_p[checked] = scores["label"][checked]
         # per-row gate scores travel with every row (kept and rejected): the audit trail
@@ -350,7 +356,9 @@ def run_pipeline(table: pd.DataFrame, schema: Schema, regions: list[Region], *,
     classes = [r for r in regions if r.kind == "class"]
     ordered: list[Region] = []
     kept_parts, stats = [], []
-    rejected_rows = RejectedRows(spill_rows)
+    rejected_rows = RejectedRows(spill_rows, empty_columns=[
+        *table.columns, "_region", "_generator", "_round", "_label", "_label_confidence", "_rule",
+        "_reason", "_reasons"])
     loop_start = time.perf_counter()
     for parent in classes:
         subs = [r for r in regions if r.kind != "class" and r.label == parent.label]

@@ -260,3 +260,33 @@ def test_check_all_sends_every_row_through_every_gate(table):
 def test_check_all_must_be_a_bool(table):
     with pytest.raises(ConfigError, match="check_all must be true or false"):
         _augmenter(check_all="yes").fit_table(table, "label")
+
+
+class _RejectAll(_RejectHalf):
+    name = "wall"
+
+    def _check(self, rows, labels):
+        from augment.gates import row_result
+
+        keep = np.zeros(len(rows), bool)
+        return row_result(rows.index, keep, keep.astype(float), "wall: no row passes")
+
+
+def test_a_gate_no_row_reached_reports_nothing(table):
+    res = _augmenter(row_gates=(_RejectAll(quantile=0.0),), max_rounds=2).fit_table(
+        table, "label").result_
+    region = res.regions[-1]
+    assert region["kept"] == 0 and region["rejected_by_reason"] == {"wall": region["generated"]}
+    assert "label" not in region["gate_reports"]  # the label gate never saw a row
+
+
+@pytest.mark.parametrize("policy", ["agree", "relabel"])
+def test_stopping_early_changes_no_verdict_and_no_confidence(table, policy):
+    _Spy.seen = []
+    gates = (_Spy(quantile=0.05), _RejectHalf(quantile=0.0))
+    runs = [_augmenter(row_gates=gates, label_policy=policy, check_all=check_all).fit_table(
+        table, "label").result_ for check_all in (False, True)]
+    cascade, every = (r.rejected for r in runs)
+    assert cascade["_reason"].tolist() == every["_reason"].tolist()
+    np.testing.assert_allclose(cascade["_label_confidence"], every["_label_confidence"])
+    pd.testing.assert_frame_equal(runs[0].synthetic, runs[1].synthetic)

@@ -180,3 +180,19 @@ def test_label_gate_with_a_real_labeler_keeps_capped_rows(table):
     assert bar < 0.9  # the least sure real "yes" row sets it
     out = _fitted(LabelAgreementGate("agree", 0.9), table).check(rows, labels)
     assert out["keep"].tolist() == (labels["proba=yes"] >= bar).tolist()
+
+
+def test_label_reasons_round_like_python():
+    from augment.gates._label import _two
+
+    values = np.array([0.225, 0.295, 0.715, 0.005, 1.0, np.nan])
+    assert _two(values).tolist() == [f"{v:.2f}" for v in values]
+
+
+def test_validity_tells_mixed_types_apart():
+    real = pd.DataFrame({"code": pd.Series(["a", "b", 1] * 10, dtype=object),
+                         "x": np.arange(30.0), "label": ["p", "q"] * 15})
+    gate = ValidityGate().fit(real, detect_schema(real, "label"))
+    rows = pd.DataFrame({"code": pd.Series([1, 1.0, True, "a"], dtype=object), "x": [1.0] * 4,
+                         "label": ["p"] * 4})
+    assert gate.check(rows, None)["keep"].tolist() == [True, False, False, True]

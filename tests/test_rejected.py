@@ -47,8 +47,8 @@ def test_rows_spilled_to_disk_read_back_the_same(tmp_path):
         frame = store.frame()
         assert list(frame.columns) == list(expected.columns)
         assert isinstance(frame["_reason"].dtype, pd.CategoricalDtype)  # stored compactly
-        pd.testing.assert_frame_equal(frame.astype({c: object for c in rejected_module.TEXT_COLUMNS
-                                                    if c in frame}),
+        text = (*rejected_module.TEXT_COLUMNS, *rejected_module.CLASS_COLUMNS)
+        pd.testing.assert_frame_equal(frame.astype({c: object for c in text if c in frame}),
                                       expected.astype({"_region": object}), check_dtype=False)
         assert store.frame(["_region", "nothing"]).columns.tolist() == ["_region"]
     held.write(tmp_path / "held.parquet")
@@ -109,3 +109,45 @@ def test_a_run_that_spills_gives_the_same_rejected_rows(table, monkeypatch, tmp_
                                                       "sha256": "0" * 64})
     pd.testing.assert_frame_equal(_read(tmp_path / "plain" / "rejected.parquet"),
                                   _read(tmp_path / "spilled" / "rejected.parquet"))
+
+
+def test_sample_takes_the_same_rows_spilled_or_not():
+    held, spilled = RejectedRows(), RejectedRows(spill_rows=10)
+    for part in _parts():
+        held.append(part)
+        spilled.append(part)
+    a, b = held.sample(20, random_state=3), spilled.sample(20, random_state=3)
+    assert len(a) == 20
+    pd.testing.assert_frame_equal(a.astype({"_label": object}), b.astype({"_label": object}))
+
+
+def test_a_pickled_store_carries_its_spilled_rows():
+    import pickle
+
+    store = RejectedRows(spill_rows=5)
+    for part in _parts():
+        store.append(part)
+    again = pickle.loads(pickle.dumps(store))
+    del store
+    gc.collect()
+    assert len(again) == 45 and not again.spilled
+    assert again.frame()["_round"].tolist() == pd.concat(_parts())["_round"].tolist()
+
+
+def test_class_columns_keep_their_values():
+    store = RejectedRows()
+    store.append(pd.DataFrame({"x": [1.0, 2.0], "_label": [1, None], "_intended": [0, 1]}))
+    frame = store.frame()
+    assert frame["_intended"].tolist() == [0, 1] and frame["_label"].tolist()[0] == 1
+
+
+def test_a_run_that_rejects_nothing_has_the_columns_and_writes(table, tmp_path):
+    from augment.report import write_run
+
+    result = Augmenter(random_state=0, progress=False, generator="none").fit_table(
+        table, "label").result_
+    assert len(result.rejected) == 0
+    assert {*table.columns, "_reason", "_region"} <= set(result.rejected.columns)
+    write_run(result, tmp_path / "run", input_info={"path": "t.csv", "rows": len(table),
+                                                    "sha256": "0" * 64})
+    assert "_reason" in _read(tmp_path / "run" / "rejected.parquet").columns

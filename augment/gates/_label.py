@@ -14,16 +14,12 @@ LABEL_POLICIES = ("agree", "relabel", "soft", "intended")
 
 
 _ABSTAINED = "label: labeler abstained (no rule covers the row)"
-_TWO = np.array([f"{k / 100:.2f}" for k in range(101)], dtype=object)
 
 
 def _two(p: np.ndarray) -> np.ndarray:
-    """Probabilities as two-decimal text (``f"{p:.2f}"``), without a format call per row."""
-    p = np.asarray(p, dtype=float)
-    out = np.full(len(p), "nan", dtype=object)
-    ok = np.isfinite(p)
-    out[ok] = _TWO[np.clip(np.round(p[ok] * 100), 0, 100).astype(int)]
-    return out
+    """Probabilities as two-decimal text (``f"{p:.2f}"``), formatted once per distinct value."""
+    codes, uniques = pd.factorize(np.asarray(p, dtype=float), use_na_sentinel=False)
+    return np.array([f"{u:.2f}" for u in uniques], dtype=object)[codes]
 
 
 def _reprs(values) -> np.ndarray:

@@ -206,6 +206,8 @@ def discriminator(result, path: Path, rejected=None) -> bool:
     rejected = _rejected_sample(result, rejected)
     if len(rejected):
         rejected = rejected[rejected[schema.target].astype(str) == label]
+    else:
+        rejected = kept.iloc[:0]
     candidates = pd.concat([kept[schema.features], rejected[schema.features]],
                            ignore_index=True)
     if min(len(real), len(kept)) < 10:
