@@ -265,9 +265,24 @@ def _generate_region(region: Region, need: int, *, table, generator, labeler, ro
     stats = {**region.to_dict(), "requested": need, "generated": generated, "kept": n_taken,
              "kept_for_target": n_kept, "relabelled_out": n_taken - n_kept,
              "rounds": rounds, "stopped": stop, "shortfall": need - n_kept,
+             "real_rows_backed": _real_rows_backed(region, table, labeler, label_gate),
              "gate_reports": gate_reports, "reasons": reasons,
              "agreement_counts": [int(v) for v in agreement]}
     return kept, stats
+
+
+def _real_rows_backed(region: Region, table: pd.DataFrame, labeler, label_gate) -> int | None:
+    """How many of the region's real rows the label check would keep (None: no check).
+
+    A region whose own real rows the labeler does not back rarely gets synthetic rows
+    it backs: the number explains a shortfall.
+    """
+    if label_gate is None or label_gate.policy != "agree":
+        return None
+    real = table[region.contains(table).to_numpy()]
+    if not len(real):
+        return 0
+    return int(label_gate.check(real, labeler.label(real))["keep"].sum())
 
 
 def _consistency(stats: list[dict]) -> dict:
@@ -436,9 +451,13 @@ def run_pipeline(table: pd.DataFrame, schema: Schema, regions: list[Region], *,
         region_stats["pass_rate"] = (round((region_stats["kept"] + region_stats["surplus"])
                                            / generated, 4) if generated else None)
         if region_stats["shortfall"] > 0:
+            backed = region_stats["real_rows_backed"]
             warnings_.append(f"{region.id}: kept {region_stats['kept']} of "
                              f"{region_stats['requested']} requested rows "
-                             f"({region_stats['stopped']})")
+                             f"({region_stats['stopped']})" + (
+                                 "" if backed is None else
+                                 f"; the label check keeps {backed} of its {region.count} "
+                                 "real rows"))
     consistency = _consistency(stats)
     timings["assemble"] = round(time.perf_counter() - start, 3)
     for key in ("generate", "label", "gate", *(k for k in timings if k.startswith("check_"))):

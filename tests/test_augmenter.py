@@ -203,6 +203,13 @@ def test_a_region_where_nothing_passes_stops_after_two_empty_rounds(table):
     assert region["kept"] == 0, "the test needs a gate nothing passes"
     assert region["rounds"] == 2 and region["stopped"].startswith("no progress")
     assert any("no progress" in w for w in res.warnings)
+    # the shortfall says how many of the region's real rows the label check itself keeps
+    backed = region["real_rows_backed"]
+    assert 0 < backed <= region["count"]
+    assert any(f"label check keeps {backed} of its {region['count']} real rows" in w
+               for w in res.warnings)
+    assert _augmenter(label_policy="intended").fit_table(table, "label").result_.regions[-1][
+        "real_rows_backed"] is None
 
 
 class _Spy(DistanceGate):

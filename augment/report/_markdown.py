@@ -64,15 +64,20 @@ def render_markdown(result, manifest: dict, figures: list[str]) -> str:
     if result.warnings:
         out += ["## Warnings", ""] + [f"- {w}" for w in result.warnings] + [""]
     out += ["## Coverage per region", "",
-            _table(["region", "rule", "real rows (before)", "target", "after", "generated for it",
-                    "kept for it", "pass rate", "rounds", "stopped"],
-                   [[r["id"], f"`{r['description']}`", r["count"], r["target"], r["after"],
-                     r["generated"], r["kept"], r["pass_rate"], r["rounds"], r["stopped"]]
+            _table(["region", "rule", "real rows (before)", "real rows the label check keeps",
+                    "target", "after", "generated for it", "kept for it", "pass rate", "rounds",
+                    "stopped"],
+                   [[r["id"], f"`{r['description']}`", r["count"],
+                     "-" if r.get("real_rows_backed") is None else r["real_rows_backed"],
+                     r["target"], r["after"], r["generated"], r["kept"], r["pass_rate"],
+                     r["rounds"], r["stopped"]]
                     for r in result.regions]) if result.regions else "No region needed rows.",
             "",
             "*after* counts real rows plus every kept synthetic row inside the region, whichever "
             "region it was generated for; sub-region rows count towards their class's target. "
-            "*pass rate*: share of generated rows that passed every gate (surplus included).",
+            "*pass rate*: share of generated rows that passed every gate (surplus included). "
+            "*real rows the label check keeps*: a region whose own real rows the labeler does "
+            "not back rarely gets synthetic rows it backs.",
             ""]
     if result.batch:
         out += ["## Batch fidelity (kept rows vs real rows of the same region)", "",
