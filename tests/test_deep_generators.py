@@ -142,6 +142,7 @@ def test_region_too_small_is_reported(data):
     (TVAEGenerator(finetune_steps=2.5), "finetune_steps"),
     (CTGANGenerator(finetune_lr=0), "finetune_lr"),
     (TVAEGenerator(constrain="yes"), "constrain"),
+    (CTGANGenerator(mask_modes=1), "mask_modes"),
     (PerturbationGenerator(noise=-1), "noise"),
     (PerturbationGenerator(swap_prob=1.5), "swap_prob"),
 ])
@@ -322,3 +323,64 @@ def test_finetune_copy_is_not_a_pickling_round_trip(data, monkeypatch):
         assert len(gen.sample(5, sub)) == 5
         assert gen.acceptance_[sub.id]["finetune"]["steps"] == 2
         monkeypatch.undo()
+
+
+def test_mode_mask_for_a_known_range():
+    # two well-separated clusters: the range x >= 50 is reached by the high one only
+    from ctgan.data_transformer import DataTransformer
+
+    from augment.generators._deep_models import _MASKED, decoding_mask, mode_shares
+
+    rng = np.random.RandomState(0)
+    x = np.concatenate([rng.normal(0, 1, 300), rng.normal(100, 1, 100)])
+    frame = pd.DataFrame({"x": x, "c": np.where(x > 50, "hi", "lo")})
+    coder = DataTransformer()
+    coder.fit(frame, ["c"])
+    matrix = coder.transform(frame)
+    share, weight = mode_shares(coder, matrix, {"x": x >= 50, "c": x >= 50})["x"]
+    assert weight.sum() == pytest.approx(1)
+    modes = matrix[:, 1:1 + len(share)].argmax(axis=1)
+    high = np.unique(modes[x >= 50])
+    assert set(np.flatnonzero(share > 0)) == set(high)
+    assert np.all(share[high] == 1) and weight[high].sum() == pytest.approx(0.25)
+    keep = share >= 0.01
+    mask, notes = decoding_mask(coder, {}, {"x": keep})
+    assert np.all(mask[1:1 + len(share)][~keep] == _MASKED)
+    assert np.all(mask[1:1 + len(share)][keep] == 0) and mask[0] == 0
+    assert np.all(mask[1 + len(share):] == 0)  # the discrete column is untouched
+    assert notes == [f"x decoded among {keep.sum()} of {len(keep)} value modes"]
+    # no mode kept: unmasked, with the reason
+    mask, notes = decoding_mask(coder, {}, {"x": np.zeros(len(share), dtype=bool)})
+    assert mask is None
+    assert notes == [f"x: no value mode reaches its range, decoded among all {len(share)} modes"]
+
+
+@pytest.mark.parametrize("make", DEEP, ids=["ctgan", "copulagan", "tvae"])
+def test_mode_masking_lands_more_rows_in_range(make, data):
+    table, schema, cls, sub = data
+    gens = {flag: make(finetune_steps=0, mask_modes=flag).fit(table, schema, [cls, sub])
+            for flag in (True, False)}
+    rows = {flag: gen.sample(200, sub) for flag, gen in gens.items()}
+    on, off = (gens[flag].acceptance_[sub.id] for flag in (True, False))
+    assert len(rows[True]) == 200 and sub.contains(rows[True]).all()
+    assert on["rate"] > off["rate"]
+    assert "value modes" in on["how"] and "value modes" not in off["how"]
+    assert "rejection outside amount ranges" in on["how"]  # never clipped
+    # deterministic: a fresh fit with the same seed gives the same rows
+    again = make(finetune_steps=0, mask_modes=True).fit(table, schema, [cls, sub])
+    pd.testing.assert_frame_equal(again.sample(200, sub), rows[True])
+    # without constrained decoding there is no mode masking either
+    loose = make(finetune_steps=0, constrain=False).fit(table, schema, [cls, sub])
+    loose.sample(20, sub)
+    assert "value modes" not in loose.acceptance_[sub.id]["how"]
+
+
+def test_unreachable_range_falls_back_to_unmasked_decoding(data):
+    table, schema, cls, sub = data
+    gen = DEEP[0](finetune_steps=0).fit(table, schema, [cls, sub])
+    share, weight = gen._mode_share[sub.id]["amount"]
+    gen._mode_share[sub.id]["amount"] = (np.zeros_like(share), weight)
+    rows = gen.sample(20, sub)
+    assert len(rows) == 20 and sub.contains(rows).all()
+    assert "amount: no value mode reaches its range, decoded among all" in \
+        gen.acceptance_[sub.id]["how"]

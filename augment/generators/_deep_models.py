@@ -25,8 +25,13 @@ is the public side.
 - Both can decode with some categories of discrete columns masked out
   (``allowed``): the masked categories get zero probability and the model's own
   probabilities are renormalised over the allowed ones (CTGAN: the Gumbel-softmax
-  logits; TVAE: the argmax over the decoded scores). Continuous columns are
-  never touched.
+  logits; TVAE: the argmax over the decoded scores), and with some value *modes*
+  of continuous columns masked out (``modes``) the same way. A continuous column
+  is a one-hot mode (ctgan's ``ClusterBasedNormalizer``: a Gaussian mixture
+  component) plus a scalar within the mode; :func:`mode_shares` measures, per mode,
+  the share of the real values assigned to it that fall in a numeric range, and the
+  modes that (almost) never do can be ruled out. The scalar is never touched, so
+  values are not clipped.
 """
 
 from __future__ import annotations
@@ -49,7 +54,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from augment.data import as_text
 
-__all__ = ["FocusedCTGAN", "LatentTVAE", "StopTraining", "make_synthesizer"]
+__all__ = ["FocusedCTGAN", "LatentTVAE", "StopTraining", "make_synthesizer", "mode_shares"]
 
 
 class StopTraining(Exception):
@@ -107,17 +112,45 @@ def _spans(transformer) -> dict:
 _MASKED = -1e9
 
 
-def decoding_mask(transformer, allowed: dict) -> tuple[np.ndarray | None, list[str]]:
-    """Additive mask over the output matrix that rules out categories not in ``allowed``.
+def mode_shares(transformer, matrix: np.ndarray, inside: dict) -> dict:
+    """Per continuous column in ``inside``: ``(share, weight)`` over its value modes.
+
+    ``matrix`` is the transformed training table (one row per real row) and
+    ``inside[column]`` a boolean per real row: is its value in the range. ``share[k]``
+    is the share of the real rows assigned to mode ``k`` whose value is in the range
+    (0 for a mode no row was assigned to), ``weight[k]`` the share of all rows
+    assigned to mode ``k``. Columns that are not continuous in the model are left out.
+    """
+    spans = _spans(transformer)
+    out = {}
+    for column, flags in inside.items():
+        if column not in spans or spans[column][2].column_type != "continuous":
+            continue
+        start, end, _ = spans[column]
+        modes = np.asarray(matrix[:, start + 1:end]).argmax(axis=1)
+        n_modes = end - start - 1
+        count = np.bincount(modes, minlength=n_modes).astype(float)
+        hits = np.bincount(modes, weights=np.asarray(flags, dtype=float), minlength=n_modes)
+        share = np.divide(hits, count, out=np.zeros(n_modes), where=count > 0)
+        out[column] = (share, count / max(len(modes), 1))
+    return out
+
+
+def decoding_mask(transformer, allowed: dict,
+                  modes: dict | None = None) -> tuple[np.ndarray | None, list[str]]:
+    """Additive mask over the output matrix that rules out categories not in ``allowed``
+    and value modes not kept by ``modes``.
 
     ``allowed`` maps discrete column names to the values a row may take (compared as
-    text, as ``Region.contains`` does). Returns the mask (``None`` when nothing is
-    masked) and one line per masked column. A column whose allowed values the model
-    never saw raises ``ValueError``.
+    text, as ``Region.contains`` does). ``modes`` maps continuous column names to a
+    boolean per value mode (True = keep); a column where no mode is kept is decoded
+    unmasked, and its note says so. Returns the mask (``None`` when nothing is
+    masked) and one line per column. A column whose allowed values the model never
+    saw raises ``ValueError``.
     """
     spans = _spans(transformer)
     mask = np.zeros(transformer.output_dimensions, dtype="float32")
-    notes = []
+    notes, masked = [], False
     for column, values in allowed.items():
         if column not in spans or spans[column][2].column_type != "discrete":
             continue
@@ -130,8 +163,26 @@ def decoding_mask(transformer, allowed: dict) -> tuple[np.ndarray | None, list[s
         if keep.all():
             continue
         mask[start:end][~keep] = _MASKED
+        masked = True
         notes.append(f"{column} decoded among {int(keep.sum())} of {len(keep)} categories")
-    return (mask if notes else None), notes
+    for column, keep in (modes or {}).items():
+        if column not in spans or spans[column][2].column_type != "continuous":
+            continue
+        start, end, _ = spans[column]
+        keep = np.asarray(keep, dtype=bool)
+        if len(keep) != end - start - 1:
+            raise ValueError(f"{column!r} has {end - start - 1} value modes; got a mask of "
+                             f"{len(keep)}")
+        if not keep.any():
+            notes.append(f"{column}: no value mode reaches its range, decoded among all "
+                         f"{len(keep)} modes")
+            continue
+        if keep.all():
+            continue
+        mask[start + 1:end][~keep] = _MASKED
+        masked = True
+        notes.append(f"{column} decoded among {int(keep.sum())} of {len(keep)} value modes")
+    return (mask if masked else None), notes
 
 
 class _RegionSampler:
@@ -153,17 +204,24 @@ class _RegionSampler:
 
 
 class _Constrainable:
-    """``constrain(allowed)``: decode discrete columns among the allowed values only."""
+    """``constrain(allowed, modes)``: decode discrete columns among the allowed values and
+    continuous columns among the kept value modes only."""
 
     allowed = None
+    modes = None
 
     def _coder(self):
         raise NotImplementedError
 
-    def constrain(self, allowed: dict | None) -> list[str]:
-        """Set ``allowed`` ({column: values}, or None to lift it); one note per masked column."""
+    def constrain(self, allowed: dict | None, modes: dict | None = None) -> list[str]:
+        """Set ``allowed`` ({column: values}) and ``modes`` ({column: keep per mode}), or
+        None to lift them; one note per column (:func:`decoding_mask`)."""
         self.allowed = allowed or None
-        return decoding_mask(self._coder(), allowed or {})[1]
+        self.modes = modes or None
+        return decoding_mask(self._coder(), allowed or {}, modes)[1]
+
+    def _decoding_mask(self):
+        return decoding_mask(self._coder(), self.allowed or {}, self.modes)[0]
 
 
 class _EpochHook:
@@ -404,7 +462,7 @@ class FocusedCTGAN(_OneDevice, _Constrainable, _EpochHook, CTGAN):
         and decodes discrete columns among ``self.allowed`` values only."""
         if condition_column is None and self.condition is not None:
             condition_column, condition_value = self.condition
-        mask, _ = decoding_mask(self._transformer, self.allowed or {})
+        mask = self._decoding_mask()
         self._mask = None if mask is None else torch.from_numpy(mask).to(self._device)
         try:
             return super().sample(n, condition_column, condition_value)
@@ -502,7 +560,7 @@ class LatentTVAE(_OneDevice, _Constrainable, _EpochHook, TVAE):
     def sample(self, samples):
         if self.latent is None:
             return super().sample(samples)
-        mask, _ = decoding_mask(self.transformer, self.allowed or {})
+        mask = self._decoding_mask()
 
         def run():
             mu, std = self.latent
@@ -514,7 +572,7 @@ class LatentTVAE(_OneDevice, _Constrainable, _EpochHook, TVAE):
             with torch.no_grad():
                 fake, sigmas = self.decoder(z)
             scores = torch.tanh(fake).cpu().numpy()
-            if mask is not None:  # argmax over the allowed categories only
+            if mask is not None:  # argmax over the allowed categories / modes only
                 scores = scores + mask
             return self.transformer.inverse_transform(scores, sigmas.detach().cpu().numpy())
 

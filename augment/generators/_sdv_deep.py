@@ -31,6 +31,14 @@ How a region is aimed at (``targeting="condition"``, the default):
   allowed categories; TVAE: the argmax is taken over them). Those columns are
   inside the region by construction; every other column still comes from the
   model. Numeric ranges are never clipped.
+- Mode masking (``mask_modes``, with ``constrain``): a continuous column is
+  decoded as a value mode (a component of ctgan's per-column Gaussian mixture)
+  plus a scalar within it. For each numeric range a region pins, the modes to
+  which fewer than ``MIN_MODE_SHARE`` of the real values assigned at fit time fall
+  in the range are masked like a disallowed category (the model's mode
+  probabilities renormalised over the others). The scalar is left alone: values
+  are still not clipped, and rows outside the range are rejected. When no mode
+  reaches a range the column is decoded unmasked and ``how`` says so.
 - Every row is then checked with ``region.contains`` after its target is set to
   the region's class (the labeler, not the generator, decides labels); rows
   outside the region are rejected, and sampling continues within a budget of
@@ -71,6 +79,9 @@ TARGETING = ("condition", "rejection")
 _MAX_BATCH = 50_000
 #: Default fine-tuning steps per region (docs/bench_targeting.md measures the choice).
 FINETUNE_STEPS = 100
+#: A value mode is kept for a numeric range when at least this share of the real values
+#: assigned to it at fit time fall in the range (docs/bench_targeting.md).
+MIN_MODE_SHARE = 0.01
 
 
 @contextlib.contextmanager
@@ -144,6 +155,9 @@ class _DeepGenerator(BaseGenerator):
                             f"{self.finetune_lr!r}.")
         if not isinstance(self.constrain, bool):
             problems.append(f"{name} constrain must be true or false; got {self.constrain!r}.")
+        if not isinstance(self.mask_modes, bool):
+            problems.append(f"{name} mask_modes must be true or false; got "
+                            f"{self.mask_modes!r}.")
         return problems
 
     # -- fitting ---------------------------------------------------------------------
@@ -215,6 +229,7 @@ class _DeepGenerator(BaseGenerator):
         masks = {r.id: r.contains(table).to_numpy() for r in self.regions_.values()}
         self.prevalence_ = {rid: float(mask.mean()) for rid, mask in masks.items()}
         self.acceptance_ = {}
+        self._mode_share = self._mode_shares(synth._model, table)
         self._keep_region_rows(synth._model, masks)
         self._aimed = {}
 
@@ -236,6 +251,34 @@ class _DeepGenerator(BaseGenerator):
         lookup = np.full(len(matrix), -1)
         lookup[positions] = np.arange(len(positions))
         self._region_rows = {rid: lookup[np.flatnonzero(mask)] for rid, mask in masks.items()}
+
+    def _mode_shares(self, model, table: pd.DataFrame) -> dict:
+        """Per fitted region with numeric ranges: :func:`mode_shares` of each range's column
+        (read from the whole training matrix, before :meth:`_keep_region_rows` trims it)."""
+        from augment.generators._deep_models import mode_shares
+
+        out = {}
+        for region in self.regions_.values():
+            inside = {}
+            for column, (low, high) in region.ranges.items():
+                x = pd.to_numeric(table[column], errors="coerce").to_numpy(dtype=float)
+                flags = np.ones(len(x), dtype=bool)
+                with np.errstate(invalid="ignore"):  # as Region.contains
+                    if low is not None:
+                        flags &= x >= low
+                    if high is not None:
+                        flags &= x < high
+                inside[column] = flags
+            if inside:
+                out[region.id] = mode_shares(model._coder(), model._train_matrix, inside)
+        return out
+
+    def _modes(self, region: Region) -> dict | None:
+        """Value modes kept for ``region``'s numeric ranges (None: no mode masking)."""
+        if not (self.mask_modes and region.ranges):
+            return None
+        shares = getattr(self, "_mode_share", {}).get(region.id, {})
+        return {column: share >= MIN_MODE_SHARE for column, (share, _) in shares.items()}
 
     @staticmethod
     def _loss_curve(losses: pd.DataFrame | None) -> pd.DataFrame:
@@ -295,7 +338,7 @@ class _DeepGenerator(BaseGenerator):
         parts.append(self._aim(model, region))
         if self.constrain:
             allowed = {self.schema_.target: {region.label}, **region.categories}
-            notes = model.constrain(allowed)
+            notes = model.constrain(allowed, self._modes(region))
             if notes:
                 parts.append("constrained decoding: " + "; ".join(notes))
         if region.ranges:
@@ -455,6 +498,9 @@ _COMMON_DOC = """
         (and the target) among the region's values only (CTGAN: the model's
         probabilities renormalised over them; TVAE: the argmax taken among them).
         Numeric ranges are never clipped: rows outside them are rejected.
+    mask_modes : bool
+        With ``constrain``: decode each numeric column a region's range pins among the
+        value modes that reach the range only (module docstring).
     min_region_rows : int
         Fewest real rows a region needs; smaller regions are reported by ``check_table``.
     progress : bool
@@ -501,7 +547,7 @@ class CTGANGenerator(_CTGANLike):
                  n_threads: int | None = 1, targeting: str = "condition", focus: float = 0.5,
                  max_tries: int = 50, finetune_steps: int = FINETUNE_STEPS,
                  finetune_lr: float = 2e-4, constrain: bool = True,
-                 min_region_rows: int = 10, embedding_dim: int = 128,
+                 mask_modes: bool = True, min_region_rows: int = 10, embedding_dim: int = 128,
                  generator_dim=(256, 256), discriminator_dim=(256, 256), pac: int = 10,
                  progress: bool = True, random_state: int | None = None):
         self.epochs = epochs
@@ -515,6 +561,7 @@ class CTGANGenerator(_CTGANLike):
         self.finetune_steps = finetune_steps
         self.finetune_lr = finetune_lr
         self.constrain = constrain
+        self.mask_modes = mask_modes
         self.min_region_rows = min_region_rows
         self.embedding_dim = embedding_dim
         self.generator_dim = generator_dim
@@ -562,7 +609,8 @@ class TVAEGenerator(_DeepGenerator):
                  n_threads: int | None = 1, targeting: str = "condition",
                  temperature: float = 1.0, max_tries: int = 50,
                  finetune_steps: int = FINETUNE_STEPS, finetune_lr: float = 1e-3,
-                 constrain: bool = True, min_region_rows: int = 10,
+                 constrain: bool = True, mask_modes: bool = True,
+                 min_region_rows: int = 10,
                  embedding_dim: int = 128, compress_dims=(128, 128),
                  decompress_dims=(128, 128), progress: bool = True,
                  random_state: int | None = None):
@@ -577,6 +625,7 @@ class TVAEGenerator(_DeepGenerator):
         self.finetune_steps = finetune_steps
         self.finetune_lr = finetune_lr
         self.constrain = constrain
+        self.mask_modes = mask_modes
         self.min_region_rows = min_region_rows
         self.embedding_dim = embedding_dim
         self.compress_dims = compress_dims
