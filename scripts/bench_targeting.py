@@ -13,7 +13,10 @@ Paths (augment's, ``targeting="condition"`` unless said otherwise):
   on the region column; TVAE: decoding around the region rows' latent codes);
 - ``constrained``: the same plus constrained decoding of the pinned categories;
 - ``fine-tuned``: a copy fine-tuned on the region's rows, no constrained decoding;
-- ``fine-tuned + constrained``: both (the default), one row per ``--finetune-steps``;
+- ``fine-tuned + constrained``: both, one row per ``--finetune-steps``;
+- ``... + mode mask``: constrained decoding also masks the value modes of a range's
+  numeric column that (almost) never reach the range (``mask_modes``); ``fine-tuned
+  + constrained + mode mask`` is the default. With ``mask_modes`` off elsewhere;
 - ``rejection``: augment's rejection of unconditioned rows (budget 50x);
 - ``SDV``: SDV's ``sample_from_conditions``, which for CTGAN/TVAE rejects
   unconditioned rows;
@@ -58,7 +61,7 @@ from augment.gates import two_sample_auc
 from augment.gates._distance import MixedScaler
 from augment.gates._neighbours import nearest_distance
 from augment.generators import CTGANGenerator, TVAEGenerator
-from augment.generators._sdv_deep import torch_context
+from augment.generators._sdv_deep import MIN_MODE_SHARE, torch_context
 from augment.profile import Region, find_class_regions
 
 DATASETS = {
@@ -213,8 +216,9 @@ def fitted(name, model, table, schema, regions, epochs, cache):
     return gen, seconds
 
 
-def run_paths(gen, region, n, steps_list):
-    """(path name, output) for every path, on one fitted model."""
+def run_paths(gen, region, n, steps_list, only_mask=False):
+    """(path name, output) for every path, on one fitted model (``only_mask``: the four
+    constrained paths with and without mode masking)."""
     outs = []
 
     def with_params(name, **params):
@@ -224,14 +228,26 @@ def run_paths(gen, region, n, steps_list):
             outs.append((name, targeted(gen, region, n)))
 
     default = steps_list[0]
+    if only_mask:
+        for mask in (False, True):
+            end = " + mode mask" if mask else ""
+            with_params("constrained only" + end, targeting="condition", finetune_steps=0,
+                        constrain=True, mask_modes=mask)
+            with_params(f"fine-tuned {default} + constrained" + end, finetune_steps=default)
+        gen.set_params(finetune_steps=default, mask_modes=True)
+        return outs
     with_params("previous (no fine-tune, no constraint)", targeting="condition",
-                finetune_steps=0, constrain=False)
+                finetune_steps=0, constrain=False, mask_modes=False)
     with_params("constrained only", finetune_steps=0, constrain=True)
+    with_params("constrained only + mode mask", mask_modes=True)
     with_params(f"fine-tuned {default} only", finetune_steps=default, constrain=False)
     for steps in steps_list:
-        with_params(f"fine-tuned {steps} + constrained", finetune_steps=steps, constrain=True)
+        with_params(f"fine-tuned {steps} + constrained", finetune_steps=steps, constrain=True,
+                    mask_modes=False)
+        with_params(f"fine-tuned {steps} + constrained + mode mask", mask_modes=True)
     with_params("rejection (augment, budget 50x)", targeting="rejection")
-    gen.set_params(targeting="condition", finetune_steps=default, constrain=True)
+    gen.set_params(targeting="condition", finetune_steps=default, constrain=True,
+                   mask_modes=True)
     with torch_context(0, 1):
         outs.append((SDV, sdv_path(gen.synthesizer_, region, n, gen.columns_)))
     return outs
@@ -250,6 +266,11 @@ def main(argv=None) -> int:
     parser.add_argument("--plain", action="store_true",
                         help="also fit SDV's own synthesizer (no region column) and run "
                              "sample_from_conditions on it")
+    parser.add_argument("--regions", nargs="+", default=None,
+                        help="only these regions (rare-0 categorical, rare-1 with a range)")
+    parser.add_argument("--only-mask", action="store_true",
+                        help="only the constrained paths with and without mode masking "
+                             "(no SDV paths)")
     parser.add_argument("--csv", default=None, help="also write the raw table here")
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
@@ -273,8 +294,15 @@ def main(argv=None) -> int:
             if plain is not None:
                 notes.append(f"  - plain SDV {model}: fit {plain.fit_seconds_:.0f} s")
             for i, region in enumerate(regions):
+                if args.regions and f"rare-{i}" not in args.regions:
+                    continue
                 real = table[region.contains(table).to_numpy()]
-                outs = run_paths(gen, region, args.rows, args.finetune_steps)
+                for column, (share, weight) in gen._mode_share.get(region.id, {}).items():
+                    keep = share >= MIN_MODE_SHARE
+                    notes.append(f"  - {model} rare-{i} mode mask: {column} keeps {keep.sum()} "
+                                 f"of {len(keep)} value modes; {weight[~keep].sum():.0%} of "
+                                 "its real rows were assigned to the masked ones")
+                outs = run_paths(gen, region, args.rows, args.finetune_steps, args.only_mask)
                 if plain is not None:
                     with torch_context(0, 1):
                         outs.append((PLAIN, sdv_path(plain, region, args.rows, gen.columns_)))
@@ -286,7 +314,7 @@ def main(argv=None) -> int:
     frame = pd.DataFrame(results)
     if args.csv:
         frame.to_csv(args.csv, index=False)
-    best = f"fine-tuned {args.finetune_steps[0]} + constrained"
+    best = f"fine-tuned {args.finetune_steps[0]} + constrained + mode mask"
     for (dataset, model, region), part in frame.groupby(["dataset", "model", "region"],
                                                         sort=False):
         ours = part[part.path == best].iloc[0]
@@ -305,7 +333,9 @@ def main(argv=None) -> int:
     header = (
         "# Region targeting benchmark (raw output)\n\n"
         f"`python scripts/bench_targeting.py --epochs {args.epochs} --rows {args.rows} "
-        f"--finetune-steps {' '.join(map(str, args.finetune_steps))}`\n\n"
+        f"--finetune-steps {' '.join(map(str, args.finetune_steps))}"
+        + (" --only-mask" if args.only_mask else "")
+        + (f" --regions {' '.join(args.regions)}" if args.regions else "") + "`\n\n"
         f"Machine: {platform.platform()}, {os.cpu_count()} CPUs, torch "
         f"{torch.__version__} with 1 thread, CPU only; {args.epochs} epochs, batch_size 500, "
         f"seed 0; {args.rows} rows requested per path; total "
