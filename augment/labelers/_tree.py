@@ -134,6 +134,11 @@ class DecisionTreeLabeler(BaseLabeler):
     def _predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         return self._proba_full(self.encoder_.transform(X))
 
+    def _proba_and_rules(self, X: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+        Z = self.encoder_.transform(X)  # once for both
+        return (self._calibrated(self._proba_full(Z)),
+                [self._rules[leaf] for leaf in self.tree_.apply(Z)])
+
     def _explain(self, X: pd.DataFrame) -> list[str]:
         leaves = self.tree_.apply(self.encoder_.transform(X))
         return [self._rules[leaf] for leaf in leaves]

@@ -209,10 +209,17 @@ class BaseLabeler(BaseEstimator):
             raise NotFittedError(f"{type(self).__name__} is not fitted yet. Call fit() first.")
 
     def _proba(self, X: pd.DataFrame) -> np.ndarray:
-        proba = self._predict_proba(X)
+        return self._calibrated(self._predict_proba(X))
+
+    def _calibrated(self, proba: np.ndarray) -> np.ndarray:
         if getattr(self, "calibrators_", None):
             proba = apply_calibration(proba, self.calibrators_)
         return proba
+
+    def _proba_and_rules(self, X: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+        """Probabilities and rules of the same rows (a labeler that can share the work
+        between the two, such as encoding the rows once, overrides this)."""
+        return self._proba(X), self._explain(X)
 
     def predict_proba(self, X: pd.DataFrame) -> pd.DataFrame:
         """Class probabilities, one column per class, in ``classes_`` order."""
@@ -232,14 +239,15 @@ class BaseLabeler(BaseEstimator):
         on a row gives it label ``None`` and confidence 0. ``attrs["class_confidence"]``
         holds the reference confidence per class (``{str(class): p}``; empty without one).
         """
-        proba = self.predict_proba(X)
-        best = proba.to_numpy().argmax(axis=1)
+        self._check_fitted()
+        values, rules = self._proba_and_rules(X[self.schema_.features])
+        best = values.argmax(axis=1)
         out = pd.DataFrame(index=X.index)
         out["label"] = pd.Series(self.classes_[best], index=X.index, dtype=object)
-        out["confidence"] = proba.to_numpy().max(axis=1)
-        out["rule"] = self.explain(X)
-        for c in proba.columns:
-            out[f"proba={c}"] = proba[c]
+        out["confidence"] = values.max(axis=1)
+        out["rule"] = pd.Series(rules, index=X.index, dtype=object)
+        for k, c in enumerate(self.classes_):
+            out[f"proba={c}"] = values[:, k]
         out.attrs["class_confidence"] = dict(getattr(self, "class_confidence_", None) or {})
         return out
 
