@@ -189,6 +189,14 @@ def test_label_reasons_round_like_python():
     assert _two(values).tolist() == [f"{v:.2f}" for v in values]
 
 
+def test_label_reason_never_reads_as_equal_to_the_bar(table):
+    rows = table.head(2).assign(label="yes").reset_index(drop=True)
+    gate = _fitted(LabelAgreementGate("agree", 0.9), table)
+    reasons = gate.check(rows, _verdicts([0.2199, 0.1], {"yes": 0.2203}))["reason"].tolist()
+    assert reasons[0].startswith("label: P('yes')=0.2199 < the labeler's reference confidence 0.22")
+    assert reasons[1].startswith("label: P('yes')=0.10 <")
+
+
 def test_validity_tells_mixed_types_apart():
     real = pd.DataFrame({"code": pd.Series(["a", "b", 1] * 10, dtype=object),
                          "x": np.arange(30.0), "label": ["p", "q"] * 15})

@@ -16,10 +16,22 @@ LABEL_POLICIES = ("agree", "relabel", "soft", "intended")
 _ABSTAINED = "label: labeler abstained (no rule covers the row)"
 
 
-def _two(p: np.ndarray) -> np.ndarray:
-    """Probabilities as two-decimal text (``f"{p:.2f}"``), formatted once per distinct value."""
+def _two(p: np.ndarray, digits: int = 2) -> np.ndarray:
+    """Probabilities as text with ``digits`` decimals, formatted once per distinct value."""
     codes, uniques = pd.factorize(np.asarray(p, dtype=float), use_na_sentinel=False)
-    return np.array([f"{u:.2f}" for u in uniques], dtype=object)[codes]
+    return np.array([f"{u:.{digits}f}" for u in uniques], dtype=object)[codes]
+
+
+def _below(p: np.ndarray, bar: np.ndarray) -> np.ndarray:
+    """``p`` (each below its ``bar``) as two-decimal text, with more decimals where two
+    would print it as the bar itself (``0.2199 < 0.22``, not ``0.22 < 0.22``)."""
+    text = _two(p)
+    same = text == _two(bar)
+    for digits in (4, 6):
+        if same.any():
+            text[same] = _two(p[same], digits)
+            same[same] = text[same] == _two(bar[same], digits)
+    return text
 
 
 def _reprs(values) -> np.ndarray:
@@ -134,7 +146,8 @@ class LabelAgreementGate(RowGate):
             keep = ~abstained & (own >= bar if self.policy == "relabel" else True)
             reason = np.where(abstained, _ABSTAINED, "").astype(object)
             low = ~keep & ~abstained
-            reason[low] = ("label: labeler's P(" + _reprs(said[low]) + ")=" + _two(own[low])
+            reason[low] = ("label: labeler's P(" + _reprs(said[low]) + ")="
+                           + _below(own[low], bar[low])
                            + " < " + self._whys(bar[low], threshold))
             score = own if self.policy == "relabel" else proba
             return row_result(rows.index, keep, score, reason)
@@ -148,7 +161,8 @@ class LabelAgreementGate(RowGate):
                          + _two(labels["confidence"].to_numpy(dtype=float)[other])
                          + "), generated as " + _reprs(intended[other]))
         low = agrees & ~confident
-        reason[low] = ("label: P(" + _reprs(intended[low]) + ")=" + _two(proba[low]) + " < "
+        reason[low] = ("label: P(" + _reprs(intended[low]) + ")=" + _below(proba[low], bar[low])
+                       + " < "
                        + self._whys(bar[low], threshold))
         return row_result(rows.index, agrees & confident, proba, reason)
 
