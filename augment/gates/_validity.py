@@ -57,15 +57,16 @@ class ValidityGate(RowGate):
                              f"validity: {c}={x[i]:.6g} is not a whole number")
             else:
                 known = set(as_text(pd.Series(col.categories, dtype=object)).iloc[:, 0])
+                # each distinct text is looked up once; text columns are also converted once
+                # per distinct value (not for mixed types: 1, 1.0 and True are one value to
+                # factorize but three texts)
                 if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
-                    # text of each distinct value, not of every row (only for text: 1, 1.0
-                    # and True are one value to factorize but three texts)
                     codes, uniques = pd.factorize(values, use_na_sentinel=False)
-                    text = as_text(pd.Series(uniques, dtype=object)).iloc[:, 0].to_numpy()[codes]
+                    text = as_text(pd.Series(uniques, dtype=object)).iloc[:, 0].to_numpy()
                 else:
-                    text = as_text(values).iloc[:, 0].to_numpy()
-                unseen = ~np.isin(text, list(known)) & ~missing
-                flag(unseen, lambda i, c=name, t=text:
-                     f"validity: {c}={t[i]!r} never seen in real rows")
+                    codes, text = pd.factorize(as_text(values).iloc[:, 0].to_numpy())
+                unseen = ~np.isin(text, list(known))[codes] & ~missing
+                flag(unseen, lambda i, c=name, t=text, k=codes:
+                     f"validity: {c}={t[k[i]]!r} never seen in real rows")
         score = 1.0 - n_bad / max(len(self.schema_.columns), 1)
         return row_result(rows.index, n_bad == 0, score, first)
