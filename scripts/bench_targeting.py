@@ -199,13 +199,14 @@ def result(dataset, model, region, path, out, n, real, schema, scaler):
             "copies": f"{copies:.0%}" if copies == copies else "n/a", "how": how}
 
 
-def fitted(name, model, table, schema, regions, epochs, cache):
-    path = Path(cache) / f"{name}-{model}-{epochs}.pkl" if cache else None
+def fitted(name, model, table, schema, regions, epochs, cache, seed=0):
+    tag = f"-seed{seed}" if seed else ""
+    path = Path(cache) / f"{name}-{model}-{epochs}{tag}.pkl" if cache else None
     if path is not None and path.exists():
         with open(path, "rb") as fh:
             return pickle.load(fh), None
     make = CTGANGenerator if model == "ctgan" else TVAEGenerator
-    gen = make(epochs=epochs, batch_size=500, n_threads=1, progress=False, random_state=0)
+    gen = make(epochs=epochs, batch_size=500, n_threads=1, progress=False, random_state=seed)
     start = time.perf_counter()
     gen.fit(table, schema, regions)
     seconds = time.perf_counter() - start
@@ -257,6 +258,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--rows", type=int, default=500)
+    parser.add_argument("--seed", type=int, default=0,
+                        help="random_state of augment's generators (fit and sampling)")
     parser.add_argument("--finetune-steps", type=int, nargs="+", default=[100],
                         help="first value: the ablation rows; one fine-tuned+constrained row "
                              "per value")
@@ -285,7 +288,7 @@ def main(argv=None) -> int:
             for i, r in enumerate(regions)))
         for model in args.models:
             gen, fit_s = fitted(name, model, table, schema, [cls, *regions], args.epochs,
-                                args.cache)
+                                args.cache, args.seed)
             notes.append(f"  - {model}: {gen.epochs_run_} epochs, fit "
                          f"{gen.fit_seconds_:.0f} s" + ("" if fit_s else " (cached model)"))
             print(f"{name} {model}: fit {gen.fit_seconds_:.0f}s", file=sys.stderr)
@@ -334,11 +337,12 @@ def main(argv=None) -> int:
         "# Region targeting benchmark (raw output)\n\n"
         f"`python scripts/bench_targeting.py --epochs {args.epochs} --rows {args.rows} "
         f"--finetune-steps {' '.join(map(str, args.finetune_steps))}"
+        + (f" --seed {args.seed}" if args.seed else "")
         + (" --only-mask" if args.only_mask else "")
         + (f" --regions {' '.join(args.regions)}" if args.regions else "") + "`\n\n"
         f"Machine: {platform.platform()}, {os.cpu_count()} CPUs, torch "
         f"{torch.__version__} with 1 thread, CPU only; {args.epochs} epochs, batch_size 500, "
-        f"seed 0; {args.rows} rows requested per path; total "
+        f"seed {args.seed}; {args.rows} rows requested per path; total "
         f"{time.perf_counter() - total:.0f} s.\n\n")
     text = header + table_md + "\n\n" + "\n".join(notes) + "\n\nHow:\n\n" + hows + "\n"
     print(text)
