@@ -117,3 +117,23 @@ def test_a_threshold_beyond_the_index_radius_uses_all_pairs():
     schema = detect_schema(df, "y")
     gate = DistanceGate(random_state=0, min_distance=1.0, max_exact_rows=100).fit(df, schema)
     assert gate.index_ is None and gate.threshold_ == 1.0
+
+
+def test_the_index_is_used_below_max_exact_rows_only_where_categories_split_finely():
+    rng = np.random.default_rng(5)
+    n = 3000
+    fine = pd.DataFrame({"c": rng.integers(0, 40, n).astype(str), "d": rng.choice(list("pq"), n),
+                         "a": rng.normal(size=n), "y": rng.choice(["u", "v"], n)})
+    dense = fine.drop(columns=["c", "d"]).assign(b=rng.normal(size=n))
+    gate = DistanceGate(random_state=0).fit(fine, detect_schema(fine, "y"))
+    assert gate.index_ is not None  # 80 category groups, none above 10% of the rows
+    exact = DistanceGate(random_state=0, max_exact_rows=n).fit(
+        fine.iloc[:1999], detect_schema(fine, "y"))
+    assert exact.index_ is None  # too small to bother
+    rows = fine.sample(300, random_state=1).assign(a=lambda f: f["a"] + rng.normal(0, 0.01, 300))
+    pairs = DistanceGate(random_state=0).fit(fine, detect_schema(fine, "y"))
+    pairs.index_ = None  # force all pairs on the same fit for comparison
+    pairs.score_cap_ = None
+    pairs.real_codes_ = pairs.scaler_.transform(fine)
+    assert (gate.check(rows, None)["keep"] == pairs.check(rows, None)["keep"]).all()
+    assert DistanceGate(random_state=0).fit(dense, detect_schema(dense, "y")).index_ is None
