@@ -61,7 +61,8 @@ from augment.gates import two_sample_auc
 from augment.gates._distance import MixedScaler
 from augment.gates._neighbours import nearest_distance
 from augment.generators import CTGANGenerator, TVAEGenerator
-from augment.generators._sdv_deep import MIN_MODE_SHARE, torch_context
+from augment.generators._deep_models import modes_to_keep
+from augment.generators._sdv_deep import MODE_COVERAGE, torch_context
 from augment.profile import Region, find_class_regions
 
 DATASETS = {
@@ -301,7 +302,7 @@ def main(argv=None) -> int:
                     continue
                 real = table[region.contains(table).to_numpy()]
                 for column, (share, weight) in gen._mode_share.get(region.id, {}).items():
-                    keep = share >= MIN_MODE_SHARE
+                    keep = modes_to_keep(share, weight, MODE_COVERAGE)
                     notes.append(f"  - {model} rare-{i} mode mask: {column} keeps {keep.sum()} "
                                  f"of {len(keep)} value modes; {weight[~keep].sum():.0%} of "
                                  "its real rows were assigned to the masked ones")

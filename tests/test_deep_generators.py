@@ -329,7 +329,12 @@ def test_mode_mask_for_a_known_range():
     # two well-separated clusters: the range x >= 50 is reached by the high one only
     from ctgan.data_transformer import DataTransformer
 
-    from augment.generators._deep_models import _MASKED, decoding_mask, mode_shares
+    from augment.generators._deep_models import (
+        _MASKED,
+        decoding_mask,
+        mode_shares,
+        modes_to_keep,
+    )
 
     rng = np.random.RandomState(0)
     x = np.concatenate([rng.normal(0, 1, 300), rng.normal(100, 1, 100)])
@@ -343,7 +348,8 @@ def test_mode_mask_for_a_known_range():
     high = np.unique(modes[x >= 50])
     assert set(np.flatnonzero(share > 0)) == set(high)
     assert np.all(share[high] == 1) and weight[high].sum() == pytest.approx(0.25)
-    keep = share >= 0.01
+    keep = modes_to_keep(share, weight, 0.99)
+    assert np.array_equal(keep, share > 0)
     mask, notes = decoding_mask(coder, {}, {"x": keep})
     assert np.all(mask[1:1 + len(share)][~keep] == _MASKED)
     assert np.all(mask[1:1 + len(share)][keep] == 0) and mask[0] == 0
@@ -353,6 +359,18 @@ def test_mode_mask_for_a_known_range():
     mask, notes = decoding_mask(coder, {}, {"x": np.zeros(len(share), dtype=bool)})
     assert mask is None
     assert notes == [f"x: no value mode reaches its range, decoded among all {len(share)} modes"]
+
+
+
+def test_modes_to_keep_covers_the_range_with_the_fewest_modes():
+    from augment.generators._deep_models import modes_to_keep
+
+    share = np.array([0.017, 0.0, 0.989, 1.0])
+    weight = np.array([0.5, 0.2, 0.2, 0.1])  # in-range mass 0.0085, 0, 0.1978, 0.1
+    assert modes_to_keep(share, weight, 0.99).tolist() == [True, False, True, True]
+    assert modes_to_keep(share, weight, 0.95).tolist() == [False, False, True, True]
+    assert modes_to_keep(share, weight, 0.3).tolist() == [False, False, False, True]
+    assert not modes_to_keep(np.zeros(4), weight, 0.99).any()
 
 
 @pytest.mark.parametrize("make", DEEP, ids=["ctgan", "copulagan", "tvae"])

@@ -54,7 +54,8 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from augment.data import as_text
 
-__all__ = ["FocusedCTGAN", "LatentTVAE", "StopTraining", "make_synthesizer", "mode_shares"]
+__all__ = ["FocusedCTGAN", "LatentTVAE", "StopTraining", "make_synthesizer", "mode_shares",
+           "modes_to_keep"]
 
 
 class StopTraining(Exception):
@@ -134,6 +135,21 @@ def mode_shares(transformer, matrix: np.ndarray, inside: dict) -> dict:
         share = np.divide(hits, count, out=np.zeros(n_modes), where=count > 0)
         out[column] = (share, count / max(len(modes), 1))
     return out
+
+
+def modes_to_keep(share: np.ndarray, weight: np.ndarray, coverage: float) -> np.ndarray:
+    """The fewest value modes, highest in-range ``share`` first, that hold at least
+    ``coverage`` of the real values inside the range (:func:`mode_shares`); so the
+    masked modes hold at most ``1 - coverage`` of them. All False when no real value
+    is in the range."""
+    mass = np.asarray(share, dtype=float) * np.asarray(weight, dtype=float)
+    keep = np.zeros(len(mass), dtype=bool)
+    if mass.sum() <= 0:
+        return keep
+    order = np.argsort(-np.asarray(share, dtype=float), kind="stable")
+    covered = np.cumsum(mass[order]) / mass.sum()
+    keep[order[:int(np.searchsorted(covered, coverage - 1e-9)) + 1]] = True
+    return keep & (mass > 0)
 
 
 def decoding_mask(transformer, allowed: dict,

@@ -33,10 +33,12 @@ How a region is aimed at (``targeting="condition"``, the default):
   model. Numeric ranges are never clipped.
 - Mode masking (``mask_modes``, with ``constrain``): a continuous column is
   decoded as a value mode (a component of ctgan's per-column Gaussian mixture)
-  plus a scalar within it. For each numeric range a region pins, the modes to
-  which fewer than ``MIN_MODE_SHARE`` of the real values assigned at fit time fall
-  in the range are masked like a disallowed category (the model's mode
-  probabilities renormalised over the others). The scalar is left alone: values
+  plus a scalar within it. For each numeric range a region pins, the real values
+  of the whole table are split by the mode they were assigned at fit time; the
+  fewest modes (highest share of in-range values first) that hold
+  ``MODE_COVERAGE`` of the real values inside the range are kept, and the others
+  are masked like a disallowed category (the model's mode probabilities
+  renormalised over the kept ones). The scalar is left alone: values
   are still not clipped, and rows outside the range are rejected. When no mode
   reaches a range the column is decoded unmasked and ``how`` says so.
 - Every row is then checked with ``region.contains`` after its target is set to
@@ -79,9 +81,9 @@ TARGETING = ("condition", "rejection")
 _MAX_BATCH = 50_000
 #: Default fine-tuning steps per region (docs/bench_targeting.md measures the choice).
 FINETUNE_STEPS = 100
-#: A value mode is kept for a numeric range when at least this share of the real values
-#: assigned to it at fit time fall in the range (docs/bench_targeting.md).
-MIN_MODE_SHARE = 0.01
+#: Mode masking keeps the value modes that hold this share of the real values inside a
+#: numeric range; the masked ones hold the rest (docs/bench_targeting.md).
+MODE_COVERAGE = 0.99
 
 
 @contextlib.contextmanager
@@ -277,8 +279,11 @@ class _DeepGenerator(BaseGenerator):
         """Value modes kept for ``region``'s numeric ranges (None: no mode masking)."""
         if not (self.mask_modes and region.ranges):
             return None
+        from augment.generators._deep_models import modes_to_keep
+
         shares = getattr(self, "_mode_share", {}).get(region.id, {})
-        return {column: share >= MIN_MODE_SHARE for column, (share, _) in shares.items()}
+        return {column: modes_to_keep(share, weight, MODE_COVERAGE)
+                for column, (share, weight) in shares.items()}
 
     @staticmethod
     def _loss_curve(losses: pd.DataFrame | None) -> pd.DataFrame:
