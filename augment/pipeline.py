@@ -247,6 +247,9 @@ def _generate_region(region: Region, need: int, *, table, generator, labeler, ro
         rejected_mask = np.ones(len(rows), bool)
         rejected_mask[take] = False
         kept_parts.append(rows.iloc[take])
+        for gate in row_gates:  # e.g. novelty: a later copy of a kept row is a repeat
+            if callable(getattr(gate, "accepted", None)):
+                gate.accepted(rows.iloc[take])
         rejected.append(rows[rejected_mask].assign(_reason=primary[rejected_mask],
                                                    _reasons=every[rejected_mask]))
         reasons.update(_reason_counts(primary[rejected_mask]))

@@ -297,3 +297,15 @@ def test_stopping_early_changes_no_verdict_and_no_confidence(table, policy):
     assert cascade["_reason"].tolist() == every["_reason"].tolist()
     np.testing.assert_allclose(cascade["_label_confidence"], every["_label_confidence"])
     pd.testing.assert_frame_equal(runs[0].synthetic, runs[1].synthetic)
+
+
+def test_kept_rows_never_repeat_each_other_across_batches(table):
+    # small batches and few distinct values: repeats across batches are likely
+    coarse = table.assign(amount=(table["amount"] // 40) * 40.0)
+    res = _augmenter(max_rows_per_round=6, max_rounds=2, generator=SMOTEGenerator(k_neighbors=3),
+                     row_gates=("validity", "novelty")).fit_table(coarse, "label").result_
+    features = ["amount", "count", "grade", "flag"]
+    kept = res.synthetic
+    assert len(kept) > 10
+    assert not kept.duplicated(subset=features).any()
+    assert (res.rejected["_reason"] == "novelty: repeats another synthetic row").any()

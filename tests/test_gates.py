@@ -204,3 +204,17 @@ def test_validity_tells_mixed_types_apart():
     rows = pd.DataFrame({"code": pd.Series([1, 1.0, True, "a"], dtype=object), "x": [1.0] * 4,
                          "label": ["p"] * 4})
     assert gate.check(rows, None)["keep"].tolist() == [True, False, False, True]
+
+
+def test_novelty_catches_repeats_of_rows_kept_in_earlier_batches(table):
+    from augment.gates import NoveltyGate
+
+    gate = NoveltyGate().fit(table, detect_schema(table, "label"))
+    rows = table.head(3).assign(amount=lambda f: f["amount"] + 1000.0).reset_index(drop=True)
+    assert gate.check(rows, None)["keep"].all()
+    gate.accepted(rows.iloc[:1])
+    again = gate.check(rows, None)
+    assert again["keep"].tolist() == [False, True, True]
+    assert again.at[0, "reason"] == "novelty: repeats another synthetic row"
+    gate.fit(table, detect_schema(table, "label"))  # a new fit forgets the kept rows
+    assert gate.check(rows, None)["keep"].all()

@@ -14,8 +14,11 @@ __all__ = ["NoveltyGate"]
 class NoveltyGate(RowGate):
     """Rejects exact copies of a real row (all feature values equal) and repeated rows.
 
-    Numeric values are compared as floats, so ``3`` and ``3.0`` count as equal.
-    ``score`` is 1 for a novel row, 0 for a copy.
+    A row repeats another synthetic row when an earlier row of the same check or
+    a row kept earlier in the run (the pipeline reports kept rows through
+    :meth:`accepted`) has the same feature values. Numeric values are compared as
+    floats, so ``3`` and ``3.0`` count as equal. ``score`` is 1 for a novel row, 0
+    for a copy.
     """
 
     name = "novelty"
@@ -34,11 +37,19 @@ class NoveltyGate(RowGate):
 
     def _fit(self, real: pd.DataFrame) -> None:
         self.real_keys_ = set(self._keys(real).tolist())
+        self.kept_keys_: set = set()
+
+    def accepted(self, rows: pd.DataFrame) -> None:
+        """Remember rows the run kept: a later row equal to one of them is a repeat."""
+        if len(rows):
+            self.kept_keys_.update(self._keys(rows).tolist())
 
     def _check(self, rows: pd.DataFrame, labels) -> pd.DataFrame:
         keys = self._keys(rows)
         copy = np.fromiter((k in self.real_keys_ for k in keys), dtype=bool, count=len(keys))
-        repeat = pd.Series(keys).duplicated().to_numpy() & ~copy
+        earlier = getattr(self, "kept_keys_", set())
+        repeat = (pd.Series(keys).duplicated().to_numpy() | np.fromiter(
+            (k in earlier for k in keys), dtype=bool, count=len(keys))) & ~copy
         reason = np.where(copy, "novelty: exact copy of a real row",
                           np.where(repeat, "novelty: repeats another synthetic row", ""))
         keep = ~(copy | repeat)
