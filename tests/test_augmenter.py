@@ -309,3 +309,13 @@ def test_kept_rows_never_repeat_each_other_across_batches(table):
     assert len(kept) > 10
     assert not kept.duplicated(subset=features).any()
     assert (res.rejected["_reason"] == "novelty: repeats another synthetic row").any()
+
+
+def test_a_fitted_augmenter_pickles(table):
+    import pickle
+
+    aug = Augmenter(random_state=0, progress=False, batch_gates=())
+    aug.fit_resample(*_xy(table))
+    again = pickle.loads(pickle.dumps(aug))
+    pd.testing.assert_frame_equal(again.result_.augmented, aug.result_.augmented)
+    pd.testing.assert_frame_equal(again.rejected_, aug.rejected_)

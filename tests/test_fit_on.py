@@ -140,3 +140,11 @@ def test_cli_override_composes():
         cfg = compose(config_name="config", overrides=["generator.fit_on=backed"])
     gen = instantiate(cfg.generator, "generator")
     assert gen.fit_on == "backed" and not gen.check_params()
+
+
+def test_a_mask_serves_one_fit_only(table):
+    gen, region = _fitted(table, _mask(table, 10), fit_on="backed", min_backed_rows=5)
+    assert gen.describe()["fit_on"]["class=yes"]["fitted_on"] == 10
+    schema, region = _region(table)
+    gen.fit(table, schema, [region])  # no new mask: falls back instead of reusing the old one
+    assert gen.describe()["fit_on"]["class=yes"]["fell_back"]

@@ -137,3 +137,25 @@ def test_the_index_is_used_below_max_exact_rows_only_where_categories_split_fine
     pairs.real_codes_ = pairs.scaler_.transform(fine)
     assert (gate.check(rows, None)["keep"] == pairs.check(rows, None)["keep"]).all()
     assert DistanceGate(random_state=0).fit(dense, detect_schema(dense, "y")).index_ is None
+
+
+def test_a_threshold_read_off_capped_distances_falls_back_to_all_pairs(monkeypatch):
+    import augment.gates._distance as distance_module
+
+    # 1,901 of 2,001 real rows sit alone in their category: their nearest-neighbour distances
+    # are capped by the index, and the quantile would interpolate into the cap
+    rng = np.random.default_rng(0)
+    n = 2001
+    real = pd.DataFrame({
+        "x": np.r_[rng.uniform(0, 0.05, 100), rng.uniform(0, 1, n - 100)],
+        "x2": np.r_[rng.uniform(0, 0.05, 100), rng.uniform(0, 1, n - 100)],
+        "c": np.array(["g"] * 100 + [f"s{i}" for i in range(n - 100)], dtype=object),
+        "y": rng.integers(0, 2, n)})
+    schema = detect_schema(real, "y")
+    rows = real.iloc[100:400].assign(x=lambda f: f["x"] + rng.uniform(0.0, 1.5, 300))
+    gate = DistanceGate(quantile=99.5 / 2000, random_state=0).fit(real, schema)
+    assert gate.index_ is None  # fell back to all pairs
+    monkeypatch.setattr(distance_module, "_FINE_GROUPS", 0.0)  # all pairs from the start
+    pairs = DistanceGate(quantile=99.5 / 2000, random_state=0).fit(real, schema)
+    assert gate.threshold_ == pairs.threshold_
+    assert (gate.check(rows, None)["keep"] == pairs.check(rows, None)["keep"]).all()

@@ -21,6 +21,11 @@ def as_text(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.astype(object).where(frame.notna(), MISSING).astype(str)
 
 
+def _onehot_name(column: str, category) -> str:
+    """One-hot feature names ``column=value`` (a module function: encoders pickle)."""
+    return f"{column}={category}"
+
+
 def make_encoder(schema: Schema, categorical: str = "onehot") -> ColumnTransformer:
     """Numeric columns pass through (NaN kept); categorical ones are one-hot or ordinal codes.
 
@@ -29,7 +34,7 @@ def make_encoder(schema: Schema, categorical: str = "onehot") -> ColumnTransform
     """
     if categorical == "onehot":
         encoder = OneHotEncoder(handle_unknown="ignore", sparse_output=False,
-                                feature_name_combiner=lambda col, cat: f"{col}={cat}")
+                                feature_name_combiner=_onehot_name)
     elif categorical == "ordinal":
         encoder = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1)
     else:

@@ -99,7 +99,8 @@ class DistanceGate(RowGate):
         Up to this many real rows, distances are computed against every real row
         (all pairs), unless the real rows' categories split them finely (no
         combination holds more than 10% of them; tables above 2,000 rows), where the
-        index below is exact for the decision and 25-100x faster. Above it, a
+        index below is exact for the decision (up to float rounding for rows at the
+        threshold itself) and 25-100x faster. Above it, a
         :class:`~augment.gates._neighbours.RadiusIndex`
         finds every real row within ``score_cap_`` exactly, so near-copies are
         still caught, and larger distances are reported as ``score_cap_`` (the
@@ -164,9 +165,11 @@ class DistanceGate(RowGate):
         else:
             d = nearest_distance(self.real_codes_[pick], self.real_codes_, own=pick)
         self.threshold_ = self._threshold(d)
-        if self.index_ is not None and self.threshold_ >= _MAX_RADIUS:
+        capped = len(d) and np.quantile(d, self.quantile, method="higher") >= _MAX_RADIUS
+        if self.index_ is not None and (self.threshold_ >= _MAX_RADIUS or capped):
             # the index cannot decide at this distance (a min_distance of one category or
-            # more, or a very sparse table): all pairs, exact but slow on big tables
+            # more, or a very sparse table whose threshold quantile reads capped distances):
+            # all pairs, exact but slow on big tables
             self.index_ = None
             d = nearest_distance(self.real_codes_[pick], self.real_codes_, own=pick)
             self.threshold_ = self._threshold(d)

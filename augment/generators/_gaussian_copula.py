@@ -145,6 +145,12 @@ class GaussianCopulaGenerator(BaseGenerator):
         return use
 
     def _fit(self, table: pd.DataFrame) -> None:
+        try:
+            self._fit_copulas(table)
+        finally:
+            self._backed = None  # a mask belongs to one fit: a later fit must be given its own
+
+    def _fit_copulas(self, table: pd.DataFrame) -> None:
         target = self.schema_.target
         self.synthesizers_ = {}
         self.fit_on_ = {}

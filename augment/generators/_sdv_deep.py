@@ -231,6 +231,10 @@ class _DeepGenerator(BaseGenerator):
         masks = {r.id: r.contains(table).to_numpy() for r in self.regions_.values()}
         self.prevalence_ = {rid: float(mask.mean()) for rid, mask in masks.items()}
         self.acceptance_ = {}
+        if len(synth._model._train_matrix) != len(table):
+            raise GenerationError(
+                f"{self.name}: SDV's preprocessing changed the number of rows; regions cannot "
+                "be located in the training data.")
         self._mode_share = self._mode_shares(synth._model, table)
         self._keep_region_rows(synth._model, masks)
         self._aimed = {}
