@@ -90,13 +90,25 @@ def concat_frames(parts: list[pd.DataFrame]) -> pd.DataFrame:
     return out
 
 
-def _decoded(table: pa.Table) -> pa.Table:
-    """Dictionary (category) columns as plain values, as ``rejected.parquet`` stores them."""
+def _decoded(table: pa.Table, as_text: tuple[str, ...] = ()) -> pa.Table:
+    """Dictionary (category) columns as plain values, as ``rejected.parquet`` stores them;
+    ``as_text`` columns as Python's text of their values (a dictionary's values converted
+    once, not per row)."""
     columns = []
-    for column in table.columns:
+    for name, column in zip(table.column_names, table.columns):
+        text = name in as_text
         if pa.types.is_dictionary(column.type):
-            column = pa.chunked_array([c.dictionary_decode() for c in column.chunks],
-                                      type=column.type.value_type)
+            chunks = []
+            for chunk in column.chunks:
+                values = chunk.dictionary
+                if text and not pa.types.is_string(values.type):
+                    values = pa.array(_python_text(values.to_pylist()), type=pa.string())
+                chunks.append(pa.DictionaryArray.from_arrays(chunk.indices, values)
+                              .dictionary_decode())
+            column = pa.chunked_array(chunks, type=pa.string() if text else
+                                      column.type.value_type)
+        elif text:
+            column = _cast(column, pa.string())
         columns.append(column)
     return pa.Table.from_arrays(columns, names=table.column_names)
 
@@ -126,10 +138,8 @@ def _python_text(values) -> list:
             for v in values]
 
 
-def _arrow(frame: pd.DataFrame, as_text: tuple[str, ...] = ()) -> pa.Table:
-    """A frame as an Arrow table: ``as_text`` columns and columns of mixed types as text."""
-    frame = frame.assign(**{c: _python_text(frame[c].astype(object)) for c in as_text
-                            if c in frame})
+def _arrow(frame: pd.DataFrame) -> pa.Table:
+    """A frame as an Arrow table; columns of mixed types as text."""
     try:
         return pa.Table.from_pandas(frame, preserve_index=False)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
@@ -249,17 +259,18 @@ class RejectedRows:
     def write(self, path: Path) -> None:
         """All rows to one Parquet file, part by part; text columns stored as plain text."""
         if not self.spilled:
-            pq.write_table(_decoded(_arrow(self.frame(), WRITTEN_AS_TEXT)), path)
+            pq.write_table(_decoded(_arrow(self.frame()), WRITTEN_AS_TEXT), path)
             return
         if self._held:
             self._spill()
-        tables = [_decoded(pq.read_schema(f).empty_table()) for f in self._files]
+        tables = [_decoded(pq.read_schema(f).empty_table(), WRITTEN_AS_TEXT)
+                  for f in self._files]
         schema = _unified_schema([t.schema for t in tables])
         schema = pa.schema([pa.field(name, pa.string()) if name in WRITTEN_AS_TEXT
                             else schema.field(name) for name in self.columns])
         with pq.ParquetWriter(path, schema) as writer:
             for path_ in self._files:
-                table = _decoded(pq.read_table(path_))
+                table = _decoded(pq.read_table(path_), WRITTEN_AS_TEXT)
                 for f in schema:
                     if f.name not in table.column_names:
                         table = table.append_column(f.name, pa.nulls(len(table), f.type))
