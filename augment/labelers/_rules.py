@@ -267,9 +267,7 @@ class RuleLabeler(BaseLabeler):
         The reference confidence per class (see :class:`BaseLabeler`), taken on
         the rules-and-base probabilities of the real rows. None: no reference.
     reference : {"oof", "in_sample"}
-        Which probabilities the reference confidence is taken on: out-of-fold
-        (each real row scored by a copy fitted without it; the quality
-        cross-validation's) or in-sample (this model on its own training rows).
+        Which probabilities that quantile is taken on (see ``BaseLabeler``).
 
     Examples
     --------

@@ -42,14 +42,10 @@ class DecisionTreeLabeler(BaseLabeler):
     random_state : int or None
         Seed for tie-breaking between equally good splits.
     reference_quantile : float in [0, 1] or None
-        Quantile of the labeler's probability of a class over the real rows of
-        that class kept as the class's reference confidence (0.75: the value the
-        surest quarter reach); the label gate never asks a synthetic row for more
-        than that. None: no reference (the gate uses ``min_confidence`` alone).
+        Quantile of P(class) over the class's real rows kept as its reference
+        confidence (None: none); see :class:`~augment.labelers.BaseLabeler`.
     reference : {"oof", "in_sample"}
-        Which probabilities the reference confidence is taken on: out-of-fold
-        (each real row scored by a copy fitted without it; the quality
-        cross-validation's) or in-sample (this model on its own training rows).
+        Which probabilities that quantile is taken on (see ``BaseLabeler``).
 
     Examples
     --------
