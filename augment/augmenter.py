@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numbers
 import time
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -11,7 +12,13 @@ from sklearn.base import BaseEstimator, clone
 
 from augment._assemble import WEIGHT_MODES
 from augment.data import detect_schema
-from augment.errors import ConfigError, InvalidDataError, NotFittedError, format_problems
+from augment.errors import (
+    AugmentWarning,
+    ConfigError,
+    InvalidDataError,
+    NotFittedError,
+    format_problems,
+)
 from augment.gates import BATCH_GATES, ROW_GATES, BatchGate, LabelAgreementGate, RowGate
 from augment.generators import GENERATORS, BaseGenerator
 from augment.labelers import LABELERS, BaseLabeler
@@ -33,6 +40,10 @@ def _build(spec, registry: dict, role: str, base: type):
         return clone(spec)
     raise ConfigError(f"Expected a {role} name {sorted(registry)} or a {base.__name__}. "
                       f"Got {type(spec).__name__}.")
+
+
+def rs_int(random_state) -> int | None:
+    return int(random_state) if isinstance(random_state, numbers.Integral) else None
 
 
 def _seeded(component, random_state, progress: bool = True):
@@ -71,10 +82,21 @@ class Augmenter(BaseEstimator):
         ``agree`` keeps a row only when the labeler backs its intended class;
         ``relabel`` takes the labeler's label; ``soft`` also records the labeler's
         probabilities as ``_proba_<class>``; ``intended`` trusts the generator.
+    label_acceptance : {"match", "strict"}
+        How ``agree`` decides (see :class:`LabelAgreementGate`). ``match``
+        (default) keeps rows at random so that the labeler's P(class) over kept
+        rows follows its out-of-fold spread over the real rows of the class or
+        region: the kept rows keep the class's shape and thin regions survive.
+        ``strict`` keeps only rows the labeler is as sure of as the surest
+        quarter of the class's real rows (lower label noise, rows crowd into the
+        class's most typical corner).
+    floor_quantile : float
+        ``match``: rows the labeler ranks below this quantile of the class's (or
+        region's) real rows are rejected (default 0.1; 0 matches the whole spread).
     min_confidence : float
-        Smallest labeler probability of the intended class that ``agree`` keeps
-        (default 0.9), lowered for a class to the labeler's reference confidence
-        on its real rows where that is lower (see :class:`LabelAgreementGate`).
+        ``strict`` and ``relabel``: smallest labeler probability kept (default
+        0.9), lowered for a class to the labeler's reference confidence on its
+        real rows where that is lower (see :class:`LabelAgreementGate`).
     row_gates : list of str or RowGate
         Per-row checks besides the label check (default validity, novelty,
         constraints discovered in the real rows, distance to the closest record;
@@ -114,7 +136,8 @@ class Augmenter(BaseEstimator):
 
     def __init__(self, sampling_strategy="auto", profile="sparse", generator="gaussian_copula",
                  labeler="tree",
-                 label_policy: str = "agree", min_confidence: float = 0.9,
+                 label_policy: str = "agree", label_acceptance: str = "match",
+                 floor_quantile: float = 0.1, min_confidence: float = 0.9,
                  row_gates=("validity", "novelty", "constraints", "distance"),
                  batch_gates=("marginal", "joint", "two_sample"), check_all: bool = False,
                  batch_on_fail: str = "warn", weight_mode: str = "balance",
@@ -125,6 +148,8 @@ class Augmenter(BaseEstimator):
         self.generator = generator
         self.labeler = labeler
         self.label_policy = label_policy
+        self.label_acceptance = label_acceptance
+        self.floor_quantile = floor_quantile
         self.min_confidence = min_confidence
         self.row_gates = row_gates
         self.batch_gates = batch_gates
@@ -163,7 +188,9 @@ class Augmenter(BaseEstimator):
         row_gates = [attempt(lambda g=g: _seeded(_build(g, ROW_GATES, "row gate", RowGate), rs))
                      for g in self.row_gates]
         label_gate = LabelAgreementGate(policy=self.label_policy,
-                                        min_confidence=self.min_confidence)
+                                        min_confidence=self.min_confidence,
+                                        acceptance=self.label_acceptance,
+                                        floor_quantile=self.floor_quantile, random_state=rs)
         row_gates = [g for g in row_gates if g is not None] + [label_gate]
         batch_gates = [attempt(lambda g=g: _seeded(_build(g, BATCH_GATES, "batch gate",
                                                           BatchGate), rs))
@@ -224,7 +251,7 @@ class Augmenter(BaseEstimator):
             batch_gates=batch_gates, batch_on_fail=self.batch_on_fail,
             weight_mode=self.weight_mode, max_rounds=int(self.max_rounds),
             max_rows_per_round=int(self.max_rows_per_round), check_all=self.check_all,
-            progress=self.progress)
+            progress=self.progress, random_state=rs_int(self.random_state))
         result.warnings[:0] = skipped
         result.timings = {"profile": profile_seconds, **result.timings}
         # keep the caller's column order in the output
@@ -236,6 +263,8 @@ class Augmenter(BaseEstimator):
         self.schema_ = schema
         self.sample_weight_ = result.augmented["_weight"].to_numpy()
         self.sample_indices_ = np.flatnonzero(~result.augmented["_synthetic"].to_numpy())
+        for message in result.warnings:  # the library is quiet, but a problem is a warning
+            warnings.warn(message, AugmentWarning, stacklevel=2)
         return self
 
     def fit_resample(self, X, y):

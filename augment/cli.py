@@ -34,6 +34,8 @@ def build_augmenter(cfg: DictConfig):
         generator=instantiate(cfg.generator, "the generator"),
         labeler=instantiate(cfg.labeler, "the labeler"),
         label_policy=gate.label_policy,
+        label_acceptance=gate.get("acceptance", "match"),
+        floor_quantile=gate.get("floor_quantile", 0.1),
         min_confidence=gate.min_confidence,
         row_gates=[instantiate(node, f"row gate '{name}'") for name, node in gate.row.items()],
         batch_gates=[instantiate(node, f"batch gate '{name}'")
@@ -86,7 +88,13 @@ def run(cfg: DictConfig, run_dir: Path, pathway: str = "augment") -> Path:
     source = instantiate(cfg.data, "the data source")
     frame, target = source.load()
     train, test = evaluation.split(frame, target) if evaluation else (frame, None)
-    augmenter.fit_table(train, target)
+    import warnings
+
+    from augment.errors import AugmentWarning
+
+    with warnings.catch_warnings():  # the summary below prints every run warning once
+        warnings.simplefilter("ignore", AugmentWarning)
+        augmenter.fit_table(train, target)
     _store_labeler(cfg, augmenter, train, target)
     metrics = None
     if evaluation is not None:

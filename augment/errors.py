@@ -8,10 +8,12 @@ from __future__ import annotations
 
 __all__ = [
     "AugmentError",
+    "AugmentWarning",
     "ConfigError",
     "GenerationError",
     "InvalidDataError",
     "NotFittedError",
+    "UnlearnableError",
 ]
 
 
@@ -29,6 +31,16 @@ class ConfigError(AugmentError, ValueError):
 
 class GenerationError(AugmentError, RuntimeError):
     """A generator could not produce rows."""
+
+
+class UnlearnableError(AugmentError, ValueError):
+    """The labeler cannot tell a class to grow from the others, so nothing it keeps is vouched
+    for; raised before any row is generated."""
+
+
+class AugmentWarning(UserWarning):
+    """Something in a run the user should look at: a failed batch check, gating that made
+    rows less like the real ones, a region left short."""
 
 
 class NotFittedError(AugmentError, AttributeError):

@@ -16,6 +16,7 @@ from augment.gates import (
     discover_constraints,
     permutation_p_value,
 )
+from augment.gates._constraints import expected_breaks
 from augment.gates._realism import cross_fitted_scores, threshold_for_auc
 
 
@@ -248,14 +249,34 @@ def test_declared_constraints_name_the_broken_rule():
 
 
 def test_discovered_constraints_are_listed_and_enforced_when_asked():
-    real = _ordered()
+    real = _ordered(100)  # enough rows that a <= c is evidence, not a coincidence of ranges
     found = [c.text for c in discover_constraints(real, detect_schema(real, "label"))]
     assert {"a <= b", "b <= c", "a <= c"} <= set(found)
     assert "fixed combination (sub, grade): sub determines grade" in found
     row = real.head(1).assign(a=lambda d: d["b"] + 1)
     assert _fit(ConstraintGate(enforce_discovered=False), real).check(row)["keep"].all()
     out = _fit(ConstraintGate(enforce_discovered=True), real).check(row)
-    assert not out["keep"].any() and "a <= b" in out["reason"].iloc[0]
+    # a = b + 1 breaks a <= b, and a <= c wherever c < b + 1: the first broken rule is named
+    assert not out["keep"].any() and out["reason"].iloc[0].startswith(
+        ("constraints: a <= b broken", "constraints: a <= c broken"))
+
+
+def test_a_coincidence_of_ranges_is_not_discovered():
+    # age-like values 20-60 and blood-pressure-like values 50-110: "age <= bp" holds in every
+    # row, but paired at random almost no row would break it, so it is no evidence of a rule
+    rng = np.random.default_rng(0)
+    n = 200
+    real = pd.DataFrame({"age": rng.integers(20, 61, n), "bp": rng.integers(50, 111, n),
+                         "label": rng.choice(["y", "n"], n)})
+    real.loc[real["age"] > real["bp"], "age"] = 20
+    assert (real["age"] <= real["bp"]).all()
+    assert expected_breaks(real["age"].to_numpy(float), real["bp"].to_numpy(float)) < 10
+    found = [c.text for c in discover_constraints(real, detect_schema(real, "label"))]
+    assert "age <= bp" not in found
+    # the same columns made dependent (bp = age + something) give a rule with evidence
+    real["bp"] = real["age"] + rng.integers(0, 40, n)
+    assert "age <= bp" in [c.text for c in discover_constraints(real, detect_schema(real,
+                                                                                   "label"))]
 
 
 def test_bad_constraints_are_listed_together():

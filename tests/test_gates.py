@@ -61,7 +61,7 @@ def test_label_gate_agree_and_intended(table):
     rows = table.copy()
     rows["label"] = "yes"  # pretend every row was generated for the minority
     labels = lab.label(rows)
-    agree = _fitted(LabelAgreementGate("agree", 0.6), table).check(rows, labels)
+    agree = _fitted(LabelAgreementGate("agree", 0.6, acceptance="strict"), table).check(rows, labels)
     expected = (labels["label"] == "yes") & (labels["proba=yes"] >= 0.6)
     assert agree["keep"].tolist() == expected.tolist()
     assert np.allclose(agree["score"], labels["proba=yes"])
@@ -127,7 +127,7 @@ def _verdicts(p_yes, reference=None):
 def test_label_gate_bar_is_capped_by_the_reference_confidence(table):
     rows = table.head(5).assign(label="yes").reset_index(drop=True)
     p_yes = [0.95, 0.85, 0.4, 0.2, 0.1]
-    gate = _fitted(LabelAgreementGate("agree", 0.9), table)
+    gate = _fitted(LabelAgreementGate("agree", 0.9, acceptance="strict"), table)
     plain = gate.check(rows, _verdicts(p_yes))
     assert plain["keep"].tolist() == [True, False, False, False, False]
     assert "< min_confidence 0.90" in plain.at[1, "reason"]
@@ -150,7 +150,7 @@ def test_label_gate_reasons_read_row_by_row(table):
     rows = table.head(5).assign(label="yes").reset_index(drop=True)
     labels = _verdicts([0.95, 0.85, 0.4, 0.2, 0.1], {"yes": 0.3})
     labels.loc[4, "label"] = None  # abstained
-    gate = _fitted(LabelAgreementGate("agree", 0.9), table)
+    gate = _fitted(LabelAgreementGate("agree", 0.9, acceptance="strict"), table)
     assert gate.check(rows, labels)["reason"].tolist() == [
         "", "", "", "label: P('yes')=0.20 < the labeler's reference confidence 0.30 on real rows "
         "of the class", "label: labeler abstained (no rule covers the row)"]
@@ -178,7 +178,7 @@ def test_label_gate_with_a_real_labeler_keeps_capped_rows(table):
     labels = lab.label(rows)
     bar = min(0.9, labels.attrs["class_confidence"]["yes"])
     assert bar < 0.9  # the least sure real "yes" row sets it
-    out = _fitted(LabelAgreementGate("agree", 0.9), table).check(rows, labels)
+    out = _fitted(LabelAgreementGate("agree", 0.9, acceptance="strict"), table).check(rows, labels)
     assert out["keep"].tolist() == (labels["proba=yes"] >= bar).tolist()
 
 
@@ -191,7 +191,7 @@ def test_label_reasons_round_like_python():
 
 def test_label_reason_never_reads_as_equal_to_the_bar(table):
     rows = table.head(2).assign(label="yes").reset_index(drop=True)
-    gate = _fitted(LabelAgreementGate("agree", 0.9), table)
+    gate = _fitted(LabelAgreementGate("agree", 0.9, acceptance="strict"), table)
     reasons = gate.check(rows, _verdicts([0.2199, 0.1], {"yes": 0.2203}))["reason"].tolist()
     assert reasons[0].startswith("label: P('yes')=0.2199 < the labeler's reference confidence 0.22")
     assert reasons[1].startswith("label: P('yes')=0.10 <")

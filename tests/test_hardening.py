@@ -104,7 +104,7 @@ def test_works_with_gaussian_copula_on_unicode_categories():
 def test_works_with_1000_columns():
     rng = np.random.default_rng(0)
     wide = pd.DataFrame(rng.normal(size=(40, 1000)), columns=[f"f{i}" for i in range(1000)])
-    wide["y"] = ["a"] * 28 + ["b"] * 12
+    wide["y"] = np.where(wide["f0"] > 0.5, "b", "a")  # learnable: the labeler can vouch
     # row gates without "constraints": its pairwise constraint discovery is quadratic in the
     # columns (~1M column pairs, ~55 s here); reported to the lead, not a robustness problem
     aug = _fit(wide, batch_gates=(), row_gates=("validity", "novelty"))

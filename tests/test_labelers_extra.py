@@ -237,7 +237,8 @@ def test_label_policies_check_and_assign(table, policy):
     rows = table.copy()
     rows["label"] = "yes"  # every row generated for the minority
     labels = lab.label(rows)
-    gate = LabelAgreementGate(policy, 0.6).fit(table, detect_schema(table, "label"))
+    gate = LabelAgreementGate(policy, 0.6, acceptance="strict").fit(
+        table, detect_schema(table, "label"))
     verdict = gate.check(rows, labels)
     assigned = gate.assign(rows, labels)
     said_yes = (labels["label"] == "yes").to_numpy()

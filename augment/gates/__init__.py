@@ -2,8 +2,9 @@
 
 from augment.gates._constraints import Constraint, ConstraintGate, discover_constraints
 from augment.gates._distance import DistanceGate, dcr_distributions
+from augment.gates._distortion import measure_distortion
 from augment.gates._joint import JointGate
-from augment.gates._label import LABEL_POLICIES, LabelAgreementGate
+from augment.gates._label import ACCEPTANCES, LABEL_POLICIES, LabelAgreementGate
 from augment.gates._marginal import MarginalGate
 from augment.gates._novelty import NoveltyGate
 from augment.gates._realism import RealismGate
@@ -22,6 +23,7 @@ ROW_GATES = {cls.name: cls for cls in (ValidityGate, NoveltyGate, ConstraintGate
 BATCH_GATES = {cls.name: cls for cls in (MarginalGate, TwoSampleGate, JointGate)}
 
 __all__ = [
+    "ACCEPTANCES",
     "BATCH_GATES",
     "LABEL_POLICIES",
     "ROW_GATES",
@@ -40,6 +42,7 @@ __all__ = [
     "ValidityGate",
     "dcr_distributions",
     "discover_constraints",
+    "measure_distortion",
     "permutation_p_value",
     "row_result",
     "two_sample_auc",

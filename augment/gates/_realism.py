@@ -147,7 +147,14 @@ class RealismGate(RowGate):
     Rows of a class with fewer than ``min_rows`` real or synthetic rows are kept
     unscored (``score`` NaN) and the skip is recorded in ``report_``.
 
-    A row is kept when its P(synthetic) is below the threshold, set by one or both of
+    With ``acceptance="ratio"`` (discriminator rejection sampling, Azadi et al.,
+    ICLR 2019) each row is kept at random with probability ``min(1, w / M)``, where
+    ``w = (1 - P(synthetic)) / P(synthetic)`` estimates the density ratio
+    p_real(x) / q(x) of the real rows (of the class or region) to the proposal, and
+    ``M`` is the ``ratio_quantile`` quantile of ``w`` over the rows checked: the
+    kept rows are the proposal reweighted toward the real rows, not its most
+    real-looking tail. With ``acceptance="cut"`` a row is kept when its
+    P(synthetic) is below the threshold, set by one or both of
 
     - ``max_p_synthetic``: a fixed probability (0.5: more likely real than synthetic);
     - ``target_auc``: drop the most synthetic-looking rows until the out-of-fold AUC
@@ -161,6 +168,12 @@ class RealismGate(RowGate):
 
     Parameters
     ----------
+    acceptance : {"cut", "ratio"}
+        ``cut`` (the thresholds below) or ``ratio`` (density-ratio acceptance).
+    ratio_quantile : float in (0, 1]
+        ``ratio``: the quantile of ``w`` that is kept with probability 1 (rows with a
+        larger ratio too). 1: exact rejection sampling, lowest yield; lower values
+        keep more rows and correct less.
     max_p_synthetic : float in (0, 1] or None
         Keep rows with P(synthetic) below this. None: no fixed threshold.
     target_auc : float in [0.5, 1] or None
@@ -205,10 +218,13 @@ class RealismGate(RowGate):
     name = "realism"
     cost = 4
 
-    def __init__(self, max_p_synthetic: float | None = None, target_auc: float | None = 0.7,
+    def __init__(self, acceptance: str = "cut", ratio_quantile: float = 0.9,
+                 max_p_synthetic: float | None = None, target_auc: float | None = 0.7,
                  n_splits: int = 3, n_rounds: int = 2, max_iter: int = 60,
                  max_train_rows: int = 4000, min_rows: int = 20, remember: bool = True,
                  n_threads: int | None = 1, random_state: int | None = None):
+        self.acceptance = acceptance
+        self.ratio_quantile = ratio_quantile
         self.max_p_synthetic = max_p_synthetic
         self.target_auc = target_auc
         self.n_splits = n_splits
@@ -223,7 +239,13 @@ class RealismGate(RowGate):
     def check_params(self) -> list[str]:
         problems = []
         p, auc = self.max_p_synthetic, self.target_auc
-        if p is None and auc is None:
+        if self.acceptance not in ("cut", "ratio"):
+            problems.append(f"realism acceptance must be 'cut' or 'ratio'; got "
+                            f"{self.acceptance!r}.")
+        q = self.ratio_quantile
+        if isinstance(q, bool) or not isinstance(q, (int, float)) or not 0 < q <= 1:
+            problems.append(f"realism ratio_quantile must be in (0, 1]; got {q!r}.")
+        if self.acceptance == "cut" and p is None and auc is None:
             problems.append("realism needs max_p_synthetic or target_auc (or both); got neither. "
                             "Fix: set target_auc: 0.7.")
         if p is not None and (not isinstance(p, (int, float)) or not 0 < p <= 1):
@@ -347,6 +369,8 @@ class RealismGate(RowGate):
         keep = np.ones(n, bool)
         score = np.full(n, np.nan)
         reason = np.full(n, "", dtype=object)
+        if self.acceptance == "ratio":
+            return self._ratio(real, synth, history, entry, make_model)
         rounds = self.n_rounds if self.target_auc is not None else 1
         alive = np.arange(n)
         for round_ in range(rounds):
@@ -386,3 +410,24 @@ class RealismGate(RowGate):
                 break  # the model cannot tell the remaining rows from real ones
         entry["kept"] = int(keep.sum())
         return keep, score, reason
+
+    def _ratio(self, real, synth, history, entry, make_model):
+        """Density-ratio acceptance: keep each row with probability min(1, w / M)."""
+        from sklearn.metrics import roc_auc_score
+
+        seed = int(self._rng.randint(_SEED_MAX))
+        p_real, p_synth, _ = cross_fitted_scores(
+            real, synth, make_model, n_splits=min(self.n_splits, len(synth)),
+            max_train_rows=self.max_train_rows, X_extra=history, random_state=seed)
+        clipped = np.clip(p_synth, 1e-6, 1 - 1e-6)
+        w = (1 - clipped) / clipped
+        m = float(np.quantile(w, self.ratio_quantile))
+        prob = np.minimum(1.0, w / m) if m > 0 else np.ones(len(w))
+        keep = self._rng.random_sample(len(w)) < prob
+        reason = np.where(keep, "", "realism: the discriminator finds the row over-proposed "
+                          "against real rows (density-ratio acceptance)").astype(object)
+        y = np.r_[np.zeros(len(p_real)), np.ones(len(p_synth))]
+        entry.update({"acceptance": "ratio",
+                      "auc_before": round(float(roc_auc_score(y, np.r_[p_real, p_synth])), 4),
+                      "rows": len(w), "kept": int(keep.sum()), "ratio_cap": round(m, 4)})
+        return keep, p_synth, reason

@@ -41,10 +41,22 @@ class RowGate(BaseEstimator):
 
     name: ClassVar[str] = "row"
     cost: ClassVar[int] = 2
+    #: What the last ``check`` did, one dict per entry (bars, rounds); collected per
+    #: region into the manifest. Gates with something to say set it in ``_check``.
+    report_: ClassVar[list] = []
 
     def check_params(self) -> list[str]:
         """Problems with the parameters, found before any work."""
         return []
+
+    def set_reference(self, real: pd.DataFrame | None, key: str | None = None) -> RowGate:
+        """Hook: the real rows the next checked rows are aimed at (a sub-class region's
+        rows; None: the whole class again). Gates that compare with real rows override it."""
+        return self
+
+    def accepted(self, rows: pd.DataFrame) -> None:
+        """Hook: rows the pipeline kept after this gate's check (e.g. novelty remembers
+        them, so a later copy counts as a repeat)."""
 
     def fit(self, real: pd.DataFrame, schema: Schema) -> RowGate:
         self.schema_ = schema

@@ -96,6 +96,18 @@ class BaseGenerator(BaseEstimator):
         rows = self._sample(int(n), region, seed)
         return self._conform(rows, region)
 
+    #: True when ``fit`` wants the mask of real rows the labeler backs (``set_backed``).
+    wants_backed: ClassVar[bool] = False
+
+    def set_backed(self, mask) -> BaseGenerator:
+        """Hook: the real rows the label check backs, given before ``fit`` to generators
+        whose ``wants_backed`` is true; others ignore it."""
+        return self
+
+    def shortfall(self, region_id: str) -> str | None:
+        """Why ``sample`` returned no rows for a region (None: no reason recorded)."""
+        return (getattr(self, "acceptance_", None) or {}).get(region_id, {}).get("shortfall")
+
     def _empty(self) -> pd.DataFrame:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in self.columns_})
 

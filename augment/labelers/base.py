@@ -19,7 +19,8 @@ from augment.labelers._calibration import (
     fit_calibration,
 )
 
-__all__ = ["MAX_LABELER_ECE", "REFERENCES", "WEAK_LABELER_BALANCED_ACCURACY", "BaseLabeler"]
+__all__ = ["MAX_LABELER_ECE", "MIN_CLASS_AUC", "REFERENCES", "WEAK_LABELER_BALANCED_ACCURACY",
+           "BaseLabeler"]
 
 #: Cross-validated balanced accuracy under which a labeler is flagged as too weak to trust.
 WEAK_LABELER_BALANCED_ACCURACY = 0.6
@@ -29,6 +30,11 @@ MAX_QUALITY_ROWS = 20_000
 MAX_LABELER_ECE = 0.15
 #: How a labeler's reference confidence is computed (its ``reference`` parameter).
 REFERENCES = ("oof", "in_sample")
+#: Out-of-fold one-vs-rest ROC-AUC of P(class) below which the labeler cannot tell a class
+#: from the others (the label check then cannot vouch for its synthetic rows).
+MIN_CLASS_AUC = 0.6
+#: Points kept of each class's out-of-fold P(class) distribution (``class_reference_``).
+REFERENCE_POINTS = 1001
 
 
 def _folds(y: pd.Series, limit: int = 5) -> StratifiedKFold | None:
@@ -104,6 +110,7 @@ class BaseLabeler(BaseEstimator):
         self._fit_core(X, y, schema)
         X = X[schema.features]
         self.quality_, oof = self._quality(X, y)
+        self._store_oof(X, oof)
         self.class_confidence_ = {}
         q = getattr(self, "reference_quantile", None)
         if q is None:
@@ -120,7 +127,7 @@ class BaseLabeler(BaseEstimator):
                 "not recorded: a class has < 2 real rows, so there are no out-of-fold "
                 "probabilities; the label gate keeps min_confidence")
         elif reference == "oof":
-            proba, codes = oof
+            proba, codes, _ = oof
             self.class_confidence_ = self._quantiles(proba, codes, float(q))
             self.quality_["reference_confidence"] = (
                 f"{q:g} quantile of the out-of-fold P(class) over the class's real rows "
@@ -139,6 +146,39 @@ class BaseLabeler(BaseEstimator):
                               "Fix: use in_sample (the fitted model on its own training "
                               "rows, the default) or oof (out-of-fold probabilities).")
         return reference
+
+    def _store_oof(self, X: pd.DataFrame, oof) -> None:
+        """Keep the out-of-fold probabilities (by row label) and, per class, the distribution
+        of its out-of-fold P(class) over its real rows (``class_reference_``)."""
+        self.oof_proba_ = None
+        self.class_reference_ = {}
+        if oof is None:
+            return
+        proba, codes, index = oof
+        if index.is_unique:
+            self.oof_proba_ = pd.DataFrame(proba, index=index, columns=list(self.classes_))
+        for k, c in enumerate(self.classes_):
+            own = np.sort(proba[codes == k, k])
+            if len(own) > REFERENCE_POINTS:
+                own = np.quantile(own, np.linspace(0, 1, REFERENCE_POINTS))
+            if len(own):
+                self.class_reference_[str(c)] = np.round(own, 6)
+
+    def reference_proba(self, X: pd.DataFrame) -> np.ndarray:
+        """P(class) of real rows as a new row would get it: out of fold where the row was
+        scored by the quality cross-validation (matched by row label), in sample otherwise.
+
+        What the label check compares a synthetic row's probability with: the rows of
+        a region scored the way its synthetic rows are (by a model that never saw them).
+        """
+        self._check_fitted()
+        proba = self._proba(X[self.schema_.features])
+        oof = getattr(self, "oof_proba_", None)
+        if oof is not None and len(X):
+            known = X.index.isin(oof.index)
+            if known.any():
+                proba[known] = oof.loc[X.index[known]].to_numpy(dtype=float)
+        return proba
 
     def _quantiles(self, proba: np.ndarray, codes: np.ndarray, q: float) -> dict[str, float]:
         """Per class with real rows: the ``q`` quantile of ``proba[:, k]`` over its rows."""
@@ -249,6 +289,8 @@ class BaseLabeler(BaseEstimator):
         for k, c in enumerate(self.classes_):
             out[f"proba={c}"] = values[:, k]
         out.attrs["class_confidence"] = dict(getattr(self, "class_confidence_", None) or {})
+        out.attrs["class_reference"] = {c: [float(v) for v in ref] for c, ref in (
+            getattr(self, "class_reference_", None) or {}).items()}
         return out
 
     # -- quality ---------------------------------------------------------------------------
@@ -293,8 +335,10 @@ class BaseLabeler(BaseEstimator):
                                                   decided.astype(str)))
         codes = self._codes(y)
         value = float(np.mean(scores))
+        class_auc = _class_auc(proba, codes, self.classes_)
         quality: dict[str, Any] = {"cv_balanced_accuracy": round(value, 4),
-                                   "cv_folds": cv.n_splits}
+                                   "cv_folds": cv.n_splits, "class_auc": class_auc,
+                                   "min_class_auc": MIN_CLASS_AUC}
         if not self._balanced():
             quality["cv_decision"] = "argmax of P(class) / class share (the balanced decision)"
         quality.update({k: round(v, 4) for k, v in calibration_metrics(proba, codes).items()})
@@ -324,7 +368,7 @@ class BaseLabeler(BaseEstimator):
                    if quality["weak"] else "consider calibration='sigmoid' or 'isotonic'")
             warnings.warn(f"Labeler '{self.name}' is {kind}: {'; '.join(reasons)}. Its labels "
                           f"on synthetic rows deserve little trust; {fix}.", stacklevel=3)
-        return quality, (proba, codes)
+        return quality, (proba, codes, X.index)
 
     # -- description and storage -----------------------------------------------------------
     def describe(self) -> dict:
@@ -346,6 +390,8 @@ class BaseLabeler(BaseEstimator):
         return {"schema": _schema_to_dict(self.schema_),
                 "calibrators": getattr(self, "calibrators_", None),
                 "class_confidence": getattr(self, "class_confidence_", None) or {},
+                "class_reference": {c: [float(v) for v in ref] for c, ref in (
+                    getattr(self, "class_reference_", None) or {}).items()},
                 "quality": getattr(self, "quality_", None), "model": self._get_state()}
 
     def set_state(self, state: dict) -> BaseLabeler:
@@ -354,6 +400,9 @@ class BaseLabeler(BaseEstimator):
         self.classes_ = np.array(self.schema_.classes, dtype=object)
         self.calibrators_ = state.get("calibrators")
         self.class_confidence_ = state.get("class_confidence") or {}  # older versions: none
+        self.class_reference_ = {c: np.asarray(ref, dtype=float)
+                                 for c, ref in (state.get("class_reference") or {}).items()}
+        self.oof_proba_ = None
         self.quality_ = state.get("quality", {})
         self._set_state(state["model"])
         return self
@@ -383,6 +432,19 @@ def _balanced_decision(out: pd.DataFrame, classes: np.ndarray, train_codes: np.n
     ratio = np.where(share > 0, proba / np.where(share > 0, share, 1.0), -np.inf)
     decided = pd.Series(classes[ratio.argmax(axis=1)], index=out.index, dtype=object)
     return decided.where(out["label"].notna(), None)
+
+
+def _class_auc(proba: np.ndarray, codes: np.ndarray, classes) -> dict[str, float | None]:
+    """Per class: out-of-fold ROC-AUC of P(class), the class's rows against all others
+    (None where a side is empty). How well the labeler tells the class apart."""
+    from sklearn.metrics import roc_auc_score
+
+    out: dict[str, float | None] = {}
+    for k, c in enumerate(classes):
+        own = codes == k
+        out[str(c)] = (round(float(roc_auc_score(own, proba[:, k])), 4)
+                       if own.any() and (~own).any() else None)
+    return out
 
 
 def _balanced_weights(codes: np.ndarray) -> np.ndarray:

@@ -1,0 +1,132 @@
+"""What the gates did to the rows: candidates against kept rows, both against the real rows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.utils import check_random_state
+
+from augment.data import as_text
+from augment.gates._joint import JointGate
+from augment.gates._marginal import MarginalGate
+from augment.gates._two_sample import two_sample_scores
+
+__all__ = ["measure_distortion"]
+
+#: Fewest rows on every side (real, candidates, kept) for the comparison to run.
+MIN_ROWS = 10
+#: Rows per side at most for the fresh two-sample test (both sides get the same number).
+MAX_ROWS = 2000
+#: A gate "made rows easier to detect" when kept AUC exceeds candidate AUC by more than
+#: this, or by two standard errors of the difference where those are larger.
+AUC_TOLERANCE = 0.01
+#: ... and "lowered marginal similarity" when it falls by more than this.
+MARGINAL_TOLERANCE = 0.01
+#: A category value is reported as thinned when its share among kept rows is below this
+#: fraction of its share among candidates (and it held at least MIN_VALUE_SHARE of them).
+THINNED_RATIO = 0.5
+MIN_VALUE_SHARE = 0.05
+
+
+def _auc(real, synthetic, schema, n, rng) -> tuple[float, float]:
+    """Fresh cross-fitted two-sample AUC (n rows a side) and its standard error."""
+    from sklearn.metrics import roc_auc_score
+
+    y, proba = two_sample_scores(real, synthetic, schema, n_splits=3, max_rows=n,
+                                 random_state=rng)
+    auc = float(roc_auc_score(y, proba))
+    # Hanley & McNeil (1982) with equal sides
+    q1, q2 = auc / (2 - auc), 2 * auc * auc / (1 + auc)
+    se = np.sqrt(max(auc * (1 - auc) + (n - 1) * (q1 - auc * auc) + (n - 1) * (q2 - auc * auc),
+                     0.0) / (n * n))
+    return auc, float(se)
+
+
+def _value_shares(frame: pd.DataFrame, columns: list[str]) -> dict[tuple[str, str], float]:
+    text = as_text(frame[columns]) if columns else pd.DataFrame(index=frame.index)
+    out = {}
+    for column in columns:
+        for value, share in text[column].value_counts(normalize=True).items():
+            out[(column, str(value))] = float(share)
+    return out
+
+
+def measure_distortion(real: pd.DataFrame, candidates: pd.DataFrame, kept: pd.DataFrame, schema,
+                       region_id: str, *, random_state=None, regions=()) -> dict:
+    """Compare the rows a generator proposed with the rows the gates kept, against ``real``.
+
+    Parameters
+    ----------
+    real, candidates, kept : DataFrame
+        The real rows of a class or region, a uniform sample of every row generated
+        for it (before any gate), and the rows kept for it.
+    regions : sequence of Region
+        Sub-regions whose share among candidates and among kept rows is compared.
+
+    Returns a dict with, for ``candidates`` and ``kept``: a fresh cross-fitted
+    gradient-boosting two-sample AUC against ``real`` (the same number of rows on
+    each side for both, so the two are comparable), mean marginal (1 - KS / 1 - TVD)
+    and joint (correlation / contingency) similarity; the columns whose marginal
+    similarity fell most; category values and regions whose share the gates cut by
+    more than half; and ``findings``: one readable line per problem (empty when the
+    gates did not make the rows less like the real ones).
+    """
+    rng = check_random_state(random_state)
+    out: dict = {"region": region_id, "real_rows": len(real), "candidates": len(candidates),
+                 "kept": len(kept), "findings": []}
+    n = int(min(len(real), len(candidates), len(kept), MAX_ROWS))
+    if n < MIN_ROWS:
+        out["skipped"] = (f"{len(real)} real, {len(candidates)} candidate and {len(kept)} kept "
+                          f"rows; needs {MIN_ROWS} of each")
+        if len(candidates) >= MIN_ROWS and len(kept) == 0:
+            out["findings"].append(f"{region_id}: the gates kept none of {len(candidates)} "
+                                   "sampled candidate rows")
+        return out
+    auc_c, se_c = _auc(real, candidates, schema, n, rng)
+    auc_k, se_k = _auc(real, kept, schema, n, rng)
+    marginal_c = MarginalGate.column_scores(real, candidates, schema)
+    marginal_k = MarginalGate.column_scores(real, kept, schema)
+    joint = JointGate(max_pairs=20, max_rows=MAX_ROWS, random_state=rng.randint(2**31 - 1))
+    joint_c = joint.pair_scores(real, candidates, schema)
+    joint_k = joint.pair_scores(real, kept, schema)
+    mean = lambda d: round(float(np.mean(list(d.values()))), 4) if d else None  # noqa: E731
+    drop = {c: marginal_c[c] - marginal_k[c] for c in marginal_c}
+    worst = sorted(drop, key=drop.get, reverse=True)[:4]
+    out.update({
+        "rows_per_side": n,
+        "auc": {"candidates": round(auc_c, 4), "kept": round(auc_k, 4)},
+        "auc_se": round(float(np.hypot(se_c, se_k)), 4),
+        "marginal": {"candidates": mean(marginal_c), "kept": mean(marginal_k)},
+        "joint": {"candidates": mean(joint_c), "kept": mean(joint_k)},
+        "most_distorted_columns": {c: {"candidates": round(marginal_c[c], 4),
+                                       "kept": round(marginal_k[c], 4)} for c in worst},
+    })
+    findings = out["findings"]
+    tolerance = max(AUC_TOLERANCE, 2 * out["auc_se"])
+    if auc_k > auc_c + tolerance:
+        findings.append(f"{region_id}: gating made the rows easier to tell from real ones "
+                        f"(two-sample AUC {auc_c:.3f} candidates -> {auc_k:.3f} kept)")
+    m_c, m_k = out["marginal"]["candidates"], out["marginal"]["kept"]
+    if m_c is not None and m_k < m_c - MARGINAL_TOLERANCE:
+        findings.append(f"{region_id}: gating lowered marginal similarity {m_c:.3f} -> {m_k:.3f} "
+                        f"(most: {', '.join(worst[:2])})")
+    shares_c = _value_shares(candidates, list(schema.categorical))
+    shares_k = _value_shares(kept, list(schema.categorical))
+    thinned = {f"{c} = {v}": {"candidates": round(s, 4),
+                              "kept": round(shares_k.get((c, v), 0.0), 4)}
+               for (c, v), s in shares_c.items()
+               if s >= MIN_VALUE_SHARE and shares_k.get((c, v), 0.0) < THINNED_RATIO * s}
+    out["thinned_values"] = thinned
+    for name, share in list(thinned.items())[:3]:
+        findings.append(f"{region_id}: gating thinned {name} from {share['candidates']:.0%} of "
+                        f"candidates to {share['kept']:.0%} of kept rows")
+    region_shares = {}
+    for region in regions:
+        s_c = float(region.contains(candidates).mean())
+        s_k = float(region.contains(kept).mean())
+        region_shares[region.id] = {"candidates": round(s_c, 4), "kept": round(s_k, 4)}
+        if s_c > 0 and s_k < THINNED_RATIO * s_c:
+            findings.append(f"{region_id}: gating cut {region.id} from {s_c:.0%} of candidates "
+                            f"to {s_k:.0%} of kept rows")
+    out["region_shares"] = region_shares
+    return out
