@@ -79,7 +79,7 @@ class LabelStage:
         strict check keeps (None where that number means nothing: no strict check).
 
         ``match`` acceptance compares the region's rows with the labeler's P(class) over
-        the region's real rows, out of fold (a sub-class region that the labeler finds
+        the region's real rows (a sub-class region that the labeler finds
         majority-like is judged against itself, not against the whole class).
         """
         if self.gate is None:

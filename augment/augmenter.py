@@ -85,14 +85,15 @@ class Augmenter(BaseEstimator):
     label_acceptance : {"match", "strict"}
         How ``agree`` decides (see :class:`LabelAgreementGate`). ``match``
         (default) keeps rows at random so that the labeler's P(class) over kept
-        rows follows its out-of-fold spread over the real rows of the class or
+        rows follows its spread over the real rows of the class or
         region: the kept rows keep the class's shape and thin regions survive.
         ``strict`` keeps only rows the labeler is as sure of as the surest
         quarter of the class's real rows (lower label noise, rows crowd into the
         class's most typical corner).
     floor_quantile : float
         ``match``: rows the labeler ranks below this quantile of the class's (or
-        region's) real rows are rejected (default 0.1; 0 matches the whole spread).
+        region's) real rows are rejected (default 0: the whole spread is matched;
+        higher values lower label noise and cut the class's least typical rows).
     min_confidence : float
         ``strict`` and ``relabel``: smallest labeler probability kept (default
         0.9), lowered for a class to the labeler's reference confidence on its
@@ -137,7 +138,7 @@ class Augmenter(BaseEstimator):
     def __init__(self, sampling_strategy="auto", profile="sparse", generator="gaussian_copula",
                  labeler="tree",
                  label_policy: str = "agree", label_acceptance: str = "match",
-                 floor_quantile: float = 0.1, min_confidence: float = 0.9,
+                 floor_quantile: float = 0.0, min_confidence: float = 0.9,
                  row_gates=("validity", "novelty", "constraints", "distance"),
                  batch_gates=("marginal", "joint", "two_sample"), check_all: bool = False,
                  batch_on_fail: str = "warn", weight_mode: str = "balance",

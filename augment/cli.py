@@ -35,7 +35,7 @@ def build_augmenter(cfg: DictConfig):
         labeler=instantiate(cfg.labeler, "the labeler"),
         label_policy=gate.label_policy,
         label_acceptance=gate.get("acceptance", "match"),
-        floor_quantile=gate.get("floor_quantile", 0.1),
+        floor_quantile=gate.get("floor_quantile", 0.0),
         min_confidence=gate.min_confidence,
         row_gates=[instantiate(node, f"row gate '{name}'") for name, node in gate.row.items()],
         batch_gates=[instantiate(node, f"batch gate '{name}'")
@@ -57,6 +57,7 @@ def summary(result, run_dir: Path, seconds: float) -> str:
              f"{counts['generated']}, kept {counts['kept']}, rejected {counts['rejected']} "
              f"({', '.join(f'{k} {v}' for k, v in counts['rejected_by_reason'].items()) or '-'}),"
              f" surplus {counts['surplus']}"]
+    lines += [f"  VERDICT {v['text']}" for v in result.verdicts()]
     for b in result.batch:
         verdict = {True: "pass", False: "FAIL", None: "skipped"}[b["passed"]]
         lines.append(f"  {b['region']} {b['gate']}: {verdict}: {b['message']}")

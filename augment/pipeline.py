@@ -59,6 +59,21 @@ class AugmentResult:
     def synthetic(self) -> pd.DataFrame:
         return self.augmented[self.augmented["_synthetic"]]
 
+    def verdicts(self) -> list[dict]:
+        """One line per grown class a busy user can act on: kept rows ``trustworthy``,
+        ``usable with caution`` or ``not trustworthy``, with the numbers that decided it
+        (the labeler's out-of-fold AUC for the class, a fresh classifier's AUC of kept rows
+        against real ones, distortion findings, missing rows)."""
+        aucs = (self.labeler.get("quality") or {}).get("class_auc") or {}
+        out = []
+        for region in (r for r in self.regions if r["kind"] == "class"):
+            label = region["label"]
+            group = [r for r in self.regions if r["label"] == label]
+            distortion = next((d for d in self.distortion if d["region"] == region["id"]), None)
+            out.append(_verdict(label, aucs.get(label), distortion,
+                                sum(r["shortfall"] for r in group)))
+        return out
+
     def counts(self) -> dict:
         """Totals over regions: requested, generated, kept, rejected by reason."""
         reasons: Counter = Counter()
@@ -69,6 +84,40 @@ class AugmentResult:
         return {"real_rows": int((~self.augmented["_synthetic"]).sum()), **total,
                 "rejected": sum(reasons.values()),
                 "rejected_by_reason": dict(reasons.most_common())}
+
+
+#: Verdict bars (see :meth:`AugmentResult.verdicts`): a labeler that separates a class with
+#: out-of-fold ROC-AUC below WEAK_LABELER_AUC cannot vouch for labels; kept rows a fresh
+#: classifier tells from real ones with AUC above DETECTABLE_AUC do not look like the class.
+WEAK_LABELER_AUC, GOOD_LABELER_AUC = 0.7, 0.8
+DETECTABLE_AUC, REALISTIC_AUC = 0.95, 0.75
+
+
+def _verdict(label: str, labeler_auc, distortion: dict | None, shortfall: int) -> dict:
+    auc = ((distortion or {}).get("auc") or {}).get("kept")
+    findings = (distortion or {}).get("findings", [])
+    numbers = []
+    if labeler_auc is not None:
+        numbers.append(f"the labeler tells the class apart with out-of-fold AUC "
+                       f"{labeler_auc:.2f}")
+    if auc is not None:
+        numbers.append(f"a fresh classifier tells kept rows from real ones with AUC {auc:.2f}")
+    if (labeler_auc is not None and labeler_auc < WEAK_LABELER_AUC) or (
+            auc is not None and auc >= DETECTABLE_AUC):
+        verdict = "not trustworthy"
+    elif (labeler_auc is not None and labeler_auc >= GOOD_LABELER_AUC and auc is not None
+          and auc <= REALISTIC_AUC and not findings and not shortfall):
+        verdict = "trustworthy"
+    else:
+        verdict = "usable with caution"
+    extra = []
+    if findings:
+        extra.append(f"{len(findings)} distortion finding(s)")
+    if shortfall:
+        extra.append(f"{shortfall} requested rows missing")
+    text = f"class={label}: kept rows {verdict} (" + "; ".join(numbers + extra) + ")"
+    return {"class": label, "verdict": verdict, "labeler_auc": labeler_auc, "kept_auc": auc,
+            "findings": len(findings), "shortfall": shortfall, "text": text}
 
 
 def _consistency(stats: list[RegionStats]) -> dict:

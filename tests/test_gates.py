@@ -61,7 +61,8 @@ def test_label_gate_agree_and_intended(table):
     rows = table.copy()
     rows["label"] = "yes"  # pretend every row was generated for the minority
     labels = lab.label(rows)
-    agree = _fitted(LabelAgreementGate("agree", 0.6, acceptance="strict"), table).check(rows, labels)
+    gate = LabelAgreementGate("agree", 0.6, acceptance="strict")
+    agree = _fitted(gate, table).check(rows, labels)
     expected = (labels["label"] == "yes") & (labels["proba=yes"] >= 0.6)
     assert agree["keep"].tolist() == expected.tolist()
     assert np.allclose(agree["score"], labels["proba=yes"])

@@ -17,10 +17,14 @@ __all__ = ["measure_distortion"]
 MIN_ROWS = 10
 #: Rows per side at most for the fresh two-sample test (both sides get the same number).
 MAX_ROWS = 2000
+#: Fewest rows per side for the two-sample AUC (gradient boosting's leaves hold 20 rows:
+#: below this it cannot split and its AUC means nothing); marginals still compare.
+MIN_AUC_ROWS = 50
 #: A gate "made rows easier to detect" when kept AUC exceeds candidate AUC by more than
 #: this, or by two standard errors of the difference where those are larger.
 AUC_TOLERANCE = 0.01
-#: ... and "lowered marginal similarity" when it falls by more than this.
+#: ... and "lowered marginal similarity" when it falls more than this below both the
+#: candidates' and every random subset of the candidates as large as the kept rows.
 MARGINAL_TOLERANCE = 0.01
 #: A category value is reported as thinned when its share among kept rows is below this
 #: fraction of its share among candidates (and it held at least MIN_VALUE_SHARE of them).
@@ -40,6 +44,21 @@ def _auc(real, synthetic, schema, n, rng) -> tuple[float, float]:
     se = np.sqrt(max(auc * (1 - auc) + (n - 1) * (q1 - auc * auc) + (n - 1) * (q2 - auc * auc),
                      0.0) / (n * n))
     return auc, float(se)
+
+
+def _null_marginals(real, candidates, n_kept: int, schema, rng, draws: int = 4) -> list[float]:
+    """Mean marginal similarity of random subsets of the candidates (as many rows as were
+    kept, at most half the sample): how much the number moves when rows are dropped
+    at random. A gate that lowers it below all of these did more than chance."""
+    n = int(min(n_kept, len(candidates) // 2))
+    if n < MIN_ROWS:
+        return []
+    out = []
+    for _ in range(draws):
+        pick = candidates.iloc[np.sort(rng.choice(len(candidates), n, replace=False))]
+        out.append(round(float(np.mean(list(
+            MarginalGate.column_scores(real, pick, schema).values()))), 4))
+    return out
 
 
 def _value_shares(frame: pd.DataFrame, columns: list[str]) -> dict[tuple[str, str], float]:
@@ -82,32 +101,37 @@ def measure_distortion(real: pd.DataFrame, candidates: pd.DataFrame, kept: pd.Da
             out["findings"].append(f"{region_id}: the gates kept none of {len(candidates)} "
                                    "sampled candidate rows")
         return out
-    auc_c, se_c = _auc(real, candidates, schema, n, rng)
-    auc_k, se_k = _auc(real, kept, schema, n, rng)
+    if n >= MIN_AUC_ROWS:
+        auc_c, se_c = _auc(real, candidates, schema, n, rng)
+        auc_k, se_k = _auc(real, kept, schema, n, rng)
+        out["auc"] = {"candidates": round(auc_c, 4), "kept": round(auc_k, 4)}
+        out["auc_se"] = round(float(np.hypot(se_c, se_k)), 4)
+    else:
+        out["auc"] = None
+        out["auc_note"] = f"{n} rows per side; the two-sample AUC needs {MIN_AUC_ROWS}"
     marginal_c = MarginalGate.column_scores(real, candidates, schema)
     marginal_k = MarginalGate.column_scores(real, kept, schema)
     joint = JointGate(max_pairs=20, max_rows=MAX_ROWS, random_state=rng.randint(2**31 - 1))
     joint_c = joint.pair_scores(real, candidates, schema)
     joint_k = joint.pair_scores(real, kept, schema)
     mean = lambda d: round(float(np.mean(list(d.values()))), 4) if d else None  # noqa: E731
+    null = _null_marginals(real, candidates, len(kept), schema, rng)
     drop = {c: marginal_c[c] - marginal_k[c] for c in marginal_c}
     worst = sorted(drop, key=drop.get, reverse=True)[:4]
     out.update({
         "rows_per_side": n,
-        "auc": {"candidates": round(auc_c, 4), "kept": round(auc_k, 4)},
-        "auc_se": round(float(np.hypot(se_c, se_k)), 4),
         "marginal": {"candidates": mean(marginal_c), "kept": mean(marginal_k)},
         "joint": {"candidates": mean(joint_c), "kept": mean(joint_k)},
         "most_distorted_columns": {c: {"candidates": round(marginal_c[c], 4),
                                        "kept": round(marginal_k[c], 4)} for c in worst},
     })
     findings = out["findings"]
-    tolerance = max(AUC_TOLERANCE, 2 * out["auc_se"])
-    if auc_k > auc_c + tolerance:
+    if out["auc"] is not None and auc_k > auc_c + max(AUC_TOLERANCE, 2 * out["auc_se"]):
         findings.append(f"{region_id}: gating made the rows easier to tell from real ones "
                         f"(two-sample AUC {auc_c:.3f} candidates -> {auc_k:.3f} kept)")
     m_c, m_k = out["marginal"]["candidates"], out["marginal"]["kept"]
-    if m_c is not None and m_k < m_c - MARGINAL_TOLERANCE:
+    out["marginal_null"] = null  # random subsets of the candidates, as many rows as kept
+    if m_c is not None and m_k < min([m_c, *null]) - MARGINAL_TOLERANCE:
         findings.append(f"{region_id}: gating lowered marginal similarity {m_c:.3f} -> {m_k:.3f} "
                         f"(most: {', '.join(worst[:2])})")
     shares_c = _value_shares(candidates, list(schema.categorical))

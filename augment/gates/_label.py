@@ -14,23 +14,27 @@ __all__ = ["ACCEPTANCES", "LABEL_POLICIES", "LabelAgreementGate", "match_accepta
 LABEL_POLICIES = ("agree", "relabel", "soft", "intended")
 #: How ``agree`` turns the labeler's P(class) into keep / reject (see LabelAgreementGate).
 ACCEPTANCES = ("match", "strict")
-#: Bins of the reference distribution whose candidate share ``match`` equalises.
+#: Most bins of the reference distribution whose candidate share ``match`` equalises ...
 MATCH_BINS = 10
+#: ... with at least this many reference rows per bin (fewer bins for small regions: a bin
+#: share estimated from a handful of rows would reweight the rows at random).
+MATCH_ROWS_PER_BIN = 40
 #: A bin holding fewer candidates than this share of the median bin is kept whole
 #: (under-filled) instead of forcing every other bin down to its level.
 MATCH_MIN_BIN_SHARE = 0.2
 
 
 def match_acceptance(p: np.ndarray, reference: np.ndarray, floor_quantile: float,
-                     rng: np.random.RandomState, n_bins: int = MATCH_BINS
-                     ) -> np.ndarray:
+                     rng: np.random.RandomState, n_bins: int | None = None) -> np.ndarray:
     """Keep probabilities that make the kept rows' ``p`` follow the ``reference`` distribution.
 
     Each row's ``p`` is mapped to its position ``u`` in the reference distribution
     (its empirical CDF; ties spread uniformly over the atom they fall on), so rows
     drawn like the reference have ``u`` uniform on [0, 1]. Rows with ``u`` below
     ``floor_quantile`` get probability 0 (the labeler ranks them below nearly all
-    real rows of the class). Above it, ``u`` is cut into ``n_bins`` equal bins and
+    real rows of the class). Above it, ``u`` is cut into ``n_bins`` equal bins
+    (default: one per :data:`MATCH_ROWS_PER_BIN` reference rows, 1 to
+    :data:`MATCH_BINS`) and
     each bin is kept with probability ``min(1, c* / count)``, where ``c*`` is the
     smallest bin count at least :data:`MATCH_MIN_BIN_SHARE` of the median: every
     bin then holds about ``c*`` kept rows, as the reference does, and a bin the
@@ -43,6 +47,8 @@ def match_acceptance(p: np.ndarray, reference: np.ndarray, floor_quantile: float
     """
     reference = np.sort(np.asarray(reference, dtype=float))
     n_ref = len(reference)
+    if n_bins is None:
+        n_bins = int(np.clip(n_ref // MATCH_ROWS_PER_BIN, 1, MATCH_BINS))
     p = np.asarray(p, dtype=float)
     low = np.searchsorted(reference, p, side="left") / n_ref
     high = np.searchsorted(reference, p, side="right") / n_ref
@@ -123,9 +129,9 @@ class LabelAgreementGate(RowGate):
     acceptance : {"match", "strict"}
         How ``agree`` decides. ``match`` (default): keep rows at random so that
         the labeler's P(intended class) has the same distribution over kept rows
-        as over the real rows of the class or region (its out-of-fold
-        probabilities, ``set_reference_scores`` / ``attrs["class_reference"]``),
-        after dropping rows below its ``floor_quantile`` (see
+        as over the real rows of the class or region (``set_reference_scores`` /
+        ``attrs["class_reference"]``), after dropping rows below its
+        ``floor_quantile`` (see
         :func:`match_acceptance`). The kept rows keep the class's shape: a
         subgroup the labeler finds mostly majority-like is judged against its
         own real rows and survives. ``strict``: keep rows whose P reaches the
@@ -156,7 +162,7 @@ class LabelAgreementGate(RowGate):
     name = "label"
 
     def __init__(self, policy: str = "agree", min_confidence: float = 0.9,
-                 acceptance: str = "match", floor_quantile: float = 0.1,
+                 acceptance: str = "match", floor_quantile: float = 0.0,
                  random_state: int | None = None):
         self.policy = policy
         self.min_confidence = min_confidence
@@ -193,7 +199,7 @@ class LabelAgreementGate(RowGate):
     def set_reference_scores(self, scores: np.ndarray | None, key: str | None = None
                              ) -> LabelAgreementGate:
         """The labeler's P(class) over the real rows that the next checked rows are aimed
-        at (a sub-class region's own rows), as a new row would get it (out of fold).
+        at (a sub-class region's own rows; :meth:`BaseLabeler.reference_proba`).
 
         ``match`` then follows their distribution instead of the whole class's
         (``strict`` keeps its per-class bar). ``None`` goes back to the class.
@@ -285,9 +291,9 @@ class LabelAgreementGate(RowGate):
             if ref is None:
                 raise ConfigError(
                     f"acceptance='match' needs the labeler's P({value!r}) over real rows of "
-                    f"{key}; the labeler recorded none (a class with < 2 real rows has no "
-                    "out-of-fold probabilities). Fix: gate.acceptance=strict, or give the "
-                    "class more rows.")
+                    f"{key}; the labeler recorded none (a labeler stored before this "
+                    "version, or a class without real rows). Fix: gate.acceptance=strict, or "
+                    "refit the labeler.")
             idx = np.flatnonzero(mask)
             prob = match_acceptance(proba[idx], ref, float(self.floor_quantile), self._rng)
             kept = self._rng.random_sample(len(idx)) < prob

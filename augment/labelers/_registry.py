@@ -247,7 +247,6 @@ class StoredLabeler(BaseLabeler):
         self.schema_, self.classes_ = inner.schema_, inner.classes_
         self.class_confidence_ = dict(getattr(inner, "class_confidence_", None) or {})
         self.class_reference_ = dict(getattr(inner, "class_reference_", None) or {})
-        self.oof_proba_ = None  # a pinned model scores these rows in sample
         out = inner.label(X[schema.features])
         proba = out[[f"proba={c}" for c in inner.classes_]].to_numpy()
         codes = inner._codes(y)

@@ -33,7 +33,7 @@ REFERENCES = ("oof", "in_sample")
 #: Out-of-fold one-vs-rest ROC-AUC of P(class) below which the labeler cannot tell a class
 #: from the others (the label check then cannot vouch for its synthetic rows).
 MIN_CLASS_AUC = 0.6
-#: Points kept of each class's out-of-fold P(class) distribution (``class_reference_``).
+#: Points kept of each class's P(class) distribution over its real rows (``class_reference_``).
 REFERENCE_POINTS = 1001
 
 
@@ -110,7 +110,7 @@ class BaseLabeler(BaseEstimator):
         self._fit_core(X, y, schema)
         X = X[schema.features]
         self.quality_, oof = self._quality(X, y)
-        self._store_oof(X, oof)
+        self.class_reference_ = self._class_reference(X, y)
         self.class_confidence_ = {}
         q = getattr(self, "reference_quantile", None)
         if q is None:
@@ -127,7 +127,7 @@ class BaseLabeler(BaseEstimator):
                 "not recorded: a class has < 2 real rows, so there are no out-of-fold "
                 "probabilities; the label gate keeps min_confidence")
         elif reference == "oof":
-            proba, codes, _ = oof
+            proba, codes = oof
             self.class_confidence_ = self._quantiles(proba, codes, float(q))
             self.quality_["reference_confidence"] = (
                 f"{q:g} quantile of the out-of-fold P(class) over the class's real rows "
@@ -147,38 +147,45 @@ class BaseLabeler(BaseEstimator):
                               "rows, the default) or oof (out-of-fold probabilities).")
         return reference
 
-    def _store_oof(self, X: pd.DataFrame, oof) -> None:
-        """Keep the out-of-fold probabilities (by row label) and, per class, the distribution
-        of its out-of-fold P(class) over its real rows (``class_reference_``)."""
-        self.oof_proba_ = None
-        self.class_reference_ = {}
-        if oof is None:
-            return
-        proba, codes, index = oof
-        if index.is_unique:
-            self.oof_proba_ = pd.DataFrame(proba, index=index, columns=list(self.classes_))
+    def _class_reference(self, X: pd.DataFrame, y: pd.Series) -> dict[str, np.ndarray]:
+        """Per class: the distribution of the fitted labeler's P(class) over the class's real
+        rows (at most :data:`REFERENCE_POINTS` quantiles), what ``match`` acceptance compares
+        synthetic rows with.
+
+        In sample, on purpose: a synthetic row is scored by this same model, so a row
+        drawn like the class's real rows falls into the model's leaves (or score levels)
+        as often as they do. Out-of-fold probabilities come from other models (the
+        cross-validation's), whose levels differ: matching against them distorted rows
+        drawn from the true distribution (tests/test_faithful_gates.py).
+        """
+        codes = self._codes(y)
+        sample = self._class_sample(codes)
+        proba = self._proba(X.iloc[sample])
+        out = {}
         for k, c in enumerate(self.classes_):
-            own = np.sort(proba[codes == k, k])
+            own = np.sort(proba[codes[sample] == k, k])
             if len(own) > REFERENCE_POINTS:
                 own = np.quantile(own, np.linspace(0, 1, REFERENCE_POINTS))
             if len(own):
-                self.class_reference_[str(c)] = np.round(own, 6)
+                out[str(c)] = own  # full precision: atoms must match candidate P exactly
+        return out
+
+    def _class_sample(self, codes: np.ndarray) -> np.ndarray:
+        """Row positions, at most ``MAX_QUALITY_ROWS`` per class (a random sample, seed 0)."""
+        rng = np.random.default_rng(0)
+        rows = []
+        for k in range(len(self.classes_)):
+            own = np.flatnonzero(codes == k)
+            if len(own) > MAX_QUALITY_ROWS:
+                own = np.sort(rng.choice(own, MAX_QUALITY_ROWS, replace=False))
+            rows.append(own)
+        return np.concatenate(rows)
 
     def reference_proba(self, X: pd.DataFrame) -> np.ndarray:
-        """P(class) of real rows as a new row would get it: out of fold where the row was
-        scored by the quality cross-validation (matched by row label), in sample otherwise.
-
-        What the label check compares a synthetic row's probability with: the rows of
-        a region scored the way its synthetic rows are (by a model that never saw them).
-        """
+        """P(class) of real rows as :meth:`_class_reference` scores them (the fitted model):
+        the reference a sub-class region's synthetic rows are matched against."""
         self._check_fitted()
-        proba = self._proba(X[self.schema_.features])
-        oof = getattr(self, "oof_proba_", None)
-        if oof is not None and len(X):
-            known = X.index.isin(oof.index)
-            if known.any():
-                proba[known] = oof.loc[X.index[known]].to_numpy(dtype=float)
-        return proba
+        return self._proba(X[self.schema_.features])
 
     def _quantiles(self, proba: np.ndarray, codes: np.ndarray, q: float) -> dict[str, float]:
         """Per class with real rows: the ``q`` quantile of ``proba[:, k]`` over its rows."""
@@ -191,14 +198,7 @@ class BaseLabeler(BaseEstimator):
         At most ``MAX_QUALITY_ROWS`` rows per class are scored (a random sample, seed 0).
         """
         codes = self._codes(y)
-        rng = np.random.default_rng(0)
-        rows = []
-        for k in range(len(self.classes_)):
-            own = np.flatnonzero(codes == k)
-            if len(own) > MAX_QUALITY_ROWS:
-                own = np.sort(rng.choice(own, MAX_QUALITY_ROWS, replace=False))
-            rows.append(own)
-        rows = np.concatenate(rows)
+        rows = self._class_sample(codes)
         return self._quantiles(self._proba(X.iloc[rows]), codes[rows],
                                float(self.reference_quantile))
 
@@ -368,7 +368,7 @@ class BaseLabeler(BaseEstimator):
                    if quality["weak"] else "consider calibration='sigmoid' or 'isotonic'")
             warnings.warn(f"Labeler '{self.name}' is {kind}: {'; '.join(reasons)}. Its labels "
                           f"on synthetic rows deserve little trust; {fix}.", stacklevel=3)
-        return quality, (proba, codes, X.index)
+        return quality, (proba, codes)
 
     # -- description and storage -----------------------------------------------------------
     def describe(self) -> dict:
@@ -402,7 +402,6 @@ class BaseLabeler(BaseEstimator):
         self.class_confidence_ = state.get("class_confidence") or {}  # older versions: none
         self.class_reference_ = {c: np.asarray(ref, dtype=float)
                                  for c, ref in (state.get("class_reference") or {}).items()}
-        self.oof_proba_ = None
         self.quality_ = state.get("quality", {})
         self._set_state(state["model"])
         return self

@@ -82,46 +82,57 @@ def coverage(result, path: Path) -> bool:
 
 
 def marginals(result, path: Path, n_columns: int = 6, rejected=None) -> bool:
-    """Real rows of the first grown region vs its kept rows, least similar columns first."""
-    if not result.regions:
+    """Real rows of the first grown class vs the candidates generated for it (before any
+    gate) vs its kept rows: the columns the gates moved most away from the real rows first
+    (``result.distortion``), then the least similar kept columns. Without a candidate
+    sample, rejected rows stand in for the candidates."""
+    classes = [r for r in result.regions if r["kind"] == "class"]
+    if not classes:
         return False
     plt = _plt()
     schema = result.schema
-    region = next((r for r in result.regions if r["kind"] == "class"), result.regions[0])
+    label = classes[0]["label"]
     aug = result.augmented
-    real = aug[(~aug["_synthetic"]) & (aug[schema.target].astype(str) == region["label"])]
-    kept = aug[aug["_synthetic"] & (aug["_region"] == region["id"])]
-    rejected = _rejected_sample(result, rejected)
-    if len(rejected):
-        rejected = rejected[(rejected["_region"] == region["id"]).to_numpy()]
+    real = aug[(~aug["_synthetic"]) & (aug[schema.target].astype(str) == label)]
+    kept = aug[aug["_synthetic"] & (aug[schema.target].astype(str) == label)]
+    candidates = (result.candidates or {}).get(label)
+    other = "candidates"
+    if candidates is None:
+        other, candidates = "rejected", _rejected_sample(result, rejected)
+        if len(candidates):
+            candidates = candidates[(candidates[schema.target].astype(str) == label).to_numpy()]
     if len(kept) == 0 or len(real) == 0:
         return False
     scores = MarginalGate.column_scores(real, kept, schema)
-    columns = sorted(scores, key=scores.get)[:n_columns]
+    moved = next((d.get("most_distorted_columns", {}) for d in result.distortion
+                  if d["region"] == classes[0]["id"]), {})
+    moved = [c for c, v in moved.items() if v["candidates"] - v["kept"] > 0.01]
+    columns = (moved + sorted((c for c in scores if c not in moved), key=scores.get))[:n_columns]
     ncols = 3
     nrows = int(np.ceil(len(columns) / ncols))
     fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.0 * nrows), squeeze=False)
     for ax, name in zip(axes.flat, columns):
-        sides = [("real", real), ("kept", kept), ("rejected", rejected)]
+        sides = [("real", real), (other, candidates), ("kept", kept)]
         if schema.columns[name].is_numeric:
             values = [pd.to_numeric(s[name], errors="coerce").dropna() for _, s in sides]
             lo, hi = np.nanpercentile(values[0], [0.5, 99.5]) if len(values[0]) else (0, 1)
             bins = np.linspace(lo, hi if hi > lo else lo + 1, 30)
-            for (label, _), v in zip(sides, values):
+            for (side, _), v in zip(sides, values):
                 if len(v):
                     ax.hist(v.clip(lo, hi), bins=bins, density=True, histtype="step", lw=1.6,
-                            label=label)
+                            label=side)
         else:
-            shares = pd.DataFrame({label: as_text(s[name]).iloc[:, 0].value_counts(normalize=True)
-                                   for label, s in sides if len(s)}).fillna(0)
+            shares = pd.DataFrame({side: as_text(s[name]).iloc[:, 0].value_counts(normalize=True)
+                                   for side, s in sides if len(s)}).fillna(0)
             shares = shares.sort_values("real", ascending=False).head(12)
             shares.plot.bar(ax=ax, width=0.8, legend=False)
             ax.tick_params(axis="x", labelsize=7, rotation=60)
-        ax.set_title(f"{name} (similarity {scores[name]:.2f})", fontsize=9)
+        flag = " moved by gates" if name in moved else ""
+        ax.set_title(f"{name} (kept similarity {scores[name]:.2f}){flag}", fontsize=9)
     for ax in list(axes.flat)[len(columns):]:
         ax.axis("off")
     axes.flat[0].legend(fontsize=8)
-    fig.suptitle(f"{region['id']}: real vs kept vs rejected, least similar columns", fontsize=10)
+    fig.suptitle(f"class={label}: real vs {other} vs kept rows", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -203,13 +214,15 @@ def discriminator(result, path: Path, rejected=None) -> bool:
     aug = result.augmented
     real = aug[(~aug["_synthetic"]) & (aug[schema.target].astype(str) == label)]
     kept = aug[aug["_synthetic"] & (aug[schema.target].astype(str) == label)]
-    rejected = _rejected_sample(result, rejected)
-    if len(rejected):
-        rejected = rejected[rejected[schema.target].astype(str) == label]
-    else:
-        rejected = kept.iloc[:0]
-    candidates = pd.concat([kept[schema.features], rejected[schema.features]],
-                           ignore_index=True)
+    candidates = (result.candidates or {}).get(label)  # a uniform sample, before any gate
+    if candidates is None:
+        rejected = _rejected_sample(result, rejected)
+        if len(rejected):
+            rejected = rejected[rejected[schema.target].astype(str) == label]
+        else:
+            rejected = kept.iloc[:0]
+        candidates = pd.concat([kept[schema.features], rejected[schema.features]],
+                               ignore_index=True)
     if min(len(real), len(kept)) < 10:
         return False
     discriminator_roc(real, candidates, kept, schema, path, max_rows=2000)

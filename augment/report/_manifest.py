@@ -41,6 +41,8 @@ def build_manifest(result, *, config: dict | None, input_info: dict, seed, files
         "counts": result.counts(),
         "regions": result.regions,
         "batch_fidelity": result.batch,
+        "distortion": result.distortion,
+        "verdicts": result.verdicts(),
         "generator": result.generator,
         "labeler": result.labeler,
         "label_consistency": result.consistency,

@@ -38,6 +38,34 @@ def _generator_section(gen: dict) -> list[str]:
     return out
 
 
+def _pair(entry: dict, key: str) -> str:
+    value = entry.get(key)
+    return f"{value['candidates']} -> {value['kept']}" if value else "-"
+
+
+def _distortion_section(result) -> list[str]:
+    if not result.distortion:
+        return []
+    rows = []
+    for d in result.distortion:
+        if "skipped" in d:
+            rows.append([d["region"], d["real_rows"], d["candidates"], d["kept"], "-", "-", "-",
+                         d["skipped"]])
+            continue
+        rows.append([d["region"], d["real_rows"], d["candidates"], d["kept"],
+                     *(_pair(d, key) for key in ("auc", "marginal", "joint")), "; ".join(
+                         f.split(": ", 1)[1] for f in d["findings"]) or "none"])
+    return ["## What the gates did (candidates -> kept rows, each against the real rows)", "",
+            _table(["class / region", "real rows", "candidates (sample)", "kept",
+                    "two-sample AUC", "marginal similarity", "joint similarity", "findings"],
+                   rows), "",
+            "A fresh cross-fitted gradient-boosting classifier tells each side from the real "
+            "rows of the class or region (same number of rows per side; 0.5: "
+            "indistinguishable). Gates should move the candidates toward the real rows: AUC "
+            "down or equal, similarity up or equal. *findings* name columns, category values "
+            "and regions the gates moved away from the real rows.", ""]
+
+
 def render_markdown(result, manifest: dict, figures: list[str]) -> str:
     counts = manifest["counts"]
     lab = result.labeler
@@ -61,6 +89,10 @@ def render_markdown(result, manifest: dict, figures: list[str]) -> str:
         + ". Surplus rows passed every gate after their region's target was met.",
         "",
     ]
+    verdicts = result.verdicts()
+    if verdicts:
+        out += ["## Verdict", ""] + [f"- **{v['verdict']}**: {v['text']}" for v in verdicts]
+        out += [""]
     if result.warnings:
         out += ["## Warnings", ""] + [f"- {w}" for w in result.warnings] + [""]
     out += ["## Coverage per region", "",
@@ -88,6 +120,7 @@ def render_markdown(result, manifest: dict, figures: list[str]) -> str:
                 "",
                 f"A failed batch check {_ON_FAIL[result.gates['batch_on_fail']]} "
                 f"(`batch_on_fail={result.gates['batch_on_fail']}`).", ""]
+    out += _distortion_section(result)
     constraints = result.gates.get("details", {}).get("constraints")
     if constraints:
         out += ["## Constraints checked on every row", ""] + [f"- `{c}`" for c in constraints]
@@ -115,8 +148,13 @@ def render_markdown(result, manifest: dict, figures: list[str]) -> str:
         f"- Probabilities: {lab['probabilities']}.",
         f"- Cross-validated balanced accuracy on real rows: {acc}"
         + (f" (**weak**: below {quality['weak_threshold']})" if quality.get("weak") else "") + ".",
-        f"- Label policy: `{result.gates['params']['label']['policy']}`, min confidence "
-        f"{result.gates['params']['label']['min_confidence']}.",
+        f"- Label policy: `{result.gates['params']['label']['policy']}`, acceptance "
+        f"`{result.gates['params']['label'].get('acceptance', 'strict')}` (floor quantile "
+        f"{result.gates['params']['label'].get('floor_quantile', '-')}, min confidence "
+        f"{result.gates['params']['label']['min_confidence']}).",
+        "- Out-of-fold ROC-AUC per class (how well it tells each class from the others): "
+        + (", ".join(f"{k} {v}" for k, v in (quality.get("class_auc") or {}).items())
+           or "n/a") + ".",
         f"- Stored version: `{lab.get('version') or 'not saved'}`.",
         "- Agreement with the class rows were generated for (all generated rows): "
         + (f"{result.consistency.get('agreement')}; per region "
@@ -133,7 +171,7 @@ def render_markdown(result, manifest: dict, figures: list[str]) -> str:
     ]
     titles = {"class_counts.png": "Class counts", "coverage.png": "Coverage per region",
               "discriminator_roc.png": "Discriminator ROC before and after gating",
-              "marginals.png": "Marginals",
+              "marginals.png": "Marginals: real vs candidates vs kept rows",
               "rejection_reasons.png": "Rejection reasons", "loss_curve.png": "Loss curve",
               "label_confidence.png": "Label confidence"}
     out += [f"![{titles.get(f, f)}](figures/{f})" for f in figures] + [""]
