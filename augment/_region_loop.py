@@ -88,6 +88,12 @@ def _reason_kind(reason: str) -> str:
     return reason.split(":", 1)[0]
 
 
+def reason_codes(reasons: np.ndarray) -> np.ndarray:
+    """``_reason_code`` of each reason (the check's name), computed once per distinct text."""
+    codes, uniques = pd.factorize(np.asarray(reasons, dtype=object))
+    return np.array([_reason_kind(str(u)) for u in uniques], dtype=object)[codes]
+
+
 def _reason_counts(reasons: np.ndarray) -> Counter:
     """Rows per rejecting gate (``_reason_kind``), counted once per distinct reason."""
     codes, uniques = pd.factorize(reasons)
@@ -210,8 +216,9 @@ def _record(stats: RegionStats, rows, labels, keep, primary, every, scores, rema
     rejected_mask[take] = False
     for gate in ctx.row_gates:  # e.g. novelty: a later copy of a kept row is a repeat
         gate.accepted(rows.iloc[take])
-    ctx.rejected.append(rows[rejected_mask].assign(_reason=primary[rejected_mask],
-                                                   _reasons=every[rejected_mask]))
+    ctx.rejected.append(rows[rejected_mask].assign(
+        _reason=primary[rejected_mask], _reason_code=reason_codes(primary[rejected_mask]),
+        _reasons=every[rejected_mask]))
     stats.reasons.update(_reason_counts(primary[rejected_mask]))
     # a row relabelled to another class is kept but does not count towards this region
     counted = int((rows[target].iloc[take] == region.label).sum()) if len(take) else 0

@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 __all__ = ["RejectedRows", "concat_frames"]
 
 #: Provenance text columns stored as categories of text (their values repeat from row to row).
-TEXT_COLUMNS = ("_region", "_generator", "_rule", "_reason", "_reasons")
+TEXT_COLUMNS = ("_region", "_generator", "_rule", "_reason", "_reason_code", "_reasons")
 #: Class-valued columns stored as categories of the class values themselves.
 CLASS_COLUMNS = ("_label", "_intended")
 #: Columns ``rejected.parquet`` stores as text (missing as null).

@@ -199,7 +199,7 @@ def _batch_checks(table, schema, kept_by_label: dict, batch_gates, batch_on_fail
                                 " (rows kept: batch_on_fail=warn)"))
         if failed and batch_on_fail == "reject":
             reason = "batch: " + " | ".join(f"{r.gate}: {r.message}" for r in failed)
-            rejected.append(kept.assign(_reason=reason, _reasons=reason))
+            rejected.append(kept.assign(_reason=reason, _reason_code="batch", _reasons=reason))
             kept_by_label[label] = kept.iloc[:0]
             moved = kept["_region"].value_counts()
             for region_stats in stats:
@@ -316,7 +316,7 @@ def run_pipeline(table: pd.DataFrame, schema: Schema, regions: list[Region], *,
     stages.next("generate + label + gate")
     rejected = RejectedRows(spill_rows, empty_columns=[
         *table.columns, "_region", "_generator", "_round", "_label", "_label_confidence", "_rule",
-        "_reason", "_reasons"])
+        "_reason", "_reason_code", "_reasons"])
     ctx = LoopContext(table, generator, labels, row_gates, rejected, max_rounds,
                       max_rows_per_round, timings, rng, check_all)
     kept_parts, stats = timed("loop", _fill_regions, regions, ctx, progress)

@@ -236,3 +236,17 @@ def test_realism_ratio_acceptance_keeps_real_looking_rows_and_drops_far_ones():
     assert gate.report_[0]["acceptance"] == "ratio"
     with pytest.raises(ConfigError, match="ratio_quantile"):
         RealismGate(acceptance="ratio", ratio_quantile=0).fit(real, schema)
+
+
+def test_rejected_rows_carry_a_reason_code_beside_the_text(table):
+    aug = Augmenter(random_state=0, progress=False, batch_gates=())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AugmentWarning)
+        aug.fit_table(table, "label")
+    rejected = aug.rejected_
+    assert len(rejected)
+    codes = rejected["_reason_code"].astype(str)
+    assert (codes == rejected["_reason"].astype(str).str.split(":").str[0]).all()
+    # one code per check, however many numbers the texts carry
+    assert codes.nunique() <= rejected["_reason"].nunique()
+    assert set(codes) <= {"validity", "novelty", "constraints", "distance", "label", "surplus"}

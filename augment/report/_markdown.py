@@ -182,7 +182,8 @@ def render_markdown(result, manifest: dict, figures: list[str]) -> str:
             "`_synthetic`, `_weight`, `_label_confidence`, `_region`, `_generator`, `_round`, "
             "`_rule`.",
             "- `rejected.parquet`: every rejected or surplus row with `_reason` (first failed "
-            "check; checks run cheapest first and stop there), `_reasons` (every failed check "
+            "check; checks run cheapest first and stop there), `_reason_code` (that check's "
+            "name, for `value_counts()`), `_reasons` (every failed check "
             "under `gate.check_all=true`) and `_score_<check>` (NaN for checks not reached).",
             "- `report.html`: this report as one self-contained page (figures embedded).",
             "- `manifest.json`: config, input SHA-256, versions, git commit, counts, fidelity, "
