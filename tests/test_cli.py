@@ -60,6 +60,8 @@ def test_library_defaults_match_cli_defaults():
         assert cfg[key] == lib_params[key]
     assert cfg.gate.label_policy == lib_params["label_policy"]
     assert cfg.gate.min_confidence == lib_params["min_confidence"]
+    assert cfg.gate.acceptance == lib_params["label_acceptance"]
+    assert cfg.gate.floor_quantile == lib_params["floor_quantile"]
     assert cfg.gate.batch_on_fail == lib_params["batch_on_fail"]
 
 
@@ -106,12 +108,22 @@ def test_cli_smote_on_parquet(table, tmp_path):
     assert out["_synthetic"].sum() > 0
 
 
+def test_cli_strict_label_gate_is_a_named_option(csv, tmp_path):
+    proc = _run(f"data.path={csv}", "data.target=label", "gate=strict_label",
+                f"hydra.run.dir={tmp_path / 'run'}")
+    assert proc.returncode == 0, proc.stderr
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert manifest["gates"]["params"]["label"]["acceptance"] == "strict"
+    assert manifest["verdicts"] and "VERDICT class=yes" in proc.stderr
+
+
 @pytest.mark.parametrize(("args", "code", "message"), [
     (["data.target=nope"], 2, "Expected target column 'nope'"),
     (["gate.min_confidence=3"], 2, "min_confidence must be in [0, 1]"),
     (["data.path=/no/such/file.csv", "data.target=y"], 2, "no such file"),
     (["generator=gan"], 1, "generator/gan"),
     (["max_rounds=0"], 2, "max_rounds must be an integer >= 1"),
+    (["gate.acceptance=loose"], 2, "label acceptance must be one of"),
 ])
 def test_cli_bad_input_writes_no_manifest(csv, tmp_path, args, code, message):
     args = [f"data.path={csv}", *args] if "data.target=nope" in args else args
