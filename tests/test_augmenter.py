@@ -40,7 +40,7 @@ def test_fit_resample_keeps_real_rows_first_and_unchanged(table):
 
 
 def test_result_has_provenance_and_reasons(table):
-    aug = _augmenter().fit_table(table, "label")
+    aug = _augmenter(label_acceptance="strict").fit_table(table, "label")
     res = aug.result_
     syn = res.synthetic
     assert {"_synthetic", "_weight", "_label_confidence", "_region", "_generator"} <= set(

@@ -106,9 +106,10 @@ def test_bad_fit_on_is_a_config_error_before_any_fit(table, params, match):
 
 
 def test_pipeline_hands_over_the_rows_the_label_gate_keeps(table):
+    # the strict bar backs some rows; match with floor_quantile=0 backs every row (below)
     gen = GaussianCopulaGenerator(fit_on="backed", min_backed_rows=5, random_state=0)
     aug = Augmenter(generator=gen, profile=None, random_state=0, progress=False,
-                    batch_gates=())
+                    batch_gates=(), label_acceptance="strict")
     aug.fit_table(table, "label")
     entry = aug.result_.generator["fit_on"]["class=yes"]
     # the labeler (fitted on the same rows) backs some, not all, of the 15 minority rows
@@ -116,9 +117,16 @@ def test_pipeline_hands_over_the_rows_the_label_gate_keeps(table):
     assert not entry["fell_back"] and entry["fitted_on"] == entry["backed"]
     again = Augmenter(generator=GaussianCopulaGenerator(fit_on="backed", min_backed_rows=5,
                                                         random_state=0),
-                      profile=None, random_state=0, progress=False, batch_gates=())
+                      profile=None, random_state=0, progress=False, batch_gates=(),
+                      label_acceptance="strict")
     again.fit_table(table, "label")
     pd.testing.assert_frame_equal(aug.result_.synthetic, again.result_.synthetic)
+    for floor, backs_all in ((0.0, True), (0.3, False)):
+        matched = Augmenter(generator=GaussianCopulaGenerator(
+            fit_on="backed", min_backed_rows=5, random_state=0), profile=None, random_state=0,
+            progress=False, batch_gates=(), floor_quantile=floor).fit_table(table, "label")
+        entry = matched.result_.generator["fit_on"]["class=yes"]
+        assert (entry["backed"] == 15) is backs_all
 
 
 def test_pipeline_gives_no_mask_without_an_agree_label_gate(table):

@@ -53,7 +53,9 @@ class GaussianCopulaGenerator(BaseGenerator):
         of the class (or region). ``"backed"``: only the rows the labeler backs
         for their own class (those the label gate would keep; the pipeline hands
         them over with :meth:`set_backed` before ``fit``), so the copula is aimed
-        at what the label gate accepts. A class or region with fewer than
+        at what the label gate accepts (the strict check's bar; under ``match``
+        acceptance the rows above its ``floor_quantile``: every row at the default
+        0). A class or region with fewer than
         ``min_backed_rows`` backed rows, or a run without a backed mask (no label
         gate, or a policy other than ``agree``), falls back to all its rows.
         ``describe()["fit_on"]`` lists, per class / region, the rows each copula
