@@ -100,8 +100,8 @@ class Augmenter(BaseEstimator):
         real rows where that is lower (see :class:`LabelAgreementGate`).
     row_gates : list of str or RowGate
         Per-row checks besides the label check (default validity, novelty,
-        constraints discovered in the real rows, distance to the closest record;
-        ``"realism"`` adds a cross-fitted discriminator).
+        constraints discovered in the real rows, distance to the closest record,
+        and realism: a cross-fitted discriminator's density-ratio acceptance).
     batch_gates : list of str or BatchGate
         Per-class checks of the kept rows against real ones (default marginal and
         joint similarity and a classifier two-sample test with permutation p-value).
@@ -139,7 +139,7 @@ class Augmenter(BaseEstimator):
                  labeler="tree",
                  label_policy: str = "agree", label_acceptance: str = "match",
                  floor_quantile: float = 0.0, min_confidence: float = 0.9,
-                 row_gates=("validity", "novelty", "constraints", "distance"),
+                 row_gates=("validity", "novelty", "constraints", "distance", "realism"),
                  batch_gates=("marginal", "joint", "two_sample"), check_all: bool = False,
                  batch_on_fail: str = "warn", weight_mode: str = "balance",
                  max_rounds: int = 5, max_rows_per_round: int = 50_000,

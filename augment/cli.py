@@ -37,9 +37,11 @@ def build_augmenter(cfg: DictConfig):
         label_acceptance=gate.get("acceptance", "match"),
         floor_quantile=gate.get("floor_quantile", 0.0),
         min_confidence=gate.min_confidence,
-        row_gates=[instantiate(node, f"row gate '{name}'") for name, node in gate.row.items()],
+        # a gate set to null is switched off (gate.row.realism=null)
+        row_gates=[instantiate(node, f"row gate '{name}'") for name, node in gate.row.items()
+                   if node is not None],
         batch_gates=[instantiate(node, f"batch gate '{name}'")
-                     for name, node in gate.batch.items()],
+                     for name, node in gate.batch.items() if node is not None],
         batch_on_fail=gate.batch_on_fail,
         check_all=gate.get("check_all", False),
         weight_mode=cfg.weight_mode,

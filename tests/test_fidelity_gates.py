@@ -62,7 +62,7 @@ def test_realism_drops_fake_rows_keeps_realistic_ones():
     good = _like(150, seed=1)
     fake = good.head(50).assign(x=lambda d: d["x"] + 8, z=lambda d: -d["z"] - 8, c="lo")
     rows = pd.concat([good, fake], ignore_index=True)
-    gate = _fit(RealismGate(max_p_synthetic=0.8, target_auc=None, random_state=0), real)
+    gate = _fit(RealismGate(acceptance="cut", max_p_synthetic=0.8, random_state=0), real)
     out = gate.check(rows)
     assert not out["keep"].iloc[150:].any()
     assert out["keep"].iloc[:150].mean() > 0.8
@@ -116,7 +116,7 @@ def test_realism_target_auc_mode_reaches_target_on_its_scores():
     good = _like(200, seed=2)
     off = _like(200, seed=3).assign(x=lambda d: d["x"] + 1.5)  # half the rows shifted
     rows = pd.concat([good, off], ignore_index=True)
-    gate = _fit(RealismGate(target_auc=0.6, n_rounds=1, random_state=0), real)
+    gate = _fit(RealismGate(acceptance="cut", target_auc=0.6, n_rounds=1, random_state=0), real)
     out = gate.check(rows)
     (entry,) = gate.report_
     assert entry["rounds"][0]["auc_before"] > 0.7
@@ -130,7 +130,7 @@ def test_realism_compares_a_region_with_its_own_real_rows():
     real = _real(800)
     region = real[(real["label"] == "b") & (real["x"] > 2.5)]  # a corner of class b
     rows = _like(600, seed=4).query("x > 2.5").reset_index(drop=True)
-    gate = _fit(RealismGate(max_p_synthetic=0.8, target_auc=None, random_state=0), real)
+    gate = _fit(RealismGate(acceptance="cut", max_p_synthetic=0.8, random_state=0), real)
     whole_class = gate.check(rows)["keep"].mean()
     gate.set_reference(region, key="corner")
     in_region = gate.check(rows)["keep"].mean()
@@ -143,7 +143,7 @@ def test_realism_compares_a_region_with_its_own_real_rows():
 
 def test_realism_skips_small_classes_and_says_so():
     real = _real(300)
-    gate = _fit(RealismGate(random_state=0, min_rows=20), real)
+    gate = _fit(RealismGate(acceptance="cut", target_auc=0.7, random_state=0, min_rows=20), real)
     out = gate.check(_like(5, seed=1))
     assert out["keep"].all() and out["score"].isna().all()
     assert "needs 20 of each" in gate.report_[0]["skipped"]
@@ -151,22 +151,24 @@ def test_realism_skips_small_classes_and_says_so():
 
 def test_realism_judges_a_small_top_up_with_earlier_rows():
     real = _real(400)
-    gate = _fit(RealismGate(max_p_synthetic=0.8, target_auc=None, random_state=0), real)
+    gate = _fit(RealismGate(acceptance="cut", max_p_synthetic=0.8, random_state=0), real)
     gate.check(_like(150, seed=1))  # a first round
     top_up = pd.concat([_like(8, seed=2), _like(4, seed=3).assign(x=9.0, z=-9.0)],
                        ignore_index=True)
     out = gate.check(top_up)  # 12 rows: too few on their own
     assert gate.report_[0]["earlier_rows"] == 150 and out["score"].notna().all()
     assert not out["keep"].iloc[8:].any() and out["keep"].iloc[:8].mean() >= 0.5
-    forgetful = _fit(RealismGate(max_p_synthetic=0.8, target_auc=None, remember=False), real)
+    forgetful = _fit(RealismGate(acceptance="cut", max_p_synthetic=0.8, remember=False), real)
     forgetful.check(_like(150, seed=1))
     assert forgetful.check(top_up)["score"].isna().all()
 
 
 @pytest.mark.parametrize(("params", "match"), [
-    ({"max_p_synthetic": None, "target_auc": None}, "neither"),
-    ({"max_p_synthetic": 1.5}, "max_p_synthetic"),
-    ({"target_auc": 0.3}, "target_auc"),
+    ({"acceptance": "cut", "max_p_synthetic": None, "target_auc": None}, "neither"),
+    ({"acceptance": "cut", "max_p_synthetic": 1.5}, "max_p_synthetic"),
+    ({"acceptance": "cut", "target_auc": 0.3}, "target_auc"),
+    ({"target_auc": 0.7}, "thresholds of acceptance 'cut'"),
+    ({"acceptance": "soft"}, "acceptance must be 'cut' or 'ratio'"),
     ({"n_splits": 1}, "n_splits"),
 ])
 def test_realism_bad_params(params, match):

@@ -168,16 +168,18 @@ class RealismGate(RowGate):
 
     Parameters
     ----------
-    acceptance : {"cut", "ratio"}
-        ``cut`` (the thresholds below) or ``ratio`` (density-ratio acceptance).
+    acceptance : {"ratio", "cut"}
+        ``ratio`` (default: density-ratio acceptance, the default gate set's
+        realism check) or ``cut`` (the thresholds below; ``gate=fidelity``).
     ratio_quantile : float in (0, 1]
         ``ratio``: the quantile of ``w`` that is kept with probability 1 (rows with a
         larger ratio too). 1: exact rejection sampling, lowest yield; lower values
         keep more rows and correct less.
     max_p_synthetic : float in (0, 1] or None
-        Keep rows with P(synthetic) below this. None: no fixed threshold.
+        ``cut``: keep rows with P(synthetic) below this. None: no fixed threshold.
     target_auc : float in [0.5, 1] or None
-        Target two-sample AUC of the kept set (on the gate's own out-of-fold scores).
+        ``cut``: target two-sample AUC of the kept set (on the gate's own
+        out-of-fold scores).
     n_splits : int >= 2
         Cross-fitting folds.
     n_rounds : int >= 1
@@ -208,7 +210,8 @@ class RealismGate(RowGate):
     >>> from augment.data import detect_schema
     >>> rng = np.random.default_rng(0)
     >>> real = pd.DataFrame({"x": rng.normal(0, 1, 200), "y": ["a"] * 100 + ["b"] * 100})
-    >>> gate = RealismGate(max_p_synthetic=0.8, random_state=0).fit(real, detect_schema(real, "y"))
+    >>> gate = RealismGate(acceptance="cut", max_p_synthetic=0.8, random_state=0)
+    >>> gate = gate.fit(real, detect_schema(real, "y"))
     >>> rows = pd.DataFrame({"x": np.r_[rng.normal(0, 1, 50), np.full(50, 9.0)], "y": "b"})
     >>> out = gate.check(rows)
     >>> bool(out["keep"].iloc[50:].any())
@@ -218,8 +221,8 @@ class RealismGate(RowGate):
     name = "realism"
     cost = 4
 
-    def __init__(self, acceptance: str = "cut", ratio_quantile: float = 0.9,
-                 max_p_synthetic: float | None = None, target_auc: float | None = 0.7,
+    def __init__(self, acceptance: str = "ratio", ratio_quantile: float = 0.9,
+                 max_p_synthetic: float | None = None, target_auc: float | None = None,
                  n_splits: int = 3, n_rounds: int = 2, max_iter: int = 60,
                  max_train_rows: int = 4000, min_rows: int = 20, remember: bool = True,
                  n_threads: int | None = 1, random_state: int | None = None):
@@ -246,8 +249,12 @@ class RealismGate(RowGate):
         if isinstance(q, bool) or not isinstance(q, (int, float)) or not 0 < q <= 1:
             problems.append(f"realism ratio_quantile must be in (0, 1]; got {q!r}.")
         if self.acceptance == "cut" and p is None and auc is None:
-            problems.append("realism needs max_p_synthetic or target_auc (or both); got neither. "
-                            "Fix: set target_auc: 0.7.")
+            problems.append("realism acceptance 'cut' needs max_p_synthetic or target_auc (or "
+                            "both); got neither. Fix: set target_auc: 0.7.")
+        if self.acceptance == "ratio" and (p is not None or auc is not None):
+            problems.append("realism max_p_synthetic and target_auc are thresholds of "
+                            "acceptance 'cut'; got them with acceptance 'ratio'. Fix: set "
+                            "acceptance: cut, or drop the thresholds.")
         if p is not None and (not isinstance(p, (int, float)) or not 0 < p <= 1):
             problems.append(f"realism max_p_synthetic must be in (0, 1] or null; got {p!r}.")
         if auc is not None and (not isinstance(auc, (int, float)) or not 0.5 <= auc <= 1):
