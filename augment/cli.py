@@ -23,20 +23,17 @@ def config_dir() -> str:
     return str(packaged if packaged.is_dir() else Path(__file__).parents[1] / "conf")
 
 
-#: What a ``gate`` config may hold (read key by key below, not instantiated).
-_GATE_KEYS = {"label_policy", "min_confidence", "check_all", "batch_on_fail", "row", "batch"}
-
-
 def build_augmenter(cfg: DictConfig):
     """An :class:`~augment.Augmenter` from a composed config."""
     from augment import Augmenter
 
     gate = cfg.gate
-    unknown = sorted(set(gate) - _GATE_KEYS)
+    known = _gate_keys()
+    unknown = sorted(set(gate) - known)
     if unknown:  # Hydra's hint for a typo is "+gate.<typo>=...", which would be ignored here
         from augment.errors import ConfigError
 
-        raise ConfigError(f"Expected gate settings among {sorted(_GATE_KEYS)}. Got unknown "
+        raise ConfigError(f"Expected gate settings among {sorted(known)}. Got unknown "
                           f"{unknown}. Fix: correct the name (see conf/gate/default.yaml).")
     return Augmenter(
         sampling_strategy=OmegaConf.to_container(cfg.sampling_strategy)
@@ -61,6 +58,13 @@ def build_augmenter(cfg: DictConfig):
         random_state=cfg.seed,
         progress=_progress(cfg.progress),
     )
+
+
+def _gate_keys() -> set[str]:
+    """What a ``gate`` config may hold (it is read key by key, not instantiated): every key of
+    the ``conf/gate/`` options."""
+    root = Path(config_dir()) / "gate"
+    return {key for path in root.glob("*.yaml") for key in OmegaConf.load(path)} - {"defaults"}
 
 
 def _progress(setting) -> bool:

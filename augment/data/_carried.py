@@ -44,8 +44,9 @@ def datetime_text(values: pd.Series) -> str | None:
 def identifier(series: pd.Series, kind: str, n_unique: int) -> str | None:
     """Why ``series`` looks like a row identifier rather than a feature, or None.
 
-    Text: nearly all values distinct. Integers: all distinct and in order (row
-    numbers, sorted keys), or named like an identifier and nearly all distinct.
+    Text: nearly all values distinct. Integers: an integer dtype, all distinct and
+    in order (row numbers, sorted keys; not floats that happen to be whole, like a
+    grid ``np.arange(30.0)``), or named like an identifier and nearly all distinct.
     """
     values = series.dropna()
     n = len(values)
@@ -56,7 +57,8 @@ def identifier(series: pd.Series, kind: str, n_unique: int) -> str | None:
         return f"text, {n_unique} distinct values in {n} rows"
     if kind != "integer":
         return None
-    if n_unique == n and (values.is_monotonic_increasing or values.is_monotonic_decreasing):
+    in_order = values.is_monotonic_increasing or values.is_monotonic_decreasing
+    if n_unique == n and in_order and pd.api.types.is_integer_dtype(series):
         return f"integers {values.iloc[0]:g}..{values.iloc[-1]:g}, all distinct and in order"
     if _ID_NAMES.search(name) or _CAMEL_ID.search(name):
         return f"integers named like an identifier, {n_unique} distinct values in {n} rows"
