@@ -7,7 +7,7 @@ import pandas as pd
 
 from augment.errors import ConfigError, GenerationError
 
-__all__ = ["PROVENANCE", "WEIGHT_MODES", "assemble", "synthetic_weights"]
+__all__ = ["PROVENANCE", "WEIGHT_MODES", "assemble", "reattach", "synthetic_weights"]
 
 WEIGHT_MODES = ("balance", "prior")
 
@@ -84,3 +84,30 @@ def assemble(real: pd.DataFrame, kept: pd.DataFrame, real_weight: pd.Series,
     out["_synthetic"] = out["_synthetic"].astype(bool)
     out["_round"] = out["_round"].astype(int)
     return out
+
+
+def reattach(augmented: pd.DataFrame, table: pd.DataFrame, carried: dict) -> pd.DataFrame:
+    """Put back the columns left out of generation (``Schema.carried``).
+
+    Real rows (the first ``len(table)`` rows of ``augmented``) get their own values;
+    synthetic rows get a constant column's value and a missing value otherwise.
+    With synthetic rows, integer and boolean columns become pandas' nullable
+    ``Int64`` / ``boolean`` so the real values stay exact.
+    """
+    n_synth = len(augmented) - len(table)
+    out = {}
+    for name, info in carried.items():
+        real = table[name].reset_index(drop=True)
+        if n_synth and info["kind"] == "constant":
+            synth = pd.Series([info["value"]] * n_synth, dtype=real.dtype)
+        elif n_synth:
+            if pd.api.types.is_bool_dtype(real) and not isinstance(real.dtype, pd.BooleanDtype):
+                real = real.astype("boolean")
+            elif pd.api.types.is_integer_dtype(real) and real.dtype.kind in "iu":
+                real = real.astype("Int64")
+            synth = pd.Series([None] * n_synth, dtype=real.dtype if real.dtype != object
+                              else object)
+        else:
+            synth = real.iloc[:0]
+        out[name] = pd.concat([real, synth], ignore_index=True).set_axis(augmented.index)
+    return augmented.assign(**out)

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
 
-from augment._assemble import WEIGHT_MODES
-from augment.data import detect_schema
+from augment._assemble import WEIGHT_MODES, reattach
+from augment.data import carried_notes, detect_schema
 from augment.errors import (
     AugmentWarning,
     ConfigError,
@@ -121,10 +121,18 @@ class Augmenter(BaseEstimator):
     max_rows_per_round : int
         Largest batch sent through generator, labeler and gates at once (a memory
         bound); a round that asks for more runs in several batches.
+    keep_columns : list of str
+        Columns to use as features even though they look like row identifiers or
+        date/time text. Without it, such columns (and constant ones) are left out of
+        generation and checks and carried through: real rows keep their values,
+        synthetic rows get the constant or a missing value (see ``result_.warnings``).
+    carry_columns : list of str, or dict
+        Columns to leave out and carry through as identifiers, whatever they look
+        like (e.g. a shuffled customer number); a dict maps each to the reason shown.
     random_state : int or None
         Seed given to every component that has none of its own.
     progress : bool
-        Show progress bars.
+        Show progress bars (default ``False``: the library is quiet unless asked).
 
     Examples
     --------
@@ -143,7 +151,8 @@ class Augmenter(BaseEstimator):
                  batch_gates=("marginal", "joint", "two_sample"), check_all: bool = False,
                  batch_on_fail: str = "warn", weight_mode: str = "balance",
                  max_rounds: int = 5, max_rows_per_round: int = 50_000,
-                 random_state: int | None = None, progress: bool = True):
+                 keep_columns=(), carry_columns=(), random_state: int | None = None,
+                 progress: bool = False):
         self.sampling_strategy = sampling_strategy
         self.profile = profile
         self.generator = generator
@@ -159,6 +168,8 @@ class Augmenter(BaseEstimator):
         self.weight_mode = weight_mode
         self.max_rounds = max_rounds
         self.max_rows_per_round = max_rows_per_round
+        self.keep_columns = keep_columns
+        self.carry_columns = carry_columns
         self.random_state = random_state
         self.progress = progress
 
@@ -215,6 +226,10 @@ class Augmenter(BaseEstimator):
             value = getattr(self, name)
             if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
                 problems.append(f"{name} must be an integer >= 1; got {value!r}.")
+        for name in ("keep_columns", "carry_columns"):
+            value = getattr(self, name)
+            if isinstance(value, str) or not all(isinstance(c, str) for c in value):
+                problems.append(f"{name} must be a list of column names; got {value!r}.")
         if problems:
             raise ConfigError(format_problems("Invalid Augmenter configuration", problems))
         return profile, generator, labeler, row_gates, batch_gates
@@ -228,8 +243,10 @@ class Augmenter(BaseEstimator):
         """
         profile, generator, labeler, row_gates, batch_gates = self._components()
         start = time.perf_counter()
-        schema = detect_schema(table, target)
-        work = table[[*schema.features, target]]
+        carry = (dict(self.carry_columns) if isinstance(self.carry_columns, dict)
+                 else tuple(self.carry_columns))
+        schema = detect_schema(table, target, keep=tuple(self.keep_columns), carry=carry)
+        work = table[[*schema.features, target]]  # carried columns return after assembly
         regions = find_class_regions(work[target], schema, self.sampling_strategy)
         problems = generator.check_table(work, schema, regions)
         if problems:
@@ -253,7 +270,11 @@ class Augmenter(BaseEstimator):
             weight_mode=self.weight_mode, max_rounds=int(self.max_rounds),
             max_rows_per_round=int(self.max_rows_per_round), check_all=self.check_all,
             progress=self.progress, random_state=rs_int(self.random_state))
-        result.warnings[:0] = skipped
+        result.warnings[:0] = [*carried_notes(schema), *skipped]
+        result.warnings += [f"{b['region']}: batch check {b['gate']} skipped ({b['message']}); "
+                            "its kept rows were not compared with its real rows"
+                            for b in result.batch if b["passed"] is None]
+        result.augmented = reattach(result.augmented, table, schema.carried)
         result.timings = {"profile": profile_seconds, **result.timings}
         # keep the caller's column order in the output
         order = [*table.columns, *[c for c in result.augmented.columns if c not in table.columns]]

@@ -72,7 +72,8 @@ def fresh_auc(real: pd.DataFrame, rows: pd.DataFrame, schema, seed: int,
         X[name] = pd.to_numeric(X[name], errors="coerce")
     y = np.r_[np.zeros(len(real)), np.ones(len(rows))]
     model = make_pipeline(make_encoder(schema, "ordinal"), HistGradientBoostingClassifier(
-        categorical_features=[False] * len(schema.numeric) + [True] * len(schema.categorical),
+        categorical_features=[False] * len(schema.numeric)
+        + [X[c].nunique(dropna=False) <= 250 for c in schema.categorical],  # HGB: <= 255 codes
         random_state=seed))
     cv = StratifiedKFold(5, shuffle=True, random_state=seed)
     proba = cross_val_predict(model, X, y, cv=cv, method="predict_proba")[:, 1]

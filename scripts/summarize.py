@@ -59,27 +59,50 @@ def collect(sweep: Path) -> tuple[pd.DataFrame, list[dict]]:
 
 
 def interval(values: np.ndarray) -> tuple[float, float, float]:
-    """Mean and 95% t-interval half-width (nan with one value)."""
+    """Mean and 95% t-interval half-width (nan with fewer than two values, 0 when all equal)."""
     values = np.asarray(values, dtype=float)
+    if len(values) == 0:
+        return float("nan"), float("nan"), 0
     mean = float(np.mean(values))
     if len(values) < 2:
         return mean, float("nan"), len(values)
-    low, _ = stats.t.interval(0.95, len(values) - 1, loc=mean, scale=stats.sem(values))
+    sem = float(stats.sem(values))
+    if sem == 0.0:
+        return mean, 0.0, len(values)
+    low, _ = stats.t.interval(0.95, len(values) - 1, loc=mean, scale=sem)
     return mean, mean - float(low), len(values)
 
 
 def aggregate(frame: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:
+    """Mean and interval over seeds per dataset x model x pathway.
+
+    Jobs of one seed are averaged first: every job evaluates the baselines on its
+    seed, so a baseline appears once per job with the same numbers, not once per seed.
+    """
     records = []
     for (dataset, model, pathway), group in frame.groupby(["dataset", "model", "pathway"]):
+        by_seed = group.groupby("seed", dropna=False)
         record = {"dataset": dataset, "model": model, "pathway": pathway,
-                  "runs": len(group)}
+                  "seeds": by_seed.ngroups}
         for metric in metrics:
             if metric in group:
-                mean, half, _ = interval(group[metric].dropna().to_numpy())
-                record[metric] = f"{mean:.3f} ± {half:.3f}" if np.isfinite(half) else \
-                    f"{mean:.3f}"
+                mean, half, n = interval(by_seed[metric].mean().dropna().to_numpy())
+                record[metric] = ("-" if n == 0 else f"{mean:.3f} ± {half:.3f}"
+                                  if np.isfinite(half) else f"{mean:.3f}")
         records.append(record)
     return pd.DataFrame(records)
+
+
+def _difference(diff: np.ndarray) -> str:
+    """``+0.012 (p=0.25)``; the p-value only where a signed-rank test is defined."""
+    if len(diff) == 0 or np.isnan(diff).all():
+        return "-"
+    diff = diff[~np.isnan(diff)]
+    if len(diff) < 2:
+        return f"{diff.mean():+.3f} (1 seed)"
+    if not np.any(diff != 0):
+        return f"{diff.mean():+.3f} (no difference)"
+    return f"{diff.mean():+.3f} (p={float(stats.wilcoxon(diff).pvalue):.2f})"
 
 
 def paired(frame: pd.DataFrame, metrics: list[str], baselines: list[str]) -> pd.DataFrame:
@@ -98,10 +121,7 @@ def paired(frame: pd.DataFrame, metrics: list[str], baselines: list[str]) -> pd.
                           "baseline": baseline, "paired seeds": len(seeds)}
                 for metric in metrics:
                     diff = (ours.loc[seeds, metric] - theirs.loc[seeds, metric]).to_numpy()
-                    p = float("nan")
-                    if len(diff) >= 2 and np.any(diff != 0):
-                        p = float(stats.wilcoxon(diff).pvalue)
-                    record[f"Δ {metric}"] = f"{diff.mean():+.3f} (p={p:.2f})"
+                    record[f"Δ {metric}"] = _difference(diff.astype(float))
                 records.append(record)
     return pd.DataFrame(records)
 
@@ -144,6 +164,25 @@ def plots(frame: pd.DataFrame, metrics: list[str], out: Path) -> list[str]:
     return written
 
 
+def _no_metrics(sweep: Path, failed: list[dict]) -> str:
+    """Why there is nothing to summarize, and the fix."""
+    ran = [p.parent for p in sweep.rglob("manifest.json")]
+    lines = [f"summarize: no metrics.json under '{sweep}'."]
+    if ran:
+        lines.append(f"  {len(ran)} jobs ran without evaluation (manifest.json, no metrics.json). "
+                     "Fix: rerun the sweep with evaluate=default (held-out real rows, against "
+                     "the baselines), e.g. augment --multirun data.path=... data.target=... "
+                     "generator=gaussian_copula,smote seed=0,1,2 evaluate=default")
+    if failed:
+        lines.append(f"  {len(failed)} jobs failed:")
+        lines += [f"    {f['overrides'] or f['job']}: {f['error'].splitlines()[0]}"
+                  for f in failed]
+    if not ran and not failed:
+        lines.append("  Fix: pass the folder of a --multirun sweep (hydra.sweep.dir, by default "
+                     "multirun/<date>/<time>).")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sweep", type=Path)
@@ -158,15 +197,18 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     frame, failed = collect(args.sweep)
     if frame.empty:
-        print(f"summarize: no metrics.json under '{args.sweep}' ({len(failed)} failed jobs)",
-              file=sys.stderr)
+        print(_no_metrics(args.sweep, failed), file=sys.stderr)
         return 1
     frame.to_csv(out / "summary.csv", index=False)
     metrics = [m for m in args.metrics if m in frame]
+    n_seeds = frame["seed"].nunique(dropna=False)
+    seeds_note = (" One seed only: no intervals or p-values (sweep seed=0,1,2 for them)."
+                  if n_seeds < 2 else "")
     lines = [f"# Sweep summary: {args.sweep}", "",
              f"{frame['job'].nunique()} jobs with metrics, {len(failed)} failed. Mean ± 95% "
              "t-interval over seeds; Δ = pathway minus baseline on the same seeds, Wilcoxon "
-             "signed-rank p-value (with 3 seeds the smallest possible p is 0.25).", "",
+             "signed-rank p-value (with 3 seeds the smallest possible p is 0.25)." + seeds_note,
+             "",
              "## Metrics", "", markdown_table(aggregate(frame, metrics)), ""]
     diffs = paired(frame, metrics, args.baselines)
     if not diffs.empty:

@@ -124,6 +124,7 @@ def test_cli_strict_label_gate_is_a_named_option(csv, tmp_path):
     (["generator=gan"], 1, "generator/gan"),
     (["max_rounds=0"], 2, "max_rounds must be an integer >= 1"),
     (["gate.acceptance=loose"], 2, "label acceptance must be one of"),
+    (["+gate.min_confidense=0.5"], 2, "Got unknown ['min_confidense']"),  # Hydra's own hint
 ])
 def test_cli_bad_input_writes_no_manifest(csv, tmp_path, args, code, message):
     args = [f"data.path={csv}", *args] if "data.target=nope" in args else args
@@ -150,3 +151,74 @@ def test_default_run_on_embedded_data(tmp_path):
 
     real, _ = load_default()
     pd.testing.assert_frame_equal(out[real.columns].iloc[: len(real)], real)
+
+
+# -- issue 16: what a new user hits in the first hour -------------------------------------------
+
+def _augment(*args, cwd=None):
+    """The console script as a user runs it (no progress=false: the default must behave)."""
+    exe = Path(sys.executable).with_name("augment")
+    return subprocess.run([str(exe), *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=600)
+
+
+def test_help_describes_the_app_and_the_common_command_lines():
+    proc = _augment("--help")
+    assert proc.returncode == 0
+    assert not proc.stdout.startswith("augment is powered by Hydra")
+    assert "adds synthetic rows" in proc.stdout
+    assert "augment data.path=my.csv data.target=label" in proc.stdout
+    assert "--multirun" in proc.stdout and "generator: " in proc.stdout
+    assert "keep_columns" in proc.stdout
+
+
+@pytest.mark.parametrize("arg", ["generater=smote", "+generater=smote", "++sed=3"])
+def test_unknown_top_level_settings_are_refused(arg, tmp_path):
+    proc = _augment(arg, f"hydra.run.dir={tmp_path / 'run'}")
+    assert proc.returncode == 2
+    assert "is not a setting or config group of augment" in proc.stderr
+    assert "+generater" not in proc.stderr.replace(f"'{arg}'", "")  # no hint to append it
+    assert ("did you mean generator=smote" in proc.stderr) == ("generater" in arg)
+    assert not (tmp_path / "run").exists()
+
+
+def test_data_file_without_a_path_explains_itself(tmp_path):
+    proc = _augment("data=file", f"hydra.run.dir={tmp_path / 'run'}")
+    assert proc.returncode == 2
+    assert "MissingMandatoryValue" not in proc.stderr
+    assert "data.path=my.csv data.target=label" in proc.stderr
+
+
+def test_a_users_semicolon_csv_end_to_end(table, tmp_path):
+    """A `;` file with names, a row number, date strings and a constant: runs, says so."""
+    n = len(table)
+    user = table.assign(name=[f"Passenger {i}" for i in range(n)], row=range(1, n + 1),
+                        when=pd.date_range("2013-01-01 05:00", periods=n, freq="h").astype(str),
+                        country="NL")
+    path = tmp_path / "user.csv"
+    user.to_csv(path, sep=";", index=False)
+    run_dir = tmp_path / "run"
+    # with evaluation: the split shuffles rows, so the row number is found before it
+    proc = _augment(f"data.path={path}", "data.target=label", "generator=smote",
+                    "gate.min_confidence=0.5", "profile=classes", "evaluate=default",
+                    "evaluate.models=[logistic]", "evaluate.baselines=[none]",
+                    f"hydra.run.dir={run_dir}")
+    assert proc.returncode == 0, proc.stderr
+    assert "\r" not in proc.stderr  # piped: no carriage-return progress bars
+    assert proc.stderr.count("identifier columns left out") == 1 and "'name'" in proc.stderr
+    assert "date/time columns" in proc.stderr and "constant columns" in proc.stderr
+    assert "skipped: skipped" not in proc.stderr
+    out = pd.read_parquet(run_dir / "augmented.parquet")
+    assert out["_synthetic"].sum() > 0
+    assert set(out.loc[~out["_synthetic"], "name"]) < set(user["name"])  # the training part
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert set(manifest["schema"]["carried"]) == {"name", "row", "when", "country"}
+
+
+def test_sweep_with_failed_jobs_exits_1_and_says_which(table, tmp_path, csv):
+    proc = _augment("--multirun", f"data.path={csv}", "data.target=label",
+                    "sampling_strategy={nope:10},{zz:3}", f"hydra.sweep.dir={tmp_path / 's'}")
+    assert proc.returncode == 1
+    assert "2 of 2 sweep jobs failed" in proc.stderr
+    assert "sampling_strategy={nope:10}: ConfigError" in proc.stderr
+    assert "sampling_strategy={zz:3}: ConfigError" in proc.stderr

@@ -30,8 +30,6 @@ def test_default_dataset_is_lending_club():
         (lambda d: d.drop(columns="label"), "Expected target column 'label'"),
         (lambda d: d.assign(label="no"), "at least 2 classes"),
         (lambda d: d.assign(empty=np.nan), "'empty' is entirely missing"),
-        (lambda d: d.assign(const=7), "'const' is constant"),
-        (lambda d: d.assign(when=pd.Timestamp("2024-01-01")), "datetimes"),
         (lambda d: d.assign(label=np.linspace(0, 1, len(d))), "continuous float"),
         (lambda d: d.assign(amount=np.where(np.arange(len(d)) == 0, np.inf, d.amount)),
          "infinite"),
@@ -46,10 +44,10 @@ def test_bad_tables_are_refused_clearly(table, mutate, match):
 
 
 def test_all_problems_are_listed_together(table):
-    bad = table.assign(empty=np.nan, const=1)
+    bad = table.assign(empty=np.nan, inf=np.inf)
     with pytest.raises(InvalidDataError) as info:
-        detect_schema(bad, "label")
-    assert "'empty'" in str(info.value) and "'const'" in str(info.value)
+        detect_schema(bad, "label", keep=["nope"])
+    assert all(f"'{name}'" in str(info.value) for name in ("empty", "inf", "nope"))
 
 
 def test_detect_schema_does_not_modify_input(table):

@@ -51,7 +51,8 @@ def test_failed_job_does_not_sink_the_sweep(csv, tmp_path):
     # the second job asks for a class the table does not have: it fails, the first finishes
     proc = _sweep(csv, tmp_path, "hydra/launcher=joblib", "hydra.launcher.n_jobs=2",
                   "sampling_strategy=auto,{nope:10}")
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.returncode == 1, proc.stderr[-3000:]  # a failed job fails the sweep, after all ran
+    assert "1 of 2 sweep jobs failed" in proc.stderr
     errors = list((tmp_path / "sweep").rglob("error.json"))
     assert len(errors) == 1
     assert "nope" in json.loads(errors[0].read_text())["error"]

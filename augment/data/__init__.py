@@ -1,7 +1,15 @@
 """Reading tables and detecting their column kinds."""
 
+from augment.data._carried import carried_notes
 from augment.data._encode import MISSING, as_text, make_encoder
-from augment.data._load import DEFAULT_DATASET, TableSource, fingerprint, load_default, read_table
+from augment.data._load import (
+    DEFAULT_DATASET,
+    TableSource,
+    fingerprint,
+    load_default,
+    read_table,
+    sniff_separator,
+)
 from augment.data._schema import KINDS, Column, Schema, detect_schema
 
 __all__ = [
@@ -12,9 +20,11 @@ __all__ = [
     "Schema",
     "TableSource",
     "as_text",
+    "carried_notes",
     "detect_schema",
     "fingerprint",
     "load_default",
     "make_encoder",
     "read_table",
+    "sniff_separator",
 ]

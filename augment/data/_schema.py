@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
+from augment.data._carried import datetime_text, identifier
 from augment.errors import InvalidDataError, format_problems
 
 __all__ = ["KINDS", "Column", "Schema", "detect_schema"]
@@ -16,6 +17,10 @@ KINDS = ("numeric", "integer", "categorical", "boolean")
 _BOOL_STRINGS = {"true", "false"}
 #: Largest magnitude a float column may hold: beyond it, standardising overflows float64.
 MAX_ABS_FLOAT = 1e150
+#: A whole-number target with more distinct values than this, and fewer rows per value than
+#: ``_QUANTITY_ROWS_PER_VALUE`` on average, is a quantity to predict (regression), not classes.
+_QUANTITY_MIN_VALUES = 20
+_QUANTITY_ROWS_PER_VALUE = 5
 
 
 def _label_kinds(labels: pd.Series) -> list[str]:
@@ -66,6 +71,10 @@ class Schema:
     columns: dict[str, Column]
     classes: tuple
     class_counts: dict = field(default_factory=dict)
+    #: Columns left out of generation and checks and carried through for real rows:
+    #: name -> ``{"kind": "identifier" | "datetime" | "constant", "detail": str}``, and
+    #: ``"value"`` for a constant (synthetic rows get it; the others get missing values).
+    carried: dict[str, dict] = field(default_factory=dict)
 
     @property
     def features(self) -> list[str]:
@@ -87,6 +96,8 @@ class Schema:
             "target": self.target,
             "classes": {str(k): int(v) for k, v in self.class_counts.items()},
             "columns": {name: col.to_dict() for name, col in self.columns.items()},
+            "carried": {name: {k: v for k, v in info.items() if k != "value"}
+                        for name, info in self.carried.items()},
         }
 
 
@@ -144,6 +155,28 @@ def _kind_of(series: pd.Series) -> tuple[str | None, str | None]:
     )
 
 
+def _looks_like_quantity(labels: pd.Series, n_classes: int) -> bool:
+    """Whole-number labels with many values and few rows each (a birth weight, a count)."""
+    if n_classes <= _QUANTITY_MIN_VALUES or ptypes.is_bool_dtype(labels):
+        return False
+    if not (ptypes.is_integer_dtype(labels) or ptypes.is_float_dtype(labels)):
+        return False
+    return len(labels) / n_classes < _QUANTITY_ROWS_PER_VALUE
+
+
+def _header_fix(frame: pd.DataFrame, target: str) -> str:
+    """The fix for a missing target: a separator when one column swallowed the header."""
+    names = [str(c) for c in frame.columns]
+    names_seps = {"semicolon": ";", "tab": "\t", "pipe": "|", "comma": ","}
+    if len(names) <= 2:
+        for label, sep in names_seps.items():
+            if any(sep in n and target in n.split(sep) for n in names):
+                return (f"The whole header was read as one column: the file is {label}-"
+                        f"separated. Fix: set data.sep={label} (Python: read_table(path, "
+                        f"sep={sep!r})).")
+    return "Fix: set data.target to the label column."
+
+
 def _describe_column(series: pd.Series, kind: str) -> Column:
     values = series.dropna()
     common = dict(name=str(series.name), kind=kind, dtype=str(series.dtype),
@@ -153,10 +186,18 @@ def _describe_column(series: pd.Series, kind: str) -> Column:
     return Column(**common, categories=tuple(sorted(values.unique(), key=str)))
 
 
-def detect_schema(frame: pd.DataFrame, target: str) -> Schema:
+def detect_schema(frame: pd.DataFrame, target: str, keep: tuple | list = (),
+                  carry: tuple | list | dict = ()) -> Schema:
     """Detect column kinds and check that ``frame`` can be augmented.
 
-    Every problem found is listed in one :class:`InvalidDataError`.
+    Every problem found is listed in one :class:`InvalidDataError`. Columns that
+    cannot be features are not refused but carried (``Schema.carried``): likely
+    row identifiers (nearly all-distinct text; integers that are all distinct and
+    in order, or named like an id and nearly all distinct), date/time columns
+    (datetime dtypes and date/time text) and constant columns. ``keep`` names
+    columns to use as features even when they look like identifiers or dates;
+    ``carry`` names columns to carry as identifiers whatever they look like (a
+    dict maps each to the reason shown).
 
     Examples
     --------
@@ -164,6 +205,8 @@ def detect_schema(frame: pd.DataFrame, target: str) -> Schema:
     >>> df = pd.DataFrame({"x": [1.5, 2.0, 3.1, 0.2], "c": list("abab"), "y": [0, 1, 0, 1]})
     >>> detect_schema(df, "y").columns["c"].kind
     'categorical'
+    >>> detect_schema(df.assign(k=7), "y").carried["k"]["kind"]
+    'constant'
     """
     if not isinstance(frame, pd.DataFrame):
         raise InvalidDataError(
@@ -189,9 +232,7 @@ def detect_schema(frame: pd.DataFrame, target: str) -> Schema:
         shown = [str(c) for c in frame.columns[:20]]
         raise InvalidDataError(
             f"Expected target column '{target}'. Got columns {shown}"
-            f"{' ...' if len(frame.columns) > 20 else ''}. "
-            "Fix: set data.target to the label column."
-        )
+            f"{' ...' if len(frame.columns) > 20 else ''}. " + _header_fix(frame, target))
     odd_names = [c for c in frame.columns if c != target and not isinstance(c, str)]
     if odd_names:
         raise InvalidDataError(
@@ -221,15 +262,25 @@ def detect_schema(frame: pd.DataFrame, target: str) -> Schema:
             f"target '{target}' has {int(labels.isna().sum())} missing labels. "
             "Fix: drop those rows or fill them."
         )
+    continuous = False
     if ptypes.is_float_dtype(labels):
         finite = labels.dropna().to_numpy(dtype=float)
-        if not np.all(finite == np.round(finite)):
+        continuous = not np.all(finite == np.round(finite))
+        if continuous:
             problems.append(
                 f"target '{target}' is a continuous float column ({labels.nunique()} distinct "
                 "values); augment needs class labels. Fix: bin it into classes first."
             )
     counts = labels.value_counts(dropna=True)
-    if len(counts) < 2:
+    quantity = not continuous and _looks_like_quantity(labels, len(counts))
+    if quantity:  # one line, not one per "class"
+        problems.append(
+            f"target '{target}' looks like a quantity to predict, not class labels: "
+            f"{len(counts)} distinct whole numbers in {len(labels)} rows "
+            f"({len(labels) / len(counts):.1f} rows per value). Fix: bin it into classes first "
+            f"(e.g. frame['{target}_class'] = pd.qcut(frame['{target}'], 3)), or choose the label "
+            "column with data.target.")
+    elif len(counts) < 2:
         problems.append(
             f"target '{target}' must hold at least 2 classes; got {len(counts)} "
             f"({list(map(str, counts.index))}). Fix: check the target column."
@@ -237,11 +288,30 @@ def detect_schema(frame: pd.DataFrame, target: str) -> Schema:
     feature_names = [c for c in frame.columns if c != target]
     if not feature_names:
         problems.append("expected at least one feature column besides the target; got none.")
+    for option, names in (("keep_columns", keep), ("carry_columns", carry)):
+        unknown = [str(k) for k in names if k not in feature_names]
+        if unknown:
+            problems.append(f"{option} names {unknown}, which are not feature columns of the "
+                            f"table. Fix: use names from {[str(c) for c in feature_names[:20]]}.")
+    both = sorted(set(keep) & set(carry))
+    if both:
+        problems.append(f"{both} are in both keep_columns and carry_columns. Fix: name each "
+                        "column in one of them.")
     columns: dict[str, Column] = {}
+    carried: dict[str, dict] = {}
     for name in feature_names:
         series = frame[name]
+        if name in carry:
+            why = carry[name] if isinstance(carry, dict) else "named in carry_columns"
+            carried[str(name)] = {"kind": "identifier", "detail": why}
+            continue
         if series.isna().all():
             problems.append(f"column '{name}' is entirely missing. Fix: drop it.")
+            continue
+        is_datetime = (ptypes.is_datetime64_any_dtype(series)
+                       or isinstance(series.dtype, pd.PeriodDtype))
+        if is_datetime and name not in keep:
+            carried[str(name)] = {"kind": "datetime", "detail": str(series.dtype)}
             continue
         try:
             kind, problem = _kind_of(series)
@@ -257,12 +327,26 @@ def detect_schema(frame: pd.DataFrame, target: str) -> Schema:
             problems.append(problem)
             continue
         if n_unique == 1 and not series.isna().any():
-            problems.append(
-                f"column '{name}' is constant ({series.iloc[0]!r} in every row) and carries no "
-                "information. Fix: drop it."
-            )
+            value = series.iloc[0]
+            shown = value.item() if isinstance(value, np.generic) else value
+            carried[str(name)] = {"kind": "constant", "detail": repr(shown), "value": value}
+            continue
+        if name not in keep and kind == "categorical":
+            example = datetime_text(series.dropna())
+            if example is not None:
+                carried[str(name)] = {"kind": "datetime", "detail": f"text like '{example}'"}
+                continue
+        why = None if name in keep else identifier(series, kind, n_unique)
+        if why is not None:
+            carried[str(name)] = {"kind": "identifier", "detail": why}
             continue
         columns[str(name)] = _describe_column(series, kind)
+    if feature_names and not columns and not problems:
+        kinds = ", ".join(f"{name}: {info['kind']}" for name, info in carried.items())
+        problems.append(
+            f"expected at least one feature column to generate; got only columns carried "
+            f"through ({kinds}). "
+            "Fix: add feature columns, or name the ones to use with keep_columns.")
     if problems:
         raise InvalidDataError(format_problems("The input table cannot be augmented", problems))
     return Schema(
@@ -270,4 +354,5 @@ def detect_schema(frame: pd.DataFrame, target: str) -> Schema:
         columns=columns,
         classes=tuple(sorted(counts.index, key=str)),
         class_counts={k: int(v) for k, v in counts.items()},
+        carried=carried,
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import numbers
 import warnings
 
@@ -204,7 +206,8 @@ class GaussianCopulaGenerator(BaseGenerator):
             synth = self.synthesizers_[None]
             synth._set_random_state(seed)
             condition = Condition({self.schema_.target: region.label}, num_rows=n)
-            rows = synth.sample_from_conditions([condition])[TABLE]
+            with contextlib.redirect_stderr(io.StringIO()):  # SDV's own bar: always on
+                rows = synth.sample_from_conditions([condition])[TABLE]
             if region.kind != "class":  # SDV conditions on the class only; filter the rest
                 rows = rows[region.contains(rows).to_numpy()]
             return rows

@@ -45,14 +45,11 @@ class BaseGenerator(BaseEstimator):
         ``regions`` are the regions that will be sampled (one per class when None).
         """
         problems = list(self.check_params())
-        for region in regions if regions is not None else _all_classes(schema):
-            count = int(region.contains(table).sum())
-            if count < self.min_class_rows:
-                problems.append(
-                    f"region {region.id} has {count} row(s) but generator '{self.name}' needs at "
-                    f"least {self.min_class_rows}. Fix: use generator=gaussian_copula, drop the "
-                    "class, or collect more rows."
-                )
+        regions = regions if regions is not None else _all_classes(schema)
+        counts = [(region, int(region.contains(table).sum())) for region in regions]
+        small = [(region, count) for region, count in counts if count < self.min_class_rows]
+        if small:
+            problems.append(_too_small(small, counts, self.name, self.min_class_rows))
         return problems
 
     def fit(self, table: pd.DataFrame, schema: Schema,
@@ -138,3 +135,32 @@ def _all_classes(schema: Schema) -> list[Region]:
 
 def _plain(value):
     return value if isinstance(value, (str, int, float, bool, type(None))) else repr(value)
+
+
+def _too_small(small: list, counts: list, name: str, needed: int) -> str:
+    """One problem for every region with fewer rows than the generator needs, with fixes that
+    work: leave the classes out of ``sampling_strategy``, or perturb real rows."""
+    if len(small) == 1:
+        region, count = small[0]
+        head = (f"region {region.id} has {count} row(s) but generator '{name}' needs at least "
+                f"{needed}")
+    else:
+        listed = ", ".join(f"{region.id} ({count})" for region, count in small[:8])
+        more = f" and {len(small) - 8} more" if len(small) > 8 else ""
+        head = (f"generator '{name}' needs at least {needed} rows per region; {len(small)} "
+                f"regions have fewer: {listed}{more}")
+    fixes = []
+    if any(region.kind == "class" for region, _ in small):
+        small_ids = {region.id for region, _ in small}
+        grow = {(r.label.item() if isinstance(r.label, np.generic) else r.label): r.target
+                for r, _ in counts
+                if r.kind == "class" and r.id not in small_ids}
+        example = f", e.g. {dict(list(grow.items())[:3])}" if grow else ""
+        fixes.append(f"leave those classes out with a sampling_strategy dict naming only the "
+                     f"classes to grow{example}")
+    if name != "perturbation" or needed > 1:
+        fixes.append("perturb real rows instead (CLI: generator=perturbation "
+                     "generator.min_region_rows=1; Python: "
+                     "PerturbationGenerator(min_region_rows=1))")
+    fixes.append("or collect more rows")
+    return f"{head}. Fix: " + "; ".join(fixes) + "."

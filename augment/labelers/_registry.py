@@ -48,7 +48,7 @@ def _content(record: dict) -> str:
 
 
 def save(labeler: BaseLabeler, training_data: pd.DataFrame | str,
-         registry: str | Path = DEFAULT_REGISTRY) -> str:
+         registry: str | Path = DEFAULT_REGISTRY, source: dict | None = None) -> str:
     """Store a fitted labeler; return its version id (saving the same content twice is a no-op).
 
     Parameters
@@ -60,6 +60,10 @@ def save(labeler: BaseLabeler, training_data: pd.DataFrame | str,
         target), or their SHA-256 (:func:`training_data_sha256`).
     registry : str or Path
         Registry folder; created when missing.
+    source : dict or None
+        Where the labeler came from, shown by ``registry list`` (e.g. ``{"data":
+        "pima.csv", "target": "type", "rows": 200, "run": "outputs/..."}``).
+        Not part of the version id: the same labeler from another run keeps its version.
     """
     try:
         state = labeler.get_state()
@@ -80,7 +84,8 @@ def save(labeler: BaseLabeler, training_data: pd.DataFrame | str,
         return version
     record.update(version=version, training_data_sha256=data_hash,
                   created=datetime.now(UTC).isoformat(timespec="seconds"),
-                  quality=state.get("quality"), text=labeler.to_text())
+                  quality=state.get("quality"), text=labeler.to_text(),
+                  source=source or {})
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f".{_FILE}.tmp"
     tmp.write_text(json.dumps(record, indent=1, default=str))
@@ -89,14 +94,17 @@ def save(labeler: BaseLabeler, training_data: pd.DataFrame | str,
 
 
 def list_versions(registry: str | Path = DEFAULT_REGISTRY) -> list[dict]:
-    """Every stored version, oldest first: version, name, created, data hash, quality."""
+    """Every stored version, oldest first: version, name, created, data hash, where it came
+    from (``source``: data, target, rows, run; the target alone for older records), quality."""
     root = Path(registry)
     out = []
     for path in sorted(root.glob(f"*/{_FILE}")) if root.is_dir() else []:
         rec = json.loads(path.read_text())
         quality = rec.get("quality") or {}
+        schema = (rec.get("state") or {}).get("schema") or {}
+        source = {"target": schema.get("target"), **(rec.get("source") or {})}
         out.append({"version": rec["version"], "name": rec["name"], "created": rec["created"],
-                    "training_data_sha256": rec["training_data_sha256"],
+                    "training_data_sha256": rec["training_data_sha256"], "source": source,
                     "cv_balanced_accuracy": quality.get("cv_balanced_accuracy"),
                     "brier": quality.get("brier"), "ece": quality.get("ece")})
     return sorted(out, key=lambda r: (r["created"], r["version"]))

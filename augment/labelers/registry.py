@@ -18,6 +18,15 @@ from augment.labelers._registry import (
 __all__ = ["main"]
 
 
+def _source(row: dict) -> str:
+    """``from pima.csv (target type, 200 rows) in run outputs/...``, as much as is known."""
+    src = row.get("source") or {}
+    detail = ", ".join(x for x in (f"target {src['target']}" if src.get("target") else "",
+                                   f"{src['rows']} rows" if src.get("rows") else "") if x)
+    text = f"from {src.get('data') or 'unknown data'}" + (f" ({detail})" if detail else "")
+    return text + (f" in run {src['run']}" if src.get("run") else "")
+
+
 def main(argv: list[str] | None = None) -> int:
     """List stored labeler versions, show one, or show what changed between two."""
     parser = argparse.ArgumentParser(prog="python -m augment.labelers.registry",
@@ -38,7 +47,8 @@ def main(argv: list[str] | None = None) -> int:
             if not rows:
                 print(f"no labeler versions in {args.registry}")
             for r in rows:
-                print(f"{r['version']:<28} {r['created']}  data {r['training_data_sha256'][:12]}"
+                print(f"{r['version']:<28} {r['created']}  {_source(r)}"
+                      f"  data sha256 {r['training_data_sha256'][:12]}"
                       f"  cv_bal_acc {r['cv_balanced_accuracy']}  brier {r['brier']}"
                       f"  ece {r['ece']}")
         elif args.command == "show":

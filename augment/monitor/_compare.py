@@ -15,6 +15,23 @@ __all__ = ["Change", "Comparison", "compare_labelers", "compare_runs"]
 
 #: Families whose missing value means "no rows": compared as 0.
 _SHARES = ("label_share", "region_share", "acceptance")
+#: Labeler quality numbers that are better when lower (the rest are better when higher).
+_LOWER_IS_BETTER = {"brier", "ece"}
+#: Batch checks whose score is better when lower (two-sample AUC); the others are similarities.
+_LOWER_SCORE_GATES = {"two_sample"}
+
+
+def better_direction(family: str, key: str) -> int:
+    """+1 when a higher value is better, -1 when lower is better, 0 for drift (either way).
+
+    Quality and fidelity numbers have a good direction: moving that way past the
+    limit is an improvement, not a breach. Shares and pass rates are drift.
+    """
+    if family == "labeler_quality":
+        return -1 if key in _LOWER_IS_BETTER else 1
+    if family == "fidelity_score":
+        return -1 if key.rsplit(" ", 1)[-1] in _LOWER_SCORE_GATES else 1
+    return 0
 
 
 @dataclass
@@ -96,8 +113,13 @@ def _diff(qa: dict, qb: dict, t: Thresholds) -> list[Change]:
         elif a is None or b is None:
             note = f"only in {'b' if a is None else 'a'}"
         change = Change(family, key, a, b, limit, False, note)
-        change.breached = bool(limit is not None and change.delta is not None
-                               and abs(change.delta) > limit + 1e-12)
+        past = bool(limit is not None and change.delta is not None
+                    and abs(change.delta) > limit + 1e-12)
+        better = better_direction(family, key)
+        if past and better and change.delta * better > 0:
+            change.note = "improved"  # past the limit, the good way: not a breach
+        else:
+            change.breached = past
         changes.append(change)
     return changes
 
@@ -116,16 +138,28 @@ def compare_runs(a: RunData, b: RunData, thresholds: Thresholds,
                  registry: str | None = None) -> Comparison:
     """Compare run ``b`` with the baseline run ``a`` on every monitored quantity.
 
+    Runs on different tables (target or feature columns differ) are refused with
+    :class:`InvalidDataError`. Quality and fidelity numbers breach only when they
+    move past their limit the bad way (see :func:`better_direction`).
+
     The two labelers (loaded from the registry by the versions in the manifests)
     label the same probe rows: the union of both runs' synthetic rows. When a
     labeler cannot be loaded, agreement is skipped with a note (not a breach).
     """
+    if a.features != b.features or a.target != b.target:
+        from augment.errors import InvalidDataError
+
+        only_a = [c for c in a.features if c not in b.features]
+        only_b = [c for c in b.features if c not in a.features]
+        raise InvalidDataError(
+            f"Expected two runs on the same table (same target and feature columns). Got "
+            f"target '{a.target}' in {a.name} and '{b.target}' in {b.name}"
+            + (f"; columns only in {a.name}: {only_a}" if only_a else "")
+            + (f"; columns only in {b.name}: {only_b}" if only_b else "")
+            + ". Fix: compare runs of one table (same data.path and data.target), e.g. a "
+            "baseline run and a rerun with new settings or new rows.")
     changes = _diff(run_quantities(a), run_quantities(b), thresholds)
     comparison = Comparison(a.name, b.name, changes, thresholds)
-    if a.features != b.features or a.target != b.target:
-        comparison.notes.append(f"the runs have different columns or targets ({a.target}: "
-                                f"{a.features} vs {b.target}: {b.features}); agreement skipped")
-        return comparison
     lab_a, why_a = load_labeler(a, registry)
     lab_b, why_b = load_labeler(b, registry)
     if lab_a is None or lab_b is None:

@@ -1,7 +1,8 @@
 """``python -m augment.monitor compare|labelers|trace``: drift checks and row traces.
 
-Exit status: 0 clean, 1 a threshold was breached, 2 bad input (missing run
-directory, no manifest, unknown labeler version, bad thresholds file).
+Exit status: 0 clean, 1 a threshold was breached (quality and fidelity numbers
+only when they got worse), 2 bad input (missing run directory, no manifest, runs
+on different tables, unknown labeler version, bad thresholds file).
 """
 
 from __future__ import annotations

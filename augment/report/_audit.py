@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from augment.errors import InvalidDataError
+from augment.report._markdown import batch_verdict
 from augment.report._provenance import config_hash
 
 __all__ = ["format_trace", "read_manifest", "trace_row"]
@@ -150,8 +151,8 @@ def format_trace(trace: dict) -> str:
                f" ({gates['note']})"),
         ]
         for b in trace["batch_checks"]:
-            verdict = {True: "pass", False: "FAIL", None: "skipped"}[b["passed"]]
-            lines.append(f"batch check {b['gate']}: {verdict} ({b['message']})")
+            verdict, detail = batch_verdict(b)
+            lines.append(f"batch check {b['gate']}: {verdict} ({detail})")
     lines += [f"weight {trace['weight']}", f"input sha256 {trace['input_sha256']}",
               f"git commit {trace['git_commit']}"]
     return "\n".join(lines)

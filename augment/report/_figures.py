@@ -41,7 +41,7 @@ def class_counts(result, path: Path) -> None:
     classes = [c for c in schema.classes]
     targets = {r["label"]: r["target"] for r in result.regions}
     x = np.arange(len(classes))
-    fig, ax = plt.subplots(figsize=(max(5, 1.2 * len(classes) + 2), 3.6))
+    fig, ax = plt.subplots(figsize=(max(5, 1.2 * len(classes) + 2) + 1.8, 3.6))
     ax.bar(x - 0.2, [real.get(c, 0) for c in classes], 0.4, label="real (before)")
     ax.bar(x + 0.2, [after.get(c, 0) for c in classes], 0.4, label="real + kept synthetic")
     for i, c in enumerate(classes):
@@ -52,7 +52,8 @@ def class_counts(result, path: Path) -> None:
     ax.set_xticks(x, [str(c) for c in classes])
     ax.set_ylabel("rows")
     ax.set_title("Rows per class before and after augmentation")
-    ax.legend(fontsize=8)
+    # outside the axes: inside, the legend hid a class's bars or its target line
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -165,9 +166,13 @@ def label_confidence(result, path: Path, rejected=None) -> bool:
     bins = np.linspace(0, 1, 41)
     if len(kept):
         ax.hist(kept.astype(float), bins=bins, alpha=0.6, label="kept")
-    if len(rej):
-        ax.hist(rej["_label_confidence"].astype(float).dropna(), bins=bins, alpha=0.6,
-                label="rejected")
+    if len(rej):  # surplus rows passed every gate: they are not "rejected"
+        surplus = rej["_reason"].astype(str).str.startswith("surplus").to_numpy()
+        for mask, label in ((~surplus, "rejected by a gate"),
+                            (surplus, "surplus (passed, target already met)")):
+            if mask.any():
+                ax.hist(rej.loc[mask, "_label_confidence"].astype(float).dropna(), bins=bins,
+                        alpha=0.6, label=label)
     ax.set_xlabel("labeler probability of the intended class")
     ax.set_ylabel("rows")
     ax.set_title("Label confidence of synthetic rows")

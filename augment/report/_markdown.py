@@ -2,10 +2,38 @@
 
 from __future__ import annotations
 
-__all__ = ["markdown_table", "render_markdown"]
+__all__ = ["batch_verdict", "markdown_table", "render_markdown"]
 
 _ON_FAIL = {"reject": "rejected every kept row of its region",
             "warn": "was reported and its rows kept"}
+_VERDICTS = {True: "pass", False: "FAIL", None: "skipped"}
+
+
+def batch_verdict(entry: dict) -> tuple[str, str]:
+    """``("pass" | "FAIL" | "skipped", detail)`` of one batch check, the detail not repeating
+    the verdict (a skipped check's message starts with "skipped: ")."""
+    verdict = _VERDICTS[entry["passed"]]
+    detail = str(entry["message"])
+    if detail.startswith(f"{verdict}: "):
+        detail = detail[len(verdict) + 2:]
+    return verdict, detail
+
+
+def _batch_outcome(batch: list[dict], on_fail: str) -> str:
+    """One sentence on what the batch checks found, true to this run."""
+    failed = sum(b["passed"] is False for b in batch)
+    skipped = sum(b["passed"] is None for b in batch)
+    if failed:
+        text = (f"{failed} of {len(batch)} batch checks failed; a failed check "
+                f"{_ON_FAIL[on_fail]} (`batch_on_fail={on_fail}`).")
+    elif skipped < len(batch):
+        text = "Every batch check that ran passed."
+    else:
+        text = "No batch check ran."
+    if skipped:
+        text += (f" {skipped} skipped for too few rows: those classes' kept rows were not "
+                 "compared with their real rows.")
+    return text
 
 
 def _table(header: list[str], rows: list[list]) -> str:
@@ -115,11 +143,10 @@ def render_markdown(result, manifest: dict, figures: list[str]) -> str:
         out += ["## Batch fidelity (kept rows vs real rows of the same region)", "",
                 _table(["region", "check", "score", "threshold", "result", "detail"],
                        [[b["region"], b["gate"], b["score"], b["threshold"],
-                         {True: "pass", False: "**FAIL**", None: "skipped"}[b["passed"]],
-                         b["message"]] for b in result.batch]),
+                         *(f"**{v}**" if v == "FAIL" else v for v in batch_verdict(b))]
+                        for b in result.batch]),
                 "",
-                f"A failed batch check {_ON_FAIL[result.gates['batch_on_fail']]} "
-                f"(`batch_on_fail={result.gates['batch_on_fail']}`).", ""]
+                _batch_outcome(result.batch, result.gates["batch_on_fail"]), ""]
     out += _distortion_section(result)
     constraints = result.gates.get("details", {}).get("constraints")
     if constraints:
