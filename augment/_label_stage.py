@@ -62,7 +62,7 @@ class LabelStage:
                 weak[str(region.label)] = auc
         if not weak:
             return
-        named = ", ".join(f"{c!r} (out-of-fold ROC-AUC {a:.2f})" for c, a in weak.items())
+        named = ", ".join(f"{c!r} (out-of-fold ROC-AUC {a:.3f})" for c, a in weak.items())
         raise UnlearnableError(
             f"Expected a labeler that tells each class to grow from the others (out-of-fold "
             f"one-vs-rest ROC-AUC >= {MIN_CLASS_AUC}). Got {named} from labeler "
