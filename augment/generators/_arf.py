@@ -1,0 +1,470 @@
+"""Adversarial random forests (Watson et al., AISTATS 2023), one per class, sampled exactly in a region.
+
+The algorithm, per class:
+
+1. Draw as many synthetic rows as the class has, each column independently from
+   its real values (the product of the marginals).
+2. Train a random forest to tell the class's real rows from the synthetic ones.
+   While its out-of-bag accuracy is above ``0.5 + delta`` (and improving, and
+   within ``max_iters`` and ``max_seconds``): draw new synthetic rows by picking
+   a tree uniformly, a leaf by the share of real rows it holds, and every column
+   independently from the real values in that leaf; train a fresh forest.
+3. Density estimation (FORDE): every leaf of the last forest is a box (the
+   splits on its path) holding a share of the real rows (its coverage) and, per
+   column, a distribution fitted on the real rows inside it: a normal truncated
+   to the box (``numeric="truncnorm"``) or the leaf's own real values
+   (``numeric="empirical"``) for numbers, category frequencies for categorical
+   and boolean columns, and a missing-value share for every column.
+4. Generation (FORGE): pick a leaf with probability coverage / number of trees,
+   then every column independently from the leaf's distributions.
+
+Aiming at a region (a class with category sets and numeric ranges) is exact:
+each leaf's weight is multiplied by the mass its distributions give the
+condition (the share of allowed categories, the truncated normal's mass inside
+the range, no missing value on a pinned column), leaves with no mass drop out,
+and the pinned columns are drawn inside the condition (allowed categories
+renormalised; the normal truncated to box ∩ range; integer columns to the
+integers inside the range). Every drawn row is inside the region, so
+``acceptance_[id]["rate"]`` is 1.0; a region no leaf reaches returns no rows and
+``acceptance_[id]["shortfall"]`` says why.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import time
+
+import numpy as np
+import pandas as pd
+
+from augment.data import as_text
+from augment.errors import GenerationError
+from augment.generators.base import BaseGenerator
+from augment.profile import Region
+
+__all__ = ["NUMERIC", "ARFGenerator"]
+
+NUMERIC = ("truncnorm", "empirical")
+
+
+class ARFGenerator(BaseGenerator):
+    """Adversarial random forest fitted per class, sampled exactly inside a region.
+
+    Parameters
+    ----------
+    n_trees : int
+        Trees per forest (scikit-learn ``n_estimators``).
+    min_node_size : int
+        Fewest rows per leaf (``min_samples_leaf``); larger leaves give smoother
+        densities and rows further from any single real row.
+    delta : float
+        Stop when the forest's out-of-bag accuracy is at most ``0.5 + delta``.
+    max_iters : int
+        Most adversarial rounds after the first forest.
+    early_stop : bool
+        Stop as soon as a round does not lower the accuracy.
+    numeric : {"truncnorm", "empirical"}
+        Distribution of a numeric column inside a leaf: a normal fitted on the
+        leaf's real values and truncated to the leaf's box (intersected with the
+        class's observed range), or the leaf's real values themselves.
+    max_seconds : float or None
+        Budget for the adversarial rounds of one class; when spent, the current
+        forest is used (``fit_report_`` says so).
+    n_jobs : int
+        Threads for scikit-learn's forest.
+    progress : bool
+        Show one progress bar over the classes (quiet by default).
+    random_state : int or None
+        Seed; the same seed and table give the same rows.
+
+    Attributes
+    ----------
+    fit_report_ : dict
+        Per class: rows, rounds run, out-of-bag accuracy per round, leaves,
+        seconds, and why the rounds stopped.
+    acceptance_ : dict
+        Per region: rows requested, generated, accepted and delivered, the rate
+        (1.0: sampling is exact) and how the region was aimed at.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from augment.data import detect_schema
+    >>> from augment.profile import find_class_regions
+    >>> table = pd.DataFrame({"x": [0.1, 0.5, 0.9, 1.3, 1.7, 2.1] * 5,
+    ...                       "c": list("abcabc") * 5, "label": ["n"] * 20 + ["y"] * 10})
+    >>> schema = detect_schema(table, "label")
+    >>> region = find_class_regions(table["label"], schema, "auto")[0]
+    >>> gen = ARFGenerator(n_trees=5, random_state=0).fit(table, schema, [region])
+    >>> len(gen.sample(7, region))
+    7
+    """
+
+    name = "arf"
+    min_class_rows = 5
+
+    def __init__(self, n_trees: int = 20, min_node_size: int = 5, delta: float = 0.0,
+                 max_iters: int = 10, early_stop: bool = True, numeric: str = "truncnorm",
+                 max_seconds: float | None = None, n_jobs: int = 1, progress: bool = False,
+                 random_state: int | None = None):
+        self.n_trees = n_trees
+        self.min_node_size = min_node_size
+        self.delta = delta
+        self.max_iters = max_iters
+        self.early_stop = early_stop
+        self.numeric = numeric
+        self.max_seconds = max_seconds
+        self.n_jobs = n_jobs
+        self.progress = progress
+        self.random_state = random_state
+
+    def check_params(self) -> list[str]:
+        problems = []
+
+        def integer(name: str, low: int, fix: str) -> None:
+            value = getattr(self, name)
+            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < low:
+                problems.append(f"arf {name} must be an integer >= {low}; got {value!r}. Fix: {fix}")
+
+        integer("n_trees", 1, "generator.n_trees=20 (10-50 is usual).")
+        integer("min_node_size", 1, "generator.min_node_size=5.")
+        integer("max_iters", 0, "generator.max_iters=10 (0: one forest, no adversarial rounds).")
+        integer("n_jobs", 1, "generator.n_jobs=1.")
+        if (not isinstance(self.delta, numbers.Real) or isinstance(self.delta, bool)
+                or not 0 <= self.delta < 0.5):
+            problems.append(f"arf delta must be a number in [0, 0.5); got {self.delta!r}. Fix: "
+                            "generator.delta=0 (train until the forest cannot beat a coin).")
+        if self.numeric not in NUMERIC:
+            problems.append(f"arf numeric must be one of {list(NUMERIC)}; got {self.numeric!r}. "
+                            "Fix: generator.numeric=truncnorm.")
+        if self.max_seconds is not None and (
+                not isinstance(self.max_seconds, numbers.Real) or isinstance(self.max_seconds, bool)
+                or not self.max_seconds > 0):
+            problems.append(f"arf max_seconds must be a number > 0 or null; got "
+                            f"{self.max_seconds!r}. Fix: generator.max_seconds=60 or null.")
+        for name in ("early_stop", "progress"):
+            if not isinstance(getattr(self, name), bool):
+                problems.append(f"arf {name} must be true or false; got {getattr(self, name)!r}.")
+        return problems
+
+    # -- fitting ------------------------------------------------------------------------
+
+    def _fit(self, table: pd.DataFrame) -> None:
+        from tqdm.auto import tqdm
+
+        schema = self.schema_
+        self.numeric_columns_ = schema.numeric
+        self.categorical_columns_ = schema.categorical
+        self.integer_columns_ = set(schema.names("integer"))
+        self.categories_ = {c: list(schema.columns[c].categories)
+                            for c in self.categorical_columns_}
+        self.forests_, self.fit_report_, self.acceptance_ = {}, {}, {}
+        target = table[schema.target].to_numpy()
+        seeds = self._rng.randint(np.iinfo(np.int32).max, size=len(self.labels_))
+        for label, seed in tqdm(list(zip(self.labels_, seeds)), desc="arf", unit="class",
+                                disable=not self.progress):
+            rows = table.loc[target == label, schema.features]
+            self.forests_[label], self.fit_report_[str(label)] = self._fit_class(
+                self._encode(rows), np.random.RandomState(int(seed)))
+
+    def _encode(self, rows: pd.DataFrame) -> np.ndarray:
+        """Numbers as floats (NaN kept), categories as codes (missing: one more code)."""
+        out = np.empty((len(rows), len(self.numeric_columns_) + len(self.categorical_columns_)))
+        for j, name in enumerate(self.numeric_columns_):
+            out[:, j] = pd.to_numeric(rows[name], errors="coerce").to_numpy(dtype=float)
+        p = len(self.numeric_columns_)
+        for j, name in enumerate(self.categorical_columns_):
+            cats = self.categories_[name]
+            codes = pd.Categorical(rows[name], categories=cats).codes.astype(float)
+            codes[codes < 0] = len(cats)
+            out[:, p + j] = codes
+        return out
+
+    def _fit_class(self, x: np.ndarray, rng: np.random.RandomState) -> tuple[dict, dict]:
+        from sklearn.ensemble import RandomForestClassifier
+
+        start = time.perf_counter()
+        n = len(x)
+        labels = np.r_[np.ones(n), np.zeros(n)]
+
+        def forest(synthetic: np.ndarray):
+            clf = RandomForestClassifier(
+                n_estimators=self.n_trees, min_samples_leaf=self.min_node_size, oob_score=True,
+                n_jobs=self.n_jobs, random_state=rng.randint(np.iinfo(np.int32).max))
+            clf.fit(np.vstack([x, synthetic]), labels)
+            return clf, float(clf.oob_score_)
+
+        synthetic = np.column_stack([rng.choice(x[:, j], n) for j in range(x.shape[1])])
+        clf, acc = forest(synthetic)
+        accuracy, stopped = [round(acc, 4)], "accuracy <= 0.5 + delta"
+        for _ in range(self.max_iters):
+            if acc <= 0.5 + self.delta:
+                break
+            if self.max_seconds is not None and time.perf_counter() - start > self.max_seconds:
+                stopped = f"max_seconds={self.max_seconds} spent"
+                break
+            synthetic = _within_leaves(clf, x, n, rng)
+            new_clf, new_acc = forest(synthetic)
+            accuracy.append(round(new_acc, 4))
+            if self.early_stop and new_acc >= acc:
+                stopped = "accuracy stopped falling (early_stop)"
+                break
+            clf, acc = new_clf, new_acc
+        else:
+            if acc > 0.5 + self.delta:
+                stopped = f"max_iters={self.max_iters} reached"
+        leaves = self._forde(clf, x)
+        report = {"rows": n, "rounds": len(accuracy) - 1, "oob_accuracy": accuracy,
+                  "leaves": len(leaves["coverage"]), "stopped": stopped,
+                  "seconds": round(time.perf_counter() - start, 3)}
+        return leaves, report
+
+    def _forde(self, clf, x: np.ndarray) -> dict:
+        """Per leaf of ``clf`` with real rows: coverage, box and per-column distributions."""
+        n, p = len(x), len(self.numeric_columns_)
+        ids = clf.apply(x)  # (n, trees): node id of every real row in every tree
+        offsets = np.cumsum([0] + [e.tree_.node_count for e in clf.estimators_])[:-1]
+        flat = (ids + offsets).T.ravel()  # tree-major: every real row once per tree
+        nodes, inv = np.unique(flat, return_inverse=True)
+        count = np.bincount(inv).astype(float)
+        leaves: dict = {"coverage": count / count.sum()}
+        member_rows = np.tile(np.arange(n), ids.shape[1])
+        # boxes of the numeric columns, intersected with the class's observed range
+        lo, hi = _boxes(clf, offsets, nodes, p)
+        xn = x[member_rows, :p]
+        valid = ~np.isnan(xn)
+        with np.errstate(all="ignore"):
+            colmin, colmax = np.nanmin(x[:, :p], axis=0), np.nanmax(x[:, :p], axis=0)
+            lo, hi = np.maximum(lo, colmin), np.minimum(hi, colmax)
+            n_valid = np.stack([np.bincount(inv, valid[:, j], len(nodes)) for j in range(p)], 1) \
+                if p else np.zeros((len(nodes), 0))
+            filled = np.where(valid, xn, 0.0)
+            total = np.stack([np.bincount(inv, filled[:, j], len(nodes)) for j in range(p)], 1) \
+                if p else np.zeros((len(nodes), 0))
+            mean = total / n_valid
+            sq = np.stack([np.bincount(inv, (np.where(valid[:, j], xn[:, j] - mean[inv, j], 0)
+                                                ) ** 2, len(nodes)) for j in range(p)], 1) \
+                if p else np.zeros((len(nodes), 0))
+            sd = np.sqrt(sq / np.maximum(n_valid - 1, 1))
+        leaves.update(lo=lo, hi=hi, mean=mean, sd=sd, missing=1 - n_valid / count[:, None])
+        leaves["categorical"] = []
+        for j, name in enumerate(self.categorical_columns_):
+            k = len(self.categories_[name]) + 1
+            codes = x[member_rows, p + j].astype(int)
+            freq = np.bincount(inv * k + codes, minlength=len(nodes) * k).reshape(-1, k)
+            leaves["categorical"].append(freq / count[:, None])
+        if self.numeric == "empirical":  # real rows per leaf, sorted by leaf
+            order = np.argsort(inv, kind="stable")
+            leaves["members"] = member_rows[order].astype(np.int32)
+            leaves["start"] = np.r_[0, np.cumsum(count.astype(int))[:-1]]
+            leaves["count"] = count.astype(int)
+            leaves["values"] = x[:, :p].copy()
+        return leaves
+
+    # -- sampling -----------------------------------------------------------------------
+
+    def _sample(self, n: int, region: Region, seed: int) -> pd.DataFrame:
+        leaves = self.forests_[region.label]
+        rng = np.random.RandomState(seed)
+        stats = self.acceptance_.setdefault(region.id, {
+            "requested": 0, "delivered": 0, "generated": 0, "accepted": 0, "rate": None,
+            "how": None})
+        mass = leaves["coverage"].copy()
+        ranges = {}
+        for name, (low, high) in region.ranges.items():
+            if name not in self.numeric_columns_:
+                raise GenerationError(f"Expected a numeric column in region {region.id}'s ranges. "
+                                      f"Got {name!r}, which arf does not model as numeric.")
+            ranges[self.numeric_columns_.index(name)] = self._range(name, low, high)
+        allowed = {}
+        for name, values in region.categories.items():
+            if name not in self.categorical_columns_:
+                raise GenerationError(f"Expected a categorical column in region {region.id}'s "
+                                      f"categories. Got {name!r}.")
+            j = self.categorical_columns_.index(name)
+            texts = set(as_text(pd.Series(list(values), dtype=object)).iloc[:, 0])
+            codes = pd.Series([*self.categories_[name], np.nan], dtype=object)
+            keep = as_text(codes).iloc[:, 0].isin(texts).to_numpy()  # as Region.contains
+            allowed[j] = keep
+            mass *= leaves["categorical"][j][:, keep].sum(axis=1)
+        members = {}
+        for j, (low, high) in ranges.items():
+            if self.numeric == "empirical":
+                members[j] = self._members_in(leaves, j, low, high)
+                mass *= members[j][1] / leaves["count"]
+            else:
+                mass *= (1 - leaves["missing"][:, j]) * _normal_mass(leaves, j, low, high)
+        mass = np.nan_to_num(mass, nan=0.0)
+        stats["requested"] += n
+        stats["how"] = _how(region)
+        if not mass.sum() > 0:
+            stats["shortfall"] = (
+                f"0 of {n} rows: no leaf of class {region.label!r}'s forest holds real rows "
+                f"inside region {region.id} ({region.description}). Fix: widen the region or "
+                "lower generator.min_node_size.")
+            return self._empty()
+        leaf = rng.choice(len(mass), size=n, p=mass / mass.sum())
+        out = {}
+        for j, name in enumerate(self.numeric_columns_):
+            if self.numeric == "empirical":
+                values = _draw_empirical(leaves, j, leaf, members.get(j), rng)
+            else:
+                low, high = ranges.get(j, (-np.inf, np.inf))
+                values = _draw_truncnorm(leaves, j, leaf, low, high, rng)
+                if j not in ranges:
+                    values[rng.random_sample(n) < leaves["missing"][leaf, j]] = np.nan
+            if name in self.integer_columns_:
+                values = np.round(values)
+                if j in ranges:  # rounding stays inside the integers of the range
+                    values = np.clip(values, *ranges[j])
+            out[name] = values
+        for j, name in enumerate(self.categorical_columns_):
+            prob = leaves["categorical"][j][leaf]
+            if j in allowed:
+                prob = prob * allowed[j]
+            cum = np.cumsum(prob, axis=1)
+            u = rng.random_sample(n) * cum[:, -1]
+            codes = np.minimum((cum <= u[:, None]).sum(axis=1), prob.shape[1] - 1)
+            cats = np.array([*self.categories_[name], np.nan], dtype=object)
+            out[name] = cats[codes]
+        stats["generated"] += n
+        stats["accepted"] += n
+        stats["delivered"] += n
+        stats["rate"] = 1.0
+        return pd.DataFrame(out)
+
+    def _range(self, name: str, low, high) -> tuple[float, float]:
+        """The region's ``low <= x < high`` as closed bounds (integers: the integers inside)."""
+        low = -np.inf if low is None else float(low)
+        high = np.inf if high is None else float(high)
+        if name in self.integer_columns_:
+            return float(math.ceil(low)) if np.isfinite(low) else low, \
+                float(math.ceil(high) - 1) if np.isfinite(high) else high
+        return low, float(np.nextafter(high, -np.inf)) if np.isfinite(high) else high
+
+    def _members_in(self, leaves: dict, j: int, low: float, high: float):
+        """Per leaf: the real rows with column ``j`` in ``[low, high]``, and how many."""
+        v = leaves["values"][leaves["members"], j]
+        inside = (v >= low) & (v <= high)
+        leaf_of = np.repeat(np.arange(len(leaves["count"])), leaves["count"])
+        count = np.bincount(leaf_of[inside], minlength=len(leaves["count"]))
+        return leaves["members"][inside], count
+
+    def describe(self) -> dict:
+        out = super().describe()
+        if hasattr(self, "fit_report_"):
+            out["training"] = self.fit_report_
+            out["acceptance"] = self.acceptance_
+        return out
+
+
+def _within_leaves(clf, x: np.ndarray, n: int, rng: np.random.RandomState) -> np.ndarray:
+    """``n`` rows: a tree uniformly, a leaf by real coverage, each column from the leaf's rows."""
+    ids = clf.apply(x)
+    trees = rng.randint(ids.shape[1], size=n)
+    anchor = rng.randint(len(x), size=n)  # a real row picks its leaf with prob. = coverage
+    leaf = ids[anchor, trees]
+    out = np.empty((n, x.shape[1]))
+    for t in np.unique(trees):
+        rows_t = np.flatnonzero(trees == t)
+        order = np.argsort(ids[:, t], kind="stable")
+        sorted_ids = ids[order, t]
+        first = np.searchsorted(sorted_ids, leaf[rows_t], side="left")
+        size = np.searchsorted(sorted_ids, leaf[rows_t], side="right") - first
+        for j in range(x.shape[1]):
+            pick = order[first + (rng.random_sample(len(rows_t)) * size).astype(int)]
+            out[rows_t, j] = x[pick, j]
+    return out
+
+
+def _boxes(clf, offsets: np.ndarray, nodes: np.ndarray, p: int) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper bounds of the first ``p`` columns for the global node ids ``nodes``."""
+    lo = np.full((len(nodes), p), -np.inf)
+    hi = np.full((len(nodes), p), np.inf)
+    if not p:
+        return lo, hi
+    tree_of = np.searchsorted(offsets, nodes, side="right") - 1
+    for t, est in enumerate(clf.estimators_):
+        tree = est.tree_
+        k = tree.node_count
+        low, high = np.full((k, p), -np.inf), np.full((k, p), np.inf)
+        left, right = tree.children_left, tree.children_right
+        feature, threshold = tree.feature, tree.threshold
+        frontier = np.array([0])
+        while len(frontier):
+            split = frontier[left[frontier] >= 0]
+            if not len(split):
+                break
+            lc, rc = left[split], right[split]
+            low[lc], high[lc] = low[split], high[split]
+            low[rc], high[rc] = low[split], high[split]
+            f, thr = feature[split], threshold[split]
+            num = f < p
+            high[lc[num], f[num]] = np.minimum(high[split[num], f[num]], thr[num])
+            low[rc[num], f[num]] = np.maximum(low[split[num], f[num]], thr[num])
+            frontier = np.r_[lc, rc]
+        mine = tree_of == t
+        local = nodes[mine] - offsets[t]
+        lo[mine], hi[mine] = low[local], high[local]
+    return lo, hi
+
+
+def _normal_mass(leaves: dict, j: int, low: float, high: float) -> np.ndarray:
+    """Share of each leaf's truncated normal on column ``j`` inside ``[low, high]``."""
+    from scipy.special import ndtr
+
+    mean, sd = leaves["mean"][:, j], leaves["sd"][:, j]
+    lo, hi = leaves["lo"][:, j], leaves["hi"][:, j]
+    a, b = np.maximum(lo, low), np.minimum(hi, high)
+    with np.errstate(all="ignore"):
+        point = ~(sd > 0)
+        z = lambda v: (v - mean) / np.where(point, 1.0, sd)  # noqa: E731
+        whole = ndtr(z(hi)) - ndtr(z(lo))
+        part = np.where(b >= a, ndtr(z(b)) - ndtr(z(a)), 0.0)
+        share = np.where(whole > 0, part / whole, (b >= a).astype(float))
+        share = np.where(point, ((mean >= low) & (mean <= high)).astype(float), share)
+    return np.nan_to_num(share, nan=0.0)
+
+
+def _draw_truncnorm(leaves: dict, j: int, leaf: np.ndarray, low: float, high: float,
+                    rng: np.random.RandomState) -> np.ndarray:
+    """Column ``j`` for rows in ``leaf``: the leaf's normal truncated to box ∩ [low, high]."""
+    from scipy.special import ndtr, ndtri
+
+    mean, sd = leaves["mean"][leaf, j], leaves["sd"][leaf, j]
+    a = np.maximum(leaves["lo"][leaf, j], low)
+    b = np.minimum(leaves["hi"][leaf, j], high)
+    u = rng.random_sample(len(leaf))
+    with np.errstate(all="ignore"):
+        point = ~(sd > 0)
+        s = np.where(point, 1.0, sd)
+        fa, fb = ndtr((a - mean) / s), ndtr((b - mean) / s)
+        values = mean + s * ndtri(fa + u * (fb - fa))
+        # where the normal has no mass left in [a, b] (far tails) draw uniformly in it
+        flat = ~np.isfinite(values) | (fb - fa <= 1e-12)
+        values = np.where(flat, np.where(np.isfinite(a) & np.isfinite(b), a + u * (b - a),
+                                         np.clip(mean, a, b)), values)
+        values = np.where(point, mean, np.clip(values, a, b))
+    return values
+
+
+def _draw_empirical(leaves: dict, j: int, leaf: np.ndarray, members, rng) -> np.ndarray:
+    """Column ``j``: a real value of the leaf (of its rows inside a range when ``members``)."""
+    if members is None:
+        start, count, rows = leaves["start"][leaf], leaves["count"][leaf], leaves["members"]
+    else:
+        rows, per_leaf = members
+        count = per_leaf[leaf]
+        start = np.r_[0, np.cumsum(per_leaf)[:-1]][leaf]
+    pick = rows[start + (rng.random_sample(len(leaf)) * count).astype(int)]
+    return leaves["values"][pick, j].astype(float)
+
+
+def _how(region: Region) -> str:
+    if not region.categories and not region.ranges:
+        return "exact: leaves of the class's forest by coverage"
+    parts = [f"{c} in allowed categories" for c in region.categories]
+    parts += [f"{c} in range" for c in region.ranges]
+    return ("exact: leaves reweighted by their mass inside the region (" + ", ".join(parts)
+            + "), pinned columns drawn inside it")

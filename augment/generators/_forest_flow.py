@@ -1,0 +1,252 @@
+"""ForestFlow (Jolicoeur-Martineau et al., AISTATS 2024) through the ``forestdiffusion`` package.
+
+One ``ForestDiffusionModel`` is fitted on the real rows of the classes to grow
+with ``label_y`` set to the class, so the package trains one set of gradient-
+boosted trees per class (and per noise level). A class is sampled by the
+package's own means: its class probabilities are set to that class alone for
+the call, so every row comes from that class's flow (no rejection). A region
+that also pins categories or numeric ranges is sampled by budgeted rejection
+of the class's rows (at most ``max_tries * n`` rows generated); the acceptance
+rate is recorded in ``acceptance_``.
+
+The package one-hot encodes categorical columns and trains one tree ensemble
+per output column and noise level, so its cost grows with the one-hot width;
+a column with more than ``max_categories`` categories is refused before any
+work. Generated rows have no missing values; a column's missing share in the
+class is put back by blanking values at random at that rate
+(``reinsert_missing``).
+
+Install the extra: ``pip install "augment[forest]"``.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import time
+
+import numpy as np
+import pandas as pd
+
+from augment.errors import ConfigError
+from augment.generators.base import BaseGenerator
+from augment.profile import Region
+
+__all__ = ["ForestFlowGenerator"]
+
+_MAX_BATCH = 20_000
+
+
+class ForestFlowGenerator(BaseGenerator):
+    """ForestFlow (flow matching with XGBoost), one model per class, through ``forestdiffusion``.
+
+    Parameters
+    ----------
+    n_t : int
+        Noise levels (one tree ensemble per level, class and, with missing
+        values, column).
+    duplicate_K : int
+        Noise draws per real row in training.
+    n_estimators, max_depth : int
+        XGBoost trees per ensemble and their depth.
+    diffusion_type : {"flow", "vp"}
+        Flow matching (the paper's ForestFlow) or variance-preserving diffusion.
+    max_categories : int
+        Most categories a categorical column may have. The package one-hot encodes
+        them and trains one ensemble per one-hot column, so fit time grows about
+        linearly with the total width (docs/bench_fidelity.md).
+    max_tries : int
+        Budget for regions that pin categories or ranges: at most ``max_tries * n``
+        rows generated per ``sample`` call.
+    reinsert_missing : bool
+        Blank values of each column at its missing share in the class.
+    n_jobs : int
+        Processes for the package's joblib fits.
+    random_state : int or None
+        Seed; the same seed and table give the same rows.
+
+    Attributes
+    ----------
+    fit_seconds_ : float
+    acceptance_ : dict
+        Per region: rows requested, generated, accepted, delivered, the rate and how.
+    """
+
+    name = "forest_flow"
+    min_class_rows = 5
+
+    def __init__(self, n_t: int = 50, duplicate_K: int = 100, n_estimators: int = 100,
+                 max_depth: int = 7, diffusion_type: str = "flow", max_categories: int = 50,
+                 max_tries: int = 50, reinsert_missing: bool = True, n_jobs: int = 1,
+                 random_state: int | None = None):
+        self.n_t = n_t
+        self.duplicate_K = duplicate_K
+        self.n_estimators = n_estimators
+        self.max_depth = max_depth
+        self.diffusion_type = diffusion_type
+        self.max_categories = max_categories
+        self.max_tries = max_tries
+        self.reinsert_missing = reinsert_missing
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    def check_params(self) -> list[str]:
+        problems = []
+        for name, low in (("n_t", 2), ("duplicate_K", 1), ("n_estimators", 1), ("max_depth", 1),
+                          ("max_categories", 2), ("max_tries", 1)):
+            value = getattr(self, name)
+            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < low:
+                problems.append(f"forest_flow {name} must be an integer >= {low}; got {value!r}. "
+                                f"Fix: generator.{name}=<integer >= {low}>.")
+        if not isinstance(self.n_jobs, numbers.Integral) or isinstance(self.n_jobs, bool) or (
+                self.n_jobs == 0 or self.n_jobs < -1):
+            problems.append(f"forest_flow n_jobs must be an integer >= 1 or -1; got "
+                            f"{self.n_jobs!r}. Fix: generator.n_jobs=1.")
+        if self.diffusion_type not in ("flow", "vp"):
+            problems.append(f"forest_flow diffusion_type must be one of ['flow', 'vp']; got "
+                            f"{self.diffusion_type!r}. Fix: generator.diffusion_type=flow.")
+        if not isinstance(self.reinsert_missing, bool):
+            problems.append(f"forest_flow reinsert_missing must be true or false; got "
+                            f"{self.reinsert_missing!r}.")
+        return problems
+
+    def check_table(self, table, schema, regions=None) -> list[str]:
+        problems = super().check_table(table, schema, regions)
+        if isinstance(self.max_categories, numbers.Integral):
+            for name in schema.categorical:
+                k = table[name].nunique(dropna=False)
+                if k > self.max_categories:
+                    problems.append(
+                        f"forest_flow one-hot encodes categorical columns and trains one tree "
+                        f"ensemble per one-hot column and noise level; column '{name}' has {k} "
+                        f"categories, more than max_categories={self.max_categories}. Fix: use "
+                        "generator=arf (no one-hot), merge rare categories, drop the column, or "
+                        f"raise generator.max_categories (fit time grows about linearly with the "
+                        "one-hot width).")
+        return problems
+
+    def _fit(self, table: pd.DataFrame) -> None:
+        try:
+            from ForestDiffusion import ForestDiffusionModel
+        except ImportError as exc:
+            raise ConfigError(
+                "generator=forest_flow needs the forestdiffusion package, which is not installed. "
+                'Fix: pip install "augment[forest]" (or pip install forestdiffusion), or use '
+                "generator=arf.") from exc
+        start = time.perf_counter()
+        schema = self.schema_
+        target = table[schema.target].to_numpy()
+        rows = table[np.isin(target, np.array(self.labels_, dtype=object))]
+        y = rows[schema.target].to_numpy()
+        self.numeric_columns_ = schema.numeric
+        self.categorical_columns_ = schema.categorical
+        x, self.codes_ = self._encode(rows)
+        p = len(self.numeric_columns_)
+        cat_idx, bin_idx = [], []
+        for j, name in enumerate(self.categorical_columns_):
+            k = len(self.codes_[name])
+            (bin_idx if k <= 2 else cat_idx).append(p + j)
+        int_idx = [self.numeric_columns_.index(c) for c in schema.names("integer")]
+        self.class_codes_ = {label: float(i) for i, label in enumerate(self.labels_)}
+        label_y = np.array([self.class_codes_[v] for v in y])
+        self.missing_ = {label: rows.loc[y == label, schema.features].isna().mean().to_dict()
+                         for label in self.labels_}
+        state = np.random.get_state()  # the package seeds numpy's global generator
+        try:
+            self.model_ = ForestDiffusionModel(
+                x, label_y=label_y, n_t=self.n_t, duplicate_K=self.duplicate_K,
+                n_estimators=self.n_estimators, max_depth=self.max_depth,
+                diffusion_type=self.diffusion_type, cat_indexes=cat_idx, bin_indexes=bin_idx,
+                int_indexes=int_idx, n_jobs=self.n_jobs,
+                seed=int(self._rng.randint(np.iinfo(np.int32).max)))
+        finally:
+            np.random.set_state(state)
+        self.acceptance_ = {}
+        self.fit_seconds_ = round(time.perf_counter() - start, 3)
+
+    def _encode(self, rows: pd.DataFrame) -> tuple[np.ndarray, dict]:
+        """Numbers as floats; each categorical column as dense codes 0..k-1 (missing: a code)."""
+        cols, codes = [], {}
+        for name in self.numeric_columns_:
+            cols.append(pd.to_numeric(rows[name], errors="coerce").to_numpy(dtype=float))
+        for name in self.categorical_columns_:
+            values, uniques = pd.factorize(rows[name], sort=False, use_na_sentinel=False)
+            order = np.argsort([str(u) for u in uniques], kind="stable")
+            rank = np.empty(len(order), dtype=int)
+            rank[order] = np.arange(len(order))
+            codes[name] = [uniques[i] for i in order]
+            cols.append(rank[values].astype(float))
+        return np.column_stack(cols), codes
+
+    def _decode(self, x: np.ndarray) -> pd.DataFrame:
+        out = {}
+        for j, name in enumerate(self.numeric_columns_):
+            out[name] = x[:, j]
+        p = len(self.numeric_columns_)
+        for j, name in enumerate(self.categorical_columns_):
+            values = np.array([*self.codes_[name]], dtype=object)
+            idx = np.clip(np.round(x[:, p + j]).astype(int), 0, len(values) - 1)
+            out[name] = pd.Series(values[idx]).where(pd.notna(values[idx]), np.nan).to_numpy()
+        return pd.DataFrame(out)
+
+    def _generate(self, label, k: int, rng: np.random.RandomState) -> pd.DataFrame:
+        """``k`` rows of ``label``'s flow: the package's class probabilities set to that class."""
+        model = self.model_
+        probs = model.y_probs
+        model.y_probs = (model.y_uniques == self.class_codes_[label]).astype(float)
+        state = np.random.get_state()
+        np.random.seed(int(rng.randint(np.iinfo(np.int32).max)))
+        try:
+            x = model.generate(batch_size=k)[:, :-1]
+        finally:
+            model.y_probs = probs
+            np.random.set_state(state)
+        rows = self._decode(x)
+        if self.reinsert_missing:
+            for name, share in self.missing_[label].items():
+                if share > 0:
+                    rows.loc[rng.random_sample(k) < share, name] = np.nan
+        return rows
+
+    def _sample(self, n: int, region: Region, seed: int) -> pd.DataFrame:
+        rng = np.random.RandomState(seed)
+        stats = self.acceptance_.setdefault(region.id, {
+            "requested": 0, "delivered": 0, "generated": 0, "accepted": 0, "rate": None,
+            "how": None})
+        pinned = bool(region.categories or region.ranges)
+        stats["how"] = ("class flow (label_y), exact" if not pinned else
+                        "class flow (label_y) + rejection outside the region's "
+                        + ", ".join([*region.categories, *region.ranges]))
+        budget = max(int(self.max_tries) * n, 1000) if pinned else n
+        rate = stats["accepted"] / stats["generated"] if stats["generated"] else 1.0
+        kept, n_kept, generated = [], 0, 0
+        while n_kept < n and generated < budget:
+            margin = 1.1 if generated else 1.0
+            want = math.ceil((n - n_kept) / max(rate, 0.002) * margin)
+            k = int(min(max(want, 16 if pinned else 1), _MAX_BATCH, budget - generated))
+            rows = self._generate(region.label, k, rng)
+            generated += k
+            rows[self.schema_.target] = region.label
+            inside = rows[region.contains(rows).to_numpy()] if pinned else rows
+            kept.append(inside)
+            n_kept += len(inside)
+            rate = max(n_kept / generated, 1e-4)
+        stats["requested"] += n
+        stats["generated"] += generated
+        stats["accepted"] += n_kept
+        stats["delivered"] += min(n_kept, n)
+        stats["rate"] = round(stats["accepted"] / stats["generated"], 4)
+        if n_kept < n:
+            stats["shortfall"] = (
+                f"{n_kept} of {n} rows inside region {region.id} after {generated} generated "
+                f"(budget max_tries={self.max_tries}). Fix: raise generator.max_tries or use "
+                "generator=arf, which samples regions exactly.")
+        out = pd.concat(kept, ignore_index=True).iloc[:n]
+        return out.drop(columns=[self.schema_.target])
+
+    def describe(self) -> dict:
+        out = super().describe()
+        if hasattr(self, "fit_seconds_"):
+            out["training"] = {"fit_seconds": self.fit_seconds_}
+            out["acceptance"] = self.acceptance_
+        return out
