@@ -1,4 +1,4 @@
-"""Adversarial random forests (Watson et al., AISTATS 2023), one per class, sampled exactly in a region.
+"""Adversarial random forests (Watson et al., AISTATS 2023) per class, sampled exactly in a region.
 
 The algorithm, per class:
 
@@ -34,6 +34,7 @@ from __future__ import annotations
 import math
 import numbers
 import time
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -125,7 +126,8 @@ class ARFGenerator(BaseGenerator):
         def integer(name: str, low: int, fix: str) -> None:
             value = getattr(self, name)
             if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < low:
-                problems.append(f"arf {name} must be an integer >= {low}; got {value!r}. Fix: {fix}")
+                problems.append(
+                    f"arf {name} must be an integer >= {low}; got {value!r}. Fix: {fix}")
 
         integer("n_trees", 1, "generator.n_trees=20 (10-50 is usual).")
         integer("min_node_size", 1, "generator.min_node_size=5.")
@@ -145,7 +147,23 @@ class ARFGenerator(BaseGenerator):
                             f"{self.max_seconds!r}. Fix: generator.max_seconds=60 or null.")
         for name in ("early_stop", "progress"):
             if not isinstance(getattr(self, name), bool):
-                problems.append(f"arf {name} must be true or false; got {getattr(self, name)!r}.")
+                problems.append(f"arf {name} must be true or false; got {getattr(self, name)!r}. "
+                                f"Fix: generator.{name}=true or false.")
+        return problems
+
+    def check_table(self, table, schema, regions=None) -> list[str]:
+        """Only classes need rows: a sub-class region is sampled from its class's forest."""
+        problems = list(self.check_params())
+        labels = dict.fromkeys(r.label for r in regions) if regions is not None else \
+            schema.classes
+        counts = table[schema.target].value_counts()
+        for label in labels:
+            count = int(counts.get(label, 0))
+            if count < self.min_class_rows:
+                problems.append(
+                    f"class {label!r} has {count} row(s) but generator 'arf' needs at least "
+                    f"{self.min_class_rows}. Fix: use generator=perturbation for it, drop the "
+                    "class, or collect more rows.")
         return problems
 
     # -- fitting ------------------------------------------------------------------------
@@ -192,7 +210,9 @@ class ARFGenerator(BaseGenerator):
             clf = RandomForestClassifier(
                 n_estimators=self.n_trees, min_samples_leaf=self.min_node_size, oob_score=True,
                 n_jobs=self.n_jobs, random_state=rng.randint(np.iinfo(np.int32).max))
-            clf.fit(np.vstack([x, synthetic]), labels)
+            with warnings.catch_warnings():  # tiny classes: some rows lack OOB votes
+                warnings.simplefilter("ignore", UserWarning)
+                clf.fit(np.vstack([x, synthetic]), labels)
             return clf, float(clf.oob_score_)
 
         synthetic = np.column_stack([rng.choice(x[:, j], n) for j in range(x.shape[1])])

@@ -1,0 +1,172 @@
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from augment import Augmenter
+from augment.data import detect_schema
+from augment.errors import ConfigError, InvalidDataError
+from augment.generators import GENERATORS, ARFGenerator
+from augment.profile import Region, find_class_regions
+
+
+def _region(table, **narrow):
+    schema = detect_schema(table, "label")
+    cls = find_class_regions(table["label"], schema, "auto")[0]
+    if not narrow:
+        return schema, cls
+    return schema, Region(id="class=yes/r", target_column="label", label="yes",
+                          description="narrow", count=0, target=0, kind="declared", **narrow)
+
+
+def _fit(table, regions, **params):
+    schema = detect_schema(table, "label")
+    return ARFGenerator(n_trees=10, random_state=0, **params).fit(table, schema, regions)
+
+
+@pytest.mark.parametrize("numeric", ["truncnorm", "empirical"])
+@pytest.mark.parametrize("narrow", [
+    {"categories": {"grade": {"C"}}},
+    {"ranges": {"amount": (150.0, 165.0)}},
+    {"ranges": {"count": (4.5, 7.0)}, "categories": {"grade": {"A", "B"}, "flag": {True}}},
+    {"ranges": {"amount": (None, 155.0), "count": (6, None)}},
+])
+def test_region_sampling_is_exact(table, numeric, narrow):
+    _, cls = _region(table)
+    _, region = _region(table, **narrow)
+    gen = _fit(table, [cls, region], numeric=numeric)
+    rows = gen.sample(300, region)
+    assert len(rows) == 300
+    assert region.contains(rows).all()
+    stats = gen.acceptance_[region.id]
+    assert stats["rate"] == 1.0 and stats["generated"] == 300 and "exact" in stats["how"]
+
+
+def test_region_weights_follow_the_class_density(table):
+    # P(grade = C | class yes) is about 0.65: aiming at {A, B} must keep their relative shares
+    _, cls = _region(table)
+    _, region = _region(table, categories={"grade": {"A", "B"}})
+    gen = _fit(table, [cls, region])
+    rows = gen.sample(2000, region)
+    assert set(rows["grade"]) <= {"A", "B"} and set(rows["grade"]) == {"A", "B"}
+    cls_rows = gen.sample(2000, cls)
+    assert (cls_rows["grade"] == "C").mean() > 0.45  # the class's own mix, not the condition's
+    assert abs(rows["amount"].mean() - table.loc[table.label == "yes", "amount"].mean()) < 15
+
+
+def test_unreachable_region_reports_a_shortfall(table):
+    _, cls = _region(table)
+    _, region = _region(table, ranges={"amount": (10_000.0, None)})
+    gen = _fit(table, [cls, region])
+    assert len(gen.sample(20, region)) == 0
+    assert "no leaf" in gen.acceptance_[region.id]["shortfall"]
+
+
+def test_class_rows_stay_near_their_class(table):
+    _, cls = _region(table)
+    rows = _fit(table, [cls]).sample(500, cls)
+    assert (rows["label"] == "yes").all()
+    real = table.loc[table.label == "yes", "amount"]
+    assert abs(rows["amount"].mean() - real.mean()) < 10
+    assert rows["amount"].between(real.min(), real.max()).all()  # boxes ∩ the class's range
+
+
+def test_same_seed_same_rows_calls_differ(table):
+    _, cls = _region(table)
+    a, b = _fit(table, [cls]), _fit(table, [cls])
+    first = a.sample(50, cls)
+    pd.testing.assert_frame_equal(first, b.sample(50, cls))
+    assert not a.sample(50, cls).equals(first)
+    other = ARFGenerator(n_trees=10, random_state=1).fit(table, detect_schema(table, "label"),
+                                                          [cls])
+    assert not other.sample(50, cls).equals(first)
+
+
+def test_integers_and_missing_values():
+    rng = np.random.default_rng(0)
+    n = 300
+    table = pd.DataFrame({
+        "age": rng.integers(18, 80, n).astype("int64"),
+        "income": np.where(rng.random(n) < 0.3, np.nan, rng.lognormal(10, 0.5, n)),
+        "city": np.where(rng.random(n) < 0.2, None, rng.choice(["x", "y", "z"], n)),
+        "label": np.where(rng.random(n) < 0.3, "yes", "no"),
+    })
+    _, cls = _region(table)
+    rows = _fit(table, [cls]).sample(2000, cls)
+    ages = rows["age"].to_numpy(dtype=float)
+    assert np.all(ages == np.round(ages))
+    real = table[table.label == "yes"]
+    for col in ("income", "city"):  # missing shares follow the class's
+        assert abs(rows[col].isna().mean() - real[col].isna().mean()) < 0.08
+    assert set(rows["city"].dropna()) <= {"x", "y", "z"}
+
+
+def test_boolean_and_multiclass(multiclass):
+    schema = detect_schema(multiclass, "label")
+    regions = find_class_regions(multiclass["label"], schema, "not majority")
+    gen = ARFGenerator(n_trees=5, random_state=0).fit(multiclass, schema, regions)
+    for region in regions:
+        rows = gen.sample(100, region)
+        assert (rows["label"] == region.label).all()
+        real = multiclass.loc[multiclass.label == region.label, "x"]
+        assert abs(rows["x"].mean() - real.mean()) < 1.0
+    assert set(gen.fit_report_) == {"b", "c"}
+
+
+def test_adversarial_rounds_and_budget():
+    rng = np.random.default_rng(0)
+    n = 600  # correlated columns: the product of marginals is easy to tell from real rows
+    x = rng.normal(size=n)
+    table = pd.DataFrame({"a": x, "b": x + 0.1 * rng.normal(size=n), "label": "yes"})
+    table.loc[:99, "label"] = "no"
+    schema = detect_schema(table, "label")
+    regions = find_class_regions(table["label"], schema, {"yes": 600})
+    gen = ARFGenerator(n_trees=10, random_state=0).fit(table, schema, regions)
+    report = gen.fit_report_["yes"]
+    assert report["oob_accuracy"][0] > 0.6 and report["rounds"] >= 1
+    assert report["oob_accuracy"][-1] < report["oob_accuracy"][0]
+    rows = gen.sample(1000, regions[0])
+    assert np.corrcoef(rows["a"], rows["b"])[0, 1] > 0.8  # leaves keep the dependence
+    quick = ARFGenerator(n_trees=10, max_seconds=1e-9, random_state=0).fit(table, schema, regions)
+    assert quick.fit_report_["yes"]["rounds"] == 0
+    assert "max_seconds" in quick.fit_report_["yes"]["stopped"]
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"n_trees": 0}, "n_trees must be an integer >= 1; got 0"),
+    ({"min_node_size": 2.5}, "min_node_size"),
+    ({"delta": 0.7}, r"delta must be a number in \[0, 0.5\)"),
+    ({"numeric": "kde"}, "numeric must be one of"),
+    ({"max_seconds": -1}, "max_seconds must be a number > 0"),
+    ({"early_stop": "yes"}, "early_stop must be true or false"),
+])
+def test_bad_config_is_a_clear_error(table, params, match):
+    with pytest.raises(ConfigError, match=match):
+        Augmenter(generator=ARFGenerator(**params), progress=False).fit_resample(
+            table.drop(columns="label"), table["label"])
+    assert any(match.split()[0] in p for p in ARFGenerator(**params).check_params())
+    schema, cls = _region(table)
+    with pytest.raises(InvalidDataError, match="Fix"):
+        ARFGenerator(**params).fit(table, schema, [cls])
+
+
+def test_pickles_after_fit(table):
+    _, cls = _region(table)
+    gen = _fit(table, [cls])
+    again = pickle.loads(pickle.dumps(gen))
+    pd.testing.assert_frame_equal(again.sample(30, cls), gen.sample(30, cls))
+
+
+def test_end_to_end_through_augmenter(table):
+    assert GENERATORS["arf"] is ARFGenerator
+    X, y = table.drop(columns="label"), table["label"]
+    aug = Augmenter(generator="arf", random_state=0, progress=False, batch_gates=())
+    X_res, y_res = aug.fit_resample(X, y)
+    assert len(X_res) > len(X) and (y_res.iloc[len(X):] == "yes").all()
+    synthetic = aug.result_.augmented
+    synthetic = synthetic[synthetic["_synthetic"]]
+    assert (synthetic["_generator"] == "arf").all()
+    X2, _ = Augmenter(generator="arf", random_state=0, progress=False,
+                      batch_gates=()).fit_resample(X, y)
+    pd.testing.assert_frame_equal(X_res, X2)
