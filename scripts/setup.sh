@@ -11,5 +11,5 @@ if [[ -f $STAMP && $STAMP -nt pyproject.toml ]]; then
 fi
 [[ -x .venv/bin/python ]] || "$PY" -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check "torch==2.13.0"
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev,bench,ebm]"
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev,bench,ebm,forest]"
 touch "$STAMP"

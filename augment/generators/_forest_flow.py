@@ -21,6 +21,7 @@ Install the extra: ``pip install "augment[forest]"``.
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import numbers
 import time
@@ -105,6 +106,9 @@ class ForestFlowGenerator(BaseGenerator):
         if self.diffusion_type not in ("flow", "vp"):
             problems.append(f"forest_flow diffusion_type must be one of ['flow', 'vp']; got "
                             f"{self.diffusion_type!r}. Fix: generator.diffusion_type=flow.")
+        if importlib.util.find_spec("ForestDiffusion") is None:
+            problems.append("generator=forest_flow needs the forestdiffusion package, which is not "
+                            'installed. Fix: pip install "augment[forest]", or use generator=arf.')
         if not isinstance(self.reinsert_missing, bool):
             problems.append(f"forest_flow reinsert_missing must be true or false; got "
                             f"{self.reinsert_missing!r}.")
