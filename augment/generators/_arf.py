@@ -374,7 +374,7 @@ class ARFGenerator(BaseGenerator):
     def describe(self) -> dict:
         out = super().describe()
         if hasattr(self, "fit_report_"):
-            out["training"] = self.fit_report_
+            out["fit"] = self.fit_report_  # "training" is the deep pathways' epochs
             out["acceptance"] = self.acceptance_
         return out
 

@@ -251,6 +251,6 @@ class ForestFlowGenerator(BaseGenerator):
     def describe(self) -> dict:
         out = super().describe()
         if hasattr(self, "fit_seconds_"):
-            out["training"] = {"fit_seconds": self.fit_seconds_}
+            out["fit"] = {"fit_seconds": self.fit_seconds_}
             out["acceptance"] = self.acceptance_
         return out
