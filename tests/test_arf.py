@@ -25,7 +25,7 @@ def _fit(table, regions, **params):
     return ARFGenerator(n_trees=10, random_state=0, **params).fit(table, schema, regions)
 
 
-@pytest.mark.parametrize("numeric", ["truncnorm", "empirical"])
+@pytest.mark.parametrize("numeric", ["auto", "truncnorm", "empirical"])
 @pytest.mark.parametrize("narrow", [
     {"categories": {"grade": {"C"}}},
     {"ranges": {"amount": (150.0, 165.0)}},

@@ -46,7 +46,9 @@ from augment.profile import Region
 
 __all__ = ["NUMERIC", "ARFGenerator"]
 
-NUMERIC = ("truncnorm", "empirical")
+NUMERIC = ("auto", "truncnorm", "empirical")
+#: ``numeric="auto"``: a column is drawn empirically when one value holds this share of the class.
+SPIKE_SHARE = 0.05
 
 
 class ARFGenerator(BaseGenerator):
@@ -65,10 +67,14 @@ class ARFGenerator(BaseGenerator):
         Most adversarial rounds after the first forest.
     early_stop : bool
         Stop as soon as a round does not lower the accuracy.
-    numeric : {"truncnorm", "empirical"}
+    numeric : {"auto", "truncnorm", "empirical"}
         Distribution of a numeric column inside a leaf: a normal fitted on the
         leaf's real values and truncated to the leaf's box (intersected with the
-        class's observed range), or the leaf's real values themselves.
+        class's observed range), or the leaf's real values themselves. ``"auto"``
+        draws a column empirically when one of its values holds at least
+        ``SPIKE_SHARE`` (5%) of the class's rows (zero-inflated amounts, small
+        counts: a normal smears such spikes and a discriminator sees it) and from
+        the truncated normal otherwise. ``empirical_columns_`` lists the choice.
     max_seconds : float or None
         Budget for the adversarial rounds of one class; when spent, the current
         forest is used (``fit_report_`` says so).
@@ -106,7 +112,7 @@ class ARFGenerator(BaseGenerator):
     min_class_rows = 5
 
     def __init__(self, n_trees: int = 20, min_node_size: int = 5, delta: float = 0.0,
-                 max_iters: int = 10, early_stop: bool = True, numeric: str = "truncnorm",
+                 max_iters: int = 10, early_stop: bool = True, numeric: str = "auto",
                  max_seconds: float | None = None, n_jobs: int = 1, progress: bool = False,
                  random_state: int | None = None):
         self.n_trees = n_trees
@@ -139,7 +145,7 @@ class ARFGenerator(BaseGenerator):
                             "generator.delta=0 (train until the forest cannot beat a coin).")
         if self.numeric not in NUMERIC:
             problems.append(f"arf numeric must be one of {list(NUMERIC)}; got {self.numeric!r}. "
-                            "Fix: generator.numeric=truncnorm.")
+                            "Fix: generator.numeric=auto.")
         if self.max_seconds is not None and (
                 not isinstance(self.max_seconds, numbers.Real) or isinstance(self.max_seconds, bool)
                 or not self.max_seconds > 0):
@@ -178,13 +184,28 @@ class ARFGenerator(BaseGenerator):
         self.categories_ = {c: list(schema.columns[c].categories)
                             for c in self.categorical_columns_}
         self.forests_, self.fit_report_, self.acceptance_ = {}, {}, {}
+        self.empirical_columns_ = {}
         target = table[schema.target].to_numpy()
         seeds = self._rng.randint(np.iinfo(np.int32).max, size=len(self.labels_))
         for label, seed in tqdm(list(zip(self.labels_, seeds)), desc="arf", unit="class",
                                 disable=not self.progress):
             rows = table.loc[target == label, schema.features]
+            self.empirical_columns_[label] = self._empirical(rows)
             self.forests_[label], self.fit_report_[str(label)] = self._fit_class(
                 self._encode(rows), np.random.RandomState(int(seed)))
+            self.forests_[label]["empirical"] = np.array(
+                [c in self.empirical_columns_[label] for c in self.numeric_columns_], dtype=bool)
+
+    def _empirical(self, rows: pd.DataFrame) -> list[str]:
+        """Numeric columns drawn from the leaves' real values (``numeric``)."""
+        if self.numeric != "auto":
+            return list(self.numeric_columns_) if self.numeric == "empirical" else []
+        out = []
+        for name in self.numeric_columns_:
+            shares = rows[name].value_counts(normalize=True, dropna=True)
+            if len(shares) and shares.iloc[0] >= SPIKE_SHARE:
+                out.append(name)
+        return out
 
     def _encode(self, rows: pd.DataFrame) -> np.ndarray:
         """Numbers as floats (NaN kept), categories as codes (missing: one more code)."""
@@ -274,7 +295,7 @@ class ARFGenerator(BaseGenerator):
             codes = x[member_rows, p + j].astype(int)
             freq = np.bincount(inv * k + codes, minlength=len(nodes) * k).reshape(-1, k)
             leaves["categorical"].append(freq / count[:, None])
-        if self.numeric == "empirical":  # real rows per leaf, sorted by leaf
+        if self.numeric != "truncnorm":  # real rows per leaf, sorted by leaf
             order = np.argsort(inv, kind="stable")
             leaves["members"] = member_rows[order].astype(np.int32)
             leaves["start"] = np.r_[0, np.cumsum(count.astype(int))[:-1]]
@@ -310,7 +331,7 @@ class ARFGenerator(BaseGenerator):
             mass *= leaves["categorical"][j][:, keep].sum(axis=1)
         members = {}
         for j, (low, high) in ranges.items():
-            if self.numeric == "empirical":
+            if leaves["empirical"][j]:
                 members[j] = self._members_in(leaves, j, low, high)
                 mass *= members[j][1] / leaves["count"]
             else:
@@ -327,7 +348,7 @@ class ARFGenerator(BaseGenerator):
         leaf = rng.choice(len(mass), size=n, p=mass / mass.sum())
         out = {}
         for j, name in enumerate(self.numeric_columns_):
-            if self.numeric == "empirical":
+            if leaves["empirical"][j]:
                 values = _draw_empirical(leaves, j, leaf, members.get(j), rng)
             else:
                 low, high = ranges.get(j, (-np.inf, np.inf))
