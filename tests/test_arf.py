@@ -170,3 +170,18 @@ def test_end_to_end_through_augmenter(table):
     X2, _ = Augmenter(generator="arf", random_state=0, progress=False,
                       batch_gates=()).fit_resample(X, y)
     pd.testing.assert_frame_equal(X_res, X2)
+
+
+def test_auto_draws_spiky_columns_from_real_values():
+    rng = np.random.default_rng(0)
+    n = 400
+    debt = np.where(rng.random(n) < 0.6, 0.0, rng.lognormal(7, 1, n))  # zero-inflated
+    table = pd.DataFrame({"debt": np.round(debt, 2), "smooth": rng.normal(size=n),
+                          "label": np.where(np.arange(n) < 150, "yes", "no")})
+    _, cls = _region(table)
+    auto = _fit(table, [cls])
+    assert auto.empirical_columns_["yes"] == ["debt"]
+    real_zero = (table.loc[table.label == "yes", "debt"] == 0).mean()
+    assert abs((auto.sample(2000, cls)["debt"] == 0).mean() - real_zero) < 0.06
+    smeared = _fit(table, [cls], numeric="truncnorm").sample(2000, cls)
+    assert (smeared["debt"] == 0).mean() < real_zero - 0.2  # a normal smears the spike
