@@ -54,8 +54,12 @@ class ForestFlowGenerator(BaseGenerator):
         Flow matching (the paper's ForestFlow) or variance-preserving diffusion.
     max_categories : int
         Most categories a categorical column may have. The package one-hot encodes
-        them and trains one ensemble per one-hot column, so fit time grows about
-        linearly with the total width (docs/bench_fidelity.md).
+        them and trains one ensemble per one-hot column and noise level, each on
+        all one-hot columns, so fit time grows about quadratically with the total
+        width: on a 300-row class (n_t=10, duplicate_K=10, 30 trees, one CPU
+        thread, loaded machine) width 5 took 2.6 s and width 13 took 19 s
+        (docs/bench_fidelity.md). Beyond 20 categories in one column, use
+        ``generator=arf``, which splits categories without one-hot columns.
     max_tries : int
         Budget for regions that pin categories or ranges: at most ``max_tries * n``
         rows generated per ``sample`` call.
@@ -77,7 +81,7 @@ class ForestFlowGenerator(BaseGenerator):
     min_class_rows = 5
 
     def __init__(self, n_t: int = 50, duplicate_K: int = 100, n_estimators: int = 100,
-                 max_depth: int = 7, diffusion_type: str = "flow", max_categories: int = 50,
+                 max_depth: int = 7, diffusion_type: str = "flow", max_categories: int = 20,
                  max_tries: int = 50, reinsert_missing: bool = True, n_jobs: int = 1,
                  random_state: int | None = None):
         self.n_t = n_t
@@ -125,8 +129,8 @@ class ForestFlowGenerator(BaseGenerator):
                         f"ensemble per one-hot column and noise level; column '{name}' has {k} "
                         f"categories, more than max_categories={self.max_categories}. Fix: use "
                         "generator=arf (no one-hot), merge rare categories, drop the column, or "
-                        f"raise generator.max_categories (fit time grows about linearly with the "
-                        "one-hot width).")
+                        f"raise generator.max_categories (fit time grows about quadratically "
+                        "with the one-hot width).")
         return problems
 
     def _fit(self, table: pd.DataFrame) -> None:
