@@ -183,7 +183,7 @@ def run_cell(table: str, pathway: str, seed: int, cfg: dict) -> list[dict]:
     schema = detect_schema(train, target)
     regions = find_class_regions(train[target], schema, "not majority")
     base = {"table": table, "pathway": pathway, "seed": seed, "train_rows": len(train),
-            "columns": len(schema.features)}
+            "columns": len(schema.features), "commit": COMMIT}
     results = []
     if pathway == REFERENCE:
         for region in regions:
@@ -305,7 +305,10 @@ def write_report(res: pd.DataFrame, path: Path, cfg: dict, scale: dict | None, a
         "# Fidelity leaderboard: ungated candidates against held-out real rows",
         "",
         f"Written by `scripts/bench_fidelity.py{' --quick' if args.quick else ''}` at commit "
-        f"`{_commit()}` on {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC.",
+        f"`{_commit()}` on {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC; results "
+        "computed at commit(s) " + ", ".join(
+            f"`{c}`" for c in sorted(set(res.get("commit", pd.Series(dtype=str)).dropna())))
+        + " (the generators' code is the same in all of them).",
         "",
         "Configuration: " + f"seeds {cfg['seeds']}, test size {cfg['test_size']} "
         f"(stratified), training rows capped at {cfg['max_train']} and held-out rows at "
@@ -387,6 +390,9 @@ def write_report(res: pd.DataFrame, path: Path, cfg: dict, scale: dict | None, a
             f"columns (median of 3): arf {scale['arf']:.1f} s, gaussian_copula "
             f"{scale['gaussian_copula']:.1f} s, ratio {scale['ratio']:.2f} (goal: at most 2).")
     path.write_text("\n".join(lines) + "\n")
+
+
+COMMIT = _commit()
 
 
 def main(argv=None) -> int:
