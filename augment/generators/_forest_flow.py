@@ -58,8 +58,7 @@ class ForestFlowGenerator(BaseGenerator):
         all one-hot columns, so fit time grows about quadratically with the total
         width: on a 300-row class (n_t=10, duplicate_K=10, 30 trees, one CPU
         thread, loaded machine) width 5 took 2.6 s, width 13 took 19 s and width 33
-        took 147 s
-        (docs/bench_fidelity.md). Beyond 20 categories in one column, use
+        took 147 s. Beyond 20 categories in one column, use
         ``generator=arf``, which splits categories without one-hot columns.
     max_tries : int
         Budget for regions that pin categories or ranges: at most ``max_tries * n``
