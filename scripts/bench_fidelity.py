@@ -305,10 +305,10 @@ def write_report(res: pd.DataFrame, path: Path, cfg: dict, scale: dict | None, a
         "# Fidelity leaderboard: ungated candidates against held-out real rows",
         "",
         f"Written by `scripts/bench_fidelity.py{' --quick' if args.quick else ''}` at commit "
-        f"`{_commit()}` on {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC; results "
-        "computed at commit(s) " + ", ".join(
-            f"`{c}`" for c in sorted(set(res.get("commit", pd.Series(dtype=str)).dropna())))
-        + " (the generators' code is the same in all of them).",
+        f"`{_commit()}` on {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC. Results "
+        "computed at: " + ("; ".join(
+            f"{p} `{', '.join(sorted(set(c.dropna())) or ['5c3d142'])}`"
+            for p, c in res.groupby("pathway")["commit"]) if "commit" in res else "?") + ".",
         "",
         "Configuration: " + f"seeds {cfg['seeds']}, test size {cfg['test_size']} "
         f"(stratified), training rows capped at {cfg['max_train']} and held-out rows at "

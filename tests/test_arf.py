@@ -139,6 +139,7 @@ def test_adversarial_rounds_and_budget():
     ({"delta": 0.7}, r"delta must be a number in \[0, 0.5\)"),
     ({"numeric": "kde"}, "numeric must be one of"),
     ({"max_seconds": -1}, "max_seconds must be a number > 0"),
+    ({"max_tree_rows": 10}, "max_tree_rows must be an integer >= 100 or null"),
     ({"early_stop": "yes"}, "early_stop must be true or false"),
 ])
 def test_bad_config_is_a_clear_error(table, params, match):

@@ -49,6 +49,8 @@ __all__ = ["NUMERIC", "ARFGenerator"]
 NUMERIC = ("auto", "truncnorm", "empirical")
 #: ``numeric="auto"``: a column is drawn empirically when one value holds this share of the class.
 SPIKE_SHARE = 0.05
+#: ``early_stop``: a round must lower the out-of-bag accuracy by at least this much.
+EARLY_STOP_GAIN = 0.01
 
 
 class ARFGenerator(BaseGenerator):
@@ -66,7 +68,10 @@ class ARFGenerator(BaseGenerator):
     max_iters : int
         Most adversarial rounds after the first forest.
     early_stop : bool
-        Stop as soon as a round does not lower the accuracy.
+        Stop as soon as a round lowers the accuracy by less than ``EARLY_STOP_GAIN``
+        (0.01; a round that does not lower it is discarded). On a 9.5k-row class
+        the accuracy crept from 0.63 to 0.60 over five more rounds, each costing a
+        forest, while the rows' fidelity did not move.
     numeric : {"auto", "truncnorm", "empirical"}
         Distribution of a numeric column inside a leaf: a normal fitted on the
         leaf's real values and truncated to the leaf's box (intersected with the
@@ -78,6 +83,12 @@ class ARFGenerator(BaseGenerator):
     max_seconds : float or None
         Budget for the adversarial rounds of one class; when spent, the current
         forest is used (``fit_report_`` says so).
+    max_tree_rows : int or None
+        Bootstrap rows per tree (real + synthetic) when a class has more than half
+        as many rows (scikit-learn ``max_samples``); None: a full bootstrap. Tree
+        building dominates the cost; capping it keeps a 10k-row class within about
+        twice the Gaussian copula's time, with leaves of about
+        ``min_node_size * 2n / max_tree_rows`` real rows instead of ``min_node_size``.
     n_jobs : int
         Threads for scikit-learn's forest.
     progress : bool
@@ -111,10 +122,10 @@ class ARFGenerator(BaseGenerator):
     name = "arf"
     min_class_rows = 5
 
-    def __init__(self, n_trees: int = 20, min_node_size: int = 5, delta: float = 0.0,
+    def __init__(self, n_trees: int = 10, min_node_size: int = 5, delta: float = 0.0,
                  max_iters: int = 10, early_stop: bool = True, numeric: str = "auto",
-                 max_seconds: float | None = None, n_jobs: int = 1, progress: bool = False,
-                 random_state: int | None = None):
+                 max_seconds: float | None = None, max_tree_rows: int | None = 5000,
+                 n_jobs: int = 1, progress: bool = False, random_state: int | None = None):
         self.n_trees = n_trees
         self.min_node_size = min_node_size
         self.delta = delta
@@ -122,6 +133,7 @@ class ARFGenerator(BaseGenerator):
         self.early_stop = early_stop
         self.numeric = numeric
         self.max_seconds = max_seconds
+        self.max_tree_rows = max_tree_rows
         self.n_jobs = n_jobs
         self.progress = progress
         self.random_state = random_state
@@ -146,6 +158,11 @@ class ARFGenerator(BaseGenerator):
         if self.numeric not in NUMERIC:
             problems.append(f"arf numeric must be one of {list(NUMERIC)}; got {self.numeric!r}. "
                             "Fix: generator.numeric=auto.")
+        if self.max_tree_rows is not None and (
+                not isinstance(self.max_tree_rows, numbers.Integral)
+                or isinstance(self.max_tree_rows, bool) or self.max_tree_rows < 100):
+            problems.append(f"arf max_tree_rows must be an integer >= 100 or null; got "
+                            f"{self.max_tree_rows!r}. Fix: generator.max_tree_rows=5000.")
         if self.max_seconds is not None and (
                 not isinstance(self.max_seconds, numbers.Real) or isinstance(self.max_seconds, bool)
                 or not self.max_seconds > 0):
@@ -230,6 +247,8 @@ class ARFGenerator(BaseGenerator):
         def forest(synthetic: np.ndarray):
             clf = RandomForestClassifier(
                 n_estimators=self.n_trees, min_samples_leaf=self.min_node_size, oob_score=True,
+                max_samples=None if self.max_tree_rows is None or 2 * n <= self.max_tree_rows
+                else int(self.max_tree_rows),
                 n_jobs=self.n_jobs, random_state=rng.randint(np.iinfo(np.int32).max))
             with warnings.catch_warnings():  # tiny classes: some rows lack OOB votes
                 warnings.simplefilter("ignore", UserWarning)
@@ -251,7 +270,10 @@ class ARFGenerator(BaseGenerator):
             if self.early_stop and new_acc >= acc:
                 stopped = "accuracy stopped falling (early_stop)"
                 break
-            clf, acc = new_clf, new_acc
+            gain, (clf, acc) = acc - new_acc, (new_clf, new_acc)
+            if self.early_stop and gain < EARLY_STOP_GAIN and acc > 0.5 + self.delta:
+                stopped = f"accuracy fell by less than {EARLY_STOP_GAIN} (early_stop)"
+                break
         else:
             if acc > 0.5 + self.delta:
                 stopped = f"max_iters={self.max_iters} reached"
