@@ -45,7 +45,7 @@ class ForestFlowGenerator(BaseGenerator):
     one 124-row, 7-column class (MASS Pima) took 202 s to fit on one loaded CPU
     thread (held-out two-sample AUC 0.57); the leaderboard's bounded setting
     (``n_t=10, duplicate_K=10``, 30 trees) took 7 s (AUC 0.60 over three seeds),
-    and 63 s on credit_data's 1.1k-row class with missing values (one ensemble
+    and 63 s on credit_data's 423-row class with missing values (one ensemble
     per column). ``generator=arf`` fits the same tables in well under a second.
 
     Parameters
