@@ -186,3 +186,10 @@ def test_auto_draws_spiky_columns_from_real_values():
     assert abs((auto.sample(2000, cls)["debt"] == 0).mean() - real_zero) < 0.06
     smeared = _fit(table, [cls], numeric="truncnorm").sample(2000, cls)
     assert (smeared["debt"] == 0).mean() < real_zero - 0.2  # a normal smears the spike
+
+
+def test_too_small_class_is_refused_before_fitting(table):
+    tiny = pd.concat([table[table.label == "no"], table[table.label == "yes"].head(3)])
+    schema, cls = _region(tiny)
+    with pytest.raises(InvalidDataError, match="class=yes has 3 row.*needs at least 5"):
+        ARFGenerator().fit(tiny, schema, [cls])

@@ -41,7 +41,7 @@ import pandas as pd
 
 from augment.data import as_text
 from augment.errors import GenerationError
-from augment.generators.base import BaseGenerator
+from augment.generators.base import BaseGenerator, _all_classes
 from augment.profile import Region
 
 __all__ = ["NUMERIC", "ARFGenerator"]
@@ -176,18 +176,9 @@ class ARFGenerator(BaseGenerator):
 
     def check_table(self, table, schema, regions=None) -> list[str]:
         """Only classes need rows: a sub-class region is sampled from its class's forest."""
-        problems = list(self.check_params())
-        labels = dict.fromkeys(r.label for r in regions) if regions is not None else \
-            schema.classes
-        counts = table[schema.target].value_counts()
-        for label in labels:
-            count = int(counts.get(label, 0))
-            if count < self.min_class_rows:
-                problems.append(
-                    f"class {label!r} has {count} row(s) but generator 'arf' needs at least "
-                    f"{self.min_class_rows}. Fix: use generator=perturbation for it, drop the "
-                    "class, or collect more rows.")
-        return problems
+        labels = {r.label for r in regions} if regions is not None else set(schema.classes)
+        classes = [r for r in _all_classes(schema) if r.label in labels]
+        return super().check_table(table, schema, classes)
 
     # -- fitting ------------------------------------------------------------------------
 
