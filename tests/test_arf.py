@@ -191,5 +191,5 @@ def test_auto_draws_spiky_columns_from_real_values():
 def test_too_small_class_is_refused_before_fitting(table):
     tiny = pd.concat([table[table.label == "no"], table[table.label == "yes"].head(3)])
     schema, cls = _region(tiny)
-    with pytest.raises(InvalidDataError, match="class=yes has 3 row.*needs at least 5"):
+    with pytest.raises(InvalidDataError, match=r"class=yes has 3 row.*needs at least 5"):
         ARFGenerator().fit(tiny, schema, [cls])
