@@ -74,7 +74,8 @@ class Augmenter(BaseEstimator):
         ``"sparse"`` (default) also grows thin regions inside each grown class
         (their rows count towards the class target); ``None`` grows whole classes only.
     generator : str or BaseGenerator
-        ``"gaussian_copula"`` (default), ``"smote"``, ``"none"``, or an instance.
+        ``"arf"`` (default: adversarial random forest, one per class), ``"gaussian_copula"``,
+        ``"smote"``, ``"none"``, any name in ``augment.generators.GENERATORS``, or an instance.
     labeler : str or BaseLabeler
         ``"tree"`` (default: depth 6, probabilities under the real class prior,
         reference confidence at quantile 0.75) or an instance; fitted on real rows only.
@@ -143,7 +144,7 @@ class Augmenter(BaseEstimator):
     >>> X_res, y_res = Augmenter(random_state=0).fit_resample(X, y)  # doctest: +SKIP
     """
 
-    def __init__(self, sampling_strategy="auto", profile="sparse", generator="gaussian_copula",
+    def __init__(self, sampling_strategy="auto", profile="sparse", generator="arf",
                  labeler="tree",
                  label_policy: str = "agree", label_acceptance: str = "match",
                  floor_quantile: float = 0.0, min_confidence: float = 0.9,

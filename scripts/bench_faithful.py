@@ -62,13 +62,31 @@ NOISE_TABLES = ["lending_club", "mlc_churn", "Default", "credit_data", "HealthIn
 #: the row gates before the realism check joined the default set
 ROW_GATES = ("validity", "novelty", "constraints", "distance")
 SETTINGS = {
-    "default (gaussian_copula, match + realism ratio)": {},
-    "gaussian_copula, match, no realism": {"row_gates": ROW_GATES},
-    "gaussian_copula, strict (before)": {"label_acceptance": "strict", "row_gates": ROW_GATES},
-    "gaussian_copula, match floor 0.3 + realism ratio": {"floor_quantile": 0.3},
+    "gaussian_copula, default gates (match + realism ratio)": {"generator": "gaussian_copula"},
+    "gaussian_copula, match, no realism": {"generator": "gaussian_copula", "row_gates": ROW_GATES},
+    "gaussian_copula, strict (before)": {"generator": "gaussian_copula",
+                                         "label_acceptance": "strict", "row_gates": ROW_GATES},
+    "gaussian_copula, match floor 0.3 + realism ratio": {"generator": "gaussian_copula",
+                                                         "floor_quantile": 0.3},
     "smote, default gates": {"generator": "smote"},
+    "arf (default pathway), default gates": {"generator": "arf"},
+    "arf, strict (before)": {"generator": "arf", "label_acceptance": "strict",
+                             "row_gates": ROW_GATES},
 }
-FLOORS = (0.0, 0.3)
+#: label-noise settings: name -> Augmenter keyword arguments
+NOISE_SETTINGS = {
+    "gaussian_copula, strict (before)": {"generator": "gaussian_copula",
+                                         "label_acceptance": "strict", "row_gates": ROW_GATES},
+    "gaussian_copula, match, no realism": {"generator": "gaussian_copula",
+                                           "row_gates": ROW_GATES},
+    "gaussian_copula, default gates (match, floor 0 + realism ratio)": {
+        "generator": "gaussian_copula"},
+    "gaussian_copula, match floor 0.3 + realism ratio": {"generator": "gaussian_copula",
+                                                         "floor_quantile": 0.3},
+    "arf (default pathway), default gates": {"generator": "arf"},
+    "arf, strict (before)": {"generator": "arf", "label_acceptance": "strict",
+                             "row_gates": ROW_GATES},
+}
 
 
 def _shape_table(name: str, max_rows: int, seed: int) -> tuple[pd.DataFrame, str, tuple | None]:
@@ -158,7 +176,7 @@ def shape_runs(name: str, seed: int, max_rows: int, settings: dict) -> list[dict
     return records
 
 
-def noise_runs(name: str, seed: int, max_rows: int) -> list[dict]:
+def noise_runs(name: str, seed: int, max_rows: int, settings: dict) -> list[dict]:
     from sklearn.model_selection import train_test_split
 
     raw, target = load_noise_table(name, max_rows, seed)
@@ -170,10 +188,6 @@ def noise_runs(name: str, seed: int, max_rows: int) -> list[dict]:
     schema = detect_schema(train, target)
     heldout = test[test[target] == minority]
     need = int((train[target] == minority).sum())
-    settings = {"strict (before)": {"label_acceptance": "strict", "row_gates": ROW_GATES},
-                "match, no realism": {"row_gates": ROW_GATES},
-                **{f"match, floor {q:g} + realism ratio" + (" (default)" if q == 0 else ""):
-                   {"floor_quantile": q} for q in FLOORS}}
     records = []
     for setting, kwargs in settings.items():
         start = time.perf_counter()
@@ -210,16 +224,41 @@ def _mean(frame: pd.DataFrame, by: list[str], columns: list[str]) -> pd.DataFram
     return frame.groupby(by, sort=False)[present].mean().round(3).reset_index()
 
 
+def _commit() -> str:
+    out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                         text=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                           capture_output=True, text=True).stdout.strip()
+    return out + ("+dirty" if dirty else "")
+
+
+def _merge(path: str, shape: pd.DataFrame, noise: pd.DataFrame):
+    """This run's rows over an earlier run's (same table, setting and seed replaced)."""
+    before = pd.read_csv(path)
+    if "commit" not in before:
+        before["commit"] = "unknown"
+    out = []
+    for part, now in (("shape", shape), ("noise", noise)):
+        old = before[before["part"] == part].drop(columns="part")
+        if len(now):
+            key = set(zip(now["table"], now["setting"], now["seed"]))
+            old = old[[k not in key for k in zip(old["table"], old["setting"], old["seed"])]]
+        out.append(pd.concat([old, now], ignore_index=True))
+    return out[0], out[1]
+
+
 def markdown(shape: pd.DataFrame, noise: pd.DataFrame, args, seconds: float) -> str:
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True).stdout.strip()
+    commits = sorted(set(shape.get("commit", pd.Series(dtype=str)).dropna())
+                     | set(noise.get("commit", pd.Series(dtype=str)).dropna()))
     lines = [
         "# Do the gates keep the real class's shape?",
         "",
-        f"Produced by `python scripts/bench_faithful.py` on {date.today()} from commit "
-        f"`{commit}` (uncommitted changes: the numbers are from the working tree at that "
-        f"commit), seeds {args.seeds}, train capped at {args.max_rows} rows, 2-core machine, "
-        f"{seconds / 60:.0f} min. Defaults: `gaussian_copula`, tree labeler (depth 6), "
+        f"Produced by `python scripts/bench_faithful.py` on {date.today()} (results computed "
+        f"at commit(s) {', '.join(f'`{c}`' for c in commits)}; `+dirty`: with uncommitted "
+        f"edits of the benchmark script only), seeds {args.seeds}, train capped at "
+        f"{args.max_rows} rows, 2-core machine shared with other jobs, last part "
+        f"{seconds / 60:.0f} min. Defaults: `arf` (adversarial random forest), tree labeler "
+        "(depth 6), "
         "label check `acceptance=match, floor_quantile=0`, row gates validity, novelty, "
         "constraints (discovered ones need evidence beyond the ranges), distance, realism "
         "(`acceptance=ratio`, `ratio_quantile=0.9`); batch checks "
@@ -289,6 +328,10 @@ def main() -> None:
     parser.add_argument("--tables", nargs="+", default=list(SHAPE_TABLES))
     parser.add_argument("--noise-tables", nargs="+", default=NOISE_TABLES)
     parser.add_argument("--settings", nargs="+", default=list(SETTINGS))
+    parser.add_argument("--noise-settings", nargs="+", default=list(NOISE_SETTINGS))
+    parser.add_argument("--with", dest="previous", default=None,
+                        help="a csv of an earlier run to merge in (rows of the same table, "
+                             "setting and seed are replaced by this run's)")
     parser.add_argument("--quick", action="store_true", help="one seed, two tables of each")
     parser.add_argument("--out", default="docs/bench_faithful.md", help="'-' prints only")
     args = parser.parse_args()
@@ -303,8 +346,13 @@ def main() -> None:
         for name in args.tables:
             shape += shape_runs(name, seed, args.max_rows, settings)
         for name in args.noise_tables:
-            noise += noise_runs(name, seed, args.max_rows)
-    shape_frame, noise_frame = pd.DataFrame(shape), pd.DataFrame(noise)
+            noise += noise_runs(name, seed, args.max_rows,
+                                {k: NOISE_SETTINGS[k] for k in args.noise_settings})
+    commit = _commit()
+    shape_frame = pd.DataFrame(shape).assign(commit=commit)
+    noise_frame = pd.DataFrame(noise).assign(commit=commit)
+    if args.previous:
+        shape_frame, noise_frame = _merge(args.previous, shape_frame, noise_frame)
     text = markdown(shape_frame, noise_frame, args, time.perf_counter() - start)
     if args.out == "-":
         print(text)
