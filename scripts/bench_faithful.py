@@ -256,9 +256,9 @@ def markdown(shape: pd.DataFrame, noise: pd.DataFrame, args, seconds: float) -> 
         f"Produced by `python scripts/bench_faithful.py` on {date.today()} (results computed "
         f"at commit(s) {', '.join(f'`{c}`' for c in commits)}; `+dirty`: with uncommitted "
         f"edits of the benchmark script only), seeds {args.seeds}, train capped at "
-        f"{args.max_rows} rows, 2-core machine shared with other jobs, last part "
-        f"{seconds / 60:.0f} min. Defaults: `arf` (adversarial random forest), tree labeler "
-        "(depth 6), "
+        f"{args.max_rows} rows, 2-core machine shared with other jobs"
+        + (f", last part {seconds / 60:.0f} min" if seconds else "")
+        + ". Defaults: `arf` (adversarial random forest), tree labeler (depth 6), "
         "label check `acceptance=match, floor_quantile=0`, row gates validity, novelty, "
         "constraints (discovered ones need evidence beyond the ranges), distance, realism "
         "(`acceptance=ratio`, `ratio_quantile=0.9`); batch checks "
@@ -282,6 +282,11 @@ def markdown(shape: pd.DataFrame, noise: pd.DataFrame, args, seconds: float) -> 
     for _, r in table.iterrows():
         lines.append("| " + " | ".join([str(r["table"]), str(r["setting"])] + [
             "-" if c not in r or pd.isna(r[c]) else f"{r[c]:g}" for c in cols]) + " |")
+    lines += ["", "Lowest kept AUC per table (the rows most like the held-out real rows): "
+              + "; ".join(f"{t}: {g.loc[g['auc_kept'].idxmin(), 'setting']} "
+                          f"({g['auc_kept'].min():.3f})"
+                          for t, g in table.dropna(subset=["auc_kept"]).groupby(
+                              "table", sort=False)) + "."]
     lines += ["", "Goals (issue 12), per setting: kept AUC <= candidate AUC + 0.01 and "
               "marginal kept >= marginal candidates on every table; subgroup kept >= half of "
               "subgroup candidates.", ""]
@@ -333,6 +338,8 @@ def main() -> None:
                         help="a csv of an earlier run to merge in (rows of the same table, "
                              "setting and seed are replaced by this run's)")
     parser.add_argument("--quick", action="store_true", help="one seed, two tables of each")
+    parser.add_argument("--render", default=None,
+                        help="write the doc from a csv of earlier runs, running nothing")
     parser.add_argument("--out", default="docs/bench_faithful.md", help="'-' prints only")
     args = parser.parse_args()
     if args.quick:
@@ -340,6 +347,12 @@ def main() -> None:
         args.noise_tables = ["Default", "credit_data"]
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     start = time.perf_counter()
+    if args.render:
+        args.seeds = []
+        shape_frame, noise_frame = _merge(args.render, pd.DataFrame(), pd.DataFrame())
+        args.seeds = sorted(set(shape_frame["seed"]))
+        _write(args, shape_frame, noise_frame, 0.0)
+        return
     settings = {k: SETTINGS[k] for k in args.settings}
     shape, noise = [], []
     for seed in args.seeds:
@@ -353,7 +366,11 @@ def main() -> None:
     noise_frame = pd.DataFrame(noise).assign(commit=commit)
     if args.previous:
         shape_frame, noise_frame = _merge(args.previous, shape_frame, noise_frame)
-    text = markdown(shape_frame, noise_frame, args, time.perf_counter() - start)
+    _write(args, shape_frame, noise_frame, time.perf_counter() - start)
+
+
+def _write(args, shape_frame: pd.DataFrame, noise_frame: pd.DataFrame, seconds: float) -> None:
+    text = markdown(shape_frame, noise_frame, args, seconds)
     if args.out == "-":
         print(text)
         return

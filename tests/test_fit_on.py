@@ -145,7 +145,8 @@ def test_cli_override_composes():
     from augment.cli import config_dir
 
     with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
-        cfg = compose(config_name="config", overrides=["generator.fit_on=backed"])
+        cfg = compose(config_name="config", overrides=["generator=gaussian_copula",
+                                                         "generator.fit_on=backed"])
     gen = instantiate(cfg.generator, "generator")
     assert gen.fit_on == "backed" and not gen.check_params()
 
