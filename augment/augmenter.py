@@ -209,7 +209,7 @@ class Augmenter(BaseEstimator):
                                                           BatchGate), rs))
                        for g in self.batch_gates]
         batch_gates = [g for g in batch_gates if g is not None]
-        for component in [profile, generator, *row_gates, *batch_gates]:
+        for component in [profile, generator, labeler, *row_gates, *batch_gates]:
             if component is not None:
                 problems.extend(component.check_params())
         names = [g.name for g in row_gates] + [g.name for g in batch_gates]

@@ -47,6 +47,17 @@ class NotFittedError(AugmentError, AttributeError):
     """A component was used before ``fit``."""
 
 
+def random_state_problems(component) -> list[str]:
+    """The problem with ``component.random_state`` when it is neither an integer nor None."""
+    import numbers
+
+    seed = getattr(component, "random_state", None)
+    if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool)):
+        return []
+    return [f"{component.name} random_state must be an integer or null; got {seed!r}. Fix: "
+            "pass a whole number (the run's seed) or null."]
+
+
 def format_problems(title: str, problems: list[str]) -> str:
     """Join several problems into one message, one bullet each."""
     if len(problems) == 1:

@@ -95,11 +95,13 @@ METHODS: dict[str, tuple[str, dict]] = {
                             "labeler": ("tree", {"reference_quantile": None})}),
     "gaussian_copula agree, logistic, 0.6": (
         "gaussian_copula", {"generator": "gaussian_copula", "label_policy": "agree",
-                            "labeler": ("logistic", {"reference_quantile": None}),
+                            "labeler": ("logistic", {"reference_quantile": None,
+                                                     "class_weight": "balanced"}),
                             "min_confidence": 0.6}),
     "gaussian_copula agree, EBM, 0.6": (
         "gaussian_copula", {"generator": "gaussian_copula", "label_policy": "agree",
-                            "labeler": ("ebm", EBM), "min_confidence": 0.6}),
+                            "labeler": ("ebm", {**EBM, "class_weight": "balanced"}),
+                            "min_confidence": 0.6}),
     "gaussian_copula agree, prior-weighted EBM, 0.6": (
         "gaussian_copula", {"generator": "gaussian_copula", "label_policy": "agree",
                             "labeler": ("ebm", {**EBM, "class_weight": None}),

@@ -10,7 +10,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from augment.data import Schema
-from augment.errors import NotFittedError
+from augment.errors import ConfigError, NotFittedError, format_problems
 
 __all__ = ["BatchGate", "BatchResult", "RowGate", "mean_score_result", "row_result"]
 
@@ -122,6 +122,10 @@ class BatchGate(BaseEstimator):
 
     def check(self, real: pd.DataFrame, synthetic: pd.DataFrame, schema: Schema,
               region: str) -> BatchResult:
+        problems = self.check_params()
+        if problems:
+            raise ConfigError(format_problems(f"Invalid parameters of batch gate '{self.name}'",
+                                              problems))
         if min(len(real), len(synthetic)) < self.min_rows:
             return BatchResult(self.name, region, None, self._threshold(), None,
                                f"skipped: {len(synthetic)} synthetic and {len(real)} real rows; "

@@ -99,7 +99,7 @@ class GaussianCopulaGenerator(BaseGenerator):
         return 5 if self.conditioning == "per_class" else 2
 
     def check_params(self) -> list[str]:
-        problems = []
+        problems = super().check_params()
         if self.conditioning not in CONDITIONING:
             problems.append(f"gaussian_copula conditioning must be one of {list(CONDITIONING)}; "
                             f"got {self.conditioning!r}.")

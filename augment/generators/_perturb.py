@@ -62,7 +62,7 @@ class PerturbationGenerator(BaseGenerator):
         return int(self.min_region_rows) if ok else 1
 
     def check_params(self) -> list[str]:
-        problems = []
+        problems = super().check_params()
         if not isinstance(self.noise, (int, float)) or self.noise < 0:
             problems.append(f"perturbation noise must be a number >= 0; got {self.noise!r}.")
         if not isinstance(self.swap_prob, (int, float)) or not 0 <= self.swap_prob <= 1:

@@ -128,7 +128,7 @@ class _DeepGenerator(BaseGenerator):
         return int(self.min_region_rows) if _positive_int(self.min_region_rows) else 1
 
     def check_params(self) -> list[str]:
-        problems = []
+        problems = super().check_params()
         name = self.name
         for key in ("epochs", "batch_size", "min_region_rows", "max_tries"):
             if not _positive_int(getattr(self, key)):

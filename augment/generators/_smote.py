@@ -37,9 +37,11 @@ class SMOTEGenerator(BaseGenerator):
         return int(self.k_neighbors) + 1 if isinstance(self.k_neighbors, int) else 2
 
     def check_params(self) -> list[str]:
+        problems = super().check_params()
         if not isinstance(self.k_neighbors, int) or self.k_neighbors < 1:
-            return [f"smote k_neighbors must be an integer >= 1; got {self.k_neighbors!r}."]
-        return []
+            problems.append(f"smote k_neighbors must be an integer >= 1; got "
+                            f"{self.k_neighbors!r}.")
+        return problems
 
     def check_table(self, table, schema, regions=None):
         problems = super().check_table(table, schema, regions)

@@ -11,7 +11,13 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 
 from augment.data import Schema
-from augment.errors import ConfigError, GenerationError, InvalidDataError, NotFittedError
+from augment.errors import (
+    ConfigError,
+    GenerationError,
+    InvalidDataError,
+    NotFittedError,
+    random_state_problems,
+)
 from augment.profile import Region
 
 __all__ = ["BaseGenerator"]
@@ -35,8 +41,9 @@ class BaseGenerator(BaseEstimator):
     min_class_rows: ClassVar[int] = 1
 
     def check_params(self) -> list[str]:
-        """Problems with the parameters, found before any data is touched."""
-        return []
+        """Problems with the parameters, found before any data is touched (subclasses add
+        theirs to this list)."""
+        return random_state_problems(self)
 
     def check_table(self, table: pd.DataFrame, schema: Schema,
                     regions: list[Region] | None = None) -> list[str]:

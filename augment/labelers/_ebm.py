@@ -7,7 +7,7 @@ import pandas as pd
 
 from augment.data import as_text
 from augment.errors import ConfigError
-from augment.labelers.base import BaseLabeler, pushed_by
+from augment.labelers.base import BaseLabeler, pushed_by, whole_number_problems
 
 __all__ = ["EBMLabeler"]
 
@@ -28,8 +28,12 @@ class EBMLabeler(BaseLabeler):
         Boosting rounds (early stopping usually ends sooner).
     outer_bags : int
         Bagged models averaged into the final one.
-    class_weight : "balanced" or None
-        ``"balanced"`` weights every class to the same total.
+    class_weight : None or "balanced"
+        ``None`` (the default, as for every labeler) gives P(class | x) under the real
+        class prior, so the label gate's bar means the same for every labeler;
+        ``"balanced"`` weights every class to the same total: a far weaker
+        bar for a rare class, which lets more mislabelled rows through
+        (docs/bench_label_noise.md).
     calibration : None, "sigmoid" or "isotonic"
         Map the probabilities to observed frequencies (fitted out-of-fold).
     n_reasons : int
@@ -49,7 +53,7 @@ class EBMLabeler(BaseLabeler):
     probability_kind = "EBM P(class | x)"
 
     def __init__(self, interactions: int = 0, max_rounds: int = 2000, outer_bags: int = 4,
-                 class_weight: str | None = "balanced", calibration: str | None = None,
+                 class_weight: str | None = None, calibration: str | None = None,
                  n_reasons: int = 3, n_jobs: int = 1, random_state: int | None = None,
                  reference_quantile: float | None = 0.75, reference: str = "in_sample"):
         self.interactions = interactions
@@ -62,6 +66,14 @@ class EBMLabeler(BaseLabeler):
         self.random_state = random_state
         self.reference_quantile = reference_quantile
         self.reference = reference
+
+    def check_params(self) -> list[str]:
+        problems = [*super().check_params(),
+                    *whole_number_problems(self, interactions=0, max_rounds=1, outer_bags=1)]
+        if isinstance(self.n_jobs, bool) or not isinstance(self.n_jobs, int) or self.n_jobs == 0:
+            problems.append(f"ebm n_jobs must be a non-zero integer; got {self.n_jobs!r}. Fix: "
+                            "1 (the default), or -1 for every core.")
+        return problems
 
     def _frame(self, X: pd.DataFrame) -> pd.DataFrame:
         out = X.copy()

@@ -8,7 +8,7 @@ from sklearn.linear_model import LogisticRegression
 
 from augment.data import make_encoder
 from augment.labelers._encoding import encoder_from_state, encoder_state
-from augment.labelers.base import BaseLabeler, pushed_by
+from augment.labelers.base import BaseLabeler, pushed_by, whole_number_problems
 
 __all__ = ["LogisticLabeler"]
 
@@ -25,8 +25,12 @@ class LogisticLabeler(BaseLabeler):
     ----------
     C : float
         Inverse L2 regularisation strength.
-    class_weight : "balanced" or None
-        ``"balanced"`` gives probabilities as if every class had the same prior.
+    class_weight : None or "balanced"
+        ``None`` (the default, as for every labeler) gives P(class | x) under the real
+        class prior, so the label gate's bar means the same for every labeler;
+        ``"balanced"`` gives probabilities as if every class had the same prior: a far weaker
+        bar for a rare class, which lets more mislabelled rows through
+        (docs/bench_label_noise.md).
     calibration : None, "sigmoid" or "isotonic"
         Map the probabilities to observed frequencies (fitted out-of-fold).
     n_reasons : int
@@ -38,6 +42,9 @@ class LogisticLabeler(BaseLabeler):
         confidence (None: none); see :class:`~augment.labelers.BaseLabeler`.
     reference : {"oof", "in_sample"}
         Which probabilities that quantile is taken on (see ``BaseLabeler``).
+    random_state : int or None
+        Seed of the quality cross-validation's folds and of the row samples (the
+        fit itself is deterministic).
 
     Examples
     --------
@@ -53,9 +60,10 @@ class LogisticLabeler(BaseLabeler):
     name = "logistic"
     probability_kind = "logistic regression P(class | x)"
 
-    def __init__(self, C: float = 1.0, class_weight: str | None = "balanced",
+    def __init__(self, C: float = 1.0, class_weight: str | None = None,
                  calibration: str | None = None, n_reasons: int = 3, max_iter: int = 1000,
-                 reference_quantile: float | None = 0.75, reference: str = "in_sample"):
+                 reference_quantile: float | None = 0.75, reference: str = "in_sample",
+                 random_state: int | None = None):
         self.C = C
         self.class_weight = class_weight
         self.calibration = calibration
@@ -63,6 +71,14 @@ class LogisticLabeler(BaseLabeler):
         self.max_iter = max_iter
         self.reference_quantile = reference_quantile
         self.reference = reference
+        self.random_state = random_state
+
+    def check_params(self) -> list[str]:
+        problems = [*super().check_params(), *whole_number_problems(self, max_iter=1)]
+        if isinstance(self.C, bool) or not isinstance(self.C, (int, float)) or not self.C > 0:
+            problems.append(f"logistic C must be a number > 0; got {self.C!r}. Fix: use 1.0 "
+                            "(the default); smaller values regularise more.")
+        return problems
 
     def _design(self, X: pd.DataFrame) -> np.ndarray:
         Z = self.encoder_.transform(X).astype(float)

@@ -5,7 +5,10 @@ labeler's name, class and parameters, the SHA-256 of its training data, the
 fitted model itself (tree arrays, coefficients, encoder categories, rules,
 calibration maps: plain JSON, never pickle), its quality numbers and its text.
 ``version`` is ``<name>-<first 12 hex digits of the content hash>``; the content
-hash covers name, parameters and fitted state, and is checked on every load.
+hash covers name, parameters and fitted state, and is checked on every load. A
+record also names the scikit-learn that wrote it: a stored tree is rebuilt
+through scikit-learn's private ``Tree`` state, so loading one under another
+scikit-learn is refused (refit and save again).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from augment.errors import ConfigError, InvalidDataError
+from augment.errors import ConfigError, InvalidDataError, format_problems
 from augment.labelers.base import BaseLabeler, _plain
 
 __all__ = ["DEFAULT_REGISTRY", "FORMAT", "StoredLabeler", "diff", "format_diff",
@@ -82,7 +85,7 @@ def save(labeler: BaseLabeler, training_data: pd.DataFrame | str,
     folder = Path(registry) / version
     if (folder / _FILE).is_file():
         return version
-    record.update(version=version, training_data_sha256=data_hash,
+    record.update(version=version, training_data_sha256=data_hash, sklearn=_sklearn_version(),
                   created=datetime.now(UTC).isoformat(timespec="seconds"),
                   quality=state.get("quality"), text=labeler.to_text(),
                   source=source or {})
@@ -147,10 +150,37 @@ def load(version: str, registry: str | Path = DEFAULT_REGISTRY,
         raise ConfigError(f"Labeler version {record['version']!r} was trained on data "
                           f"{record['training_data_sha256'][:12]}, not on {expected[:12]}. Fix: "
                           "pin a version trained on this data, or drop the data check.")
+    _check_sklearn(record)
     labeler = LABELERS[record["name"]](**record["params"]).set_state(record["state"])
     labeler.version_ = record["version"]
     labeler.training_data_sha256_ = record["training_data_sha256"]
     return labeler
+
+
+def _sklearn_version() -> str:
+    import sklearn
+
+    return sklearn.__version__
+
+
+def _holds_tree(state) -> bool:
+    """True when a stored state holds a decision tree (its own or a rules labeler's base)."""
+    if isinstance(state, dict):
+        return "nodes" in state or any(_holds_tree(v) for v in state.values())
+    return False
+
+
+def _check_sklearn(record: dict) -> None:
+    """A stored tree is rebuilt through scikit-learn's private ``Tree`` state, whose layout
+    may change between releases: refuse one written by another scikit-learn."""
+    stored, here = record.get("sklearn"), _sklearn_version()
+    if stored != here and _holds_tree(record["state"]):
+        raise ConfigError(
+            f"Labeler version {record['version']!r} holds a decision tree saved with "
+            f"scikit-learn {stored or '(not recorded)'}; expected the running scikit-learn "
+            f"{here}, since trees are rebuilt from scikit-learn's private Tree state, which "
+            "changes between releases. Fix: refit the labeler on its training data and save "
+            "it again" + (f" (or run with scikit-learn=={stored})." if stored else "."))
 
 
 def diff(a: str, b: str, registry: str | Path = DEFAULT_REGISTRY) -> dict:
@@ -226,6 +256,12 @@ class StoredLabeler(BaseLabeler):
         self.registry = registry
         self.training_data_sha256 = training_data_sha256
 
+    def check_params(self) -> list[str]:
+        if not self.version or not isinstance(self.version, str):
+            return [f"The stored labeler needs a version id. Got {self.version!r}. Fix: set "
+                    "labeler.version=<id> (see 'python -m augment.labelers.registry list')."]
+        return []
+
     @property
     def prior_note(self) -> str:  # type: ignore[override]
         inner = getattr(self, "labeler_", None)
@@ -236,10 +272,9 @@ class StoredLabeler(BaseLabeler):
 
         from augment.labelers._calibration import calibration_metrics
 
-        if not self.version:
-            raise ConfigError("The stored labeler needs a version. Got none. Fix: set "
-                              "labeler.version=<id> (see 'python -m augment.labelers.registry "
-                              "list').")
+        problems = self.check_params()
+        if problems:
+            raise ConfigError(format_problems("Invalid parameters of labeler 'stored'", problems))
         inner = load(self.version, self.registry, self.training_data_sha256)
         problems = []
         if inner.schema_.features != schema.features:

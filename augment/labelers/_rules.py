@@ -296,6 +296,34 @@ class RuleLabeler(BaseLabeler):
         self.reference_quantile = reference_quantile
         self.reference = reference
 
+    def check_params(self) -> list[str]:
+        """Also reads the rules file (its columns and classes are checked against the table
+        in ``fit``) and checks the base labeler's own parameters."""
+        problems = super().check_params()
+        if self.uncovered not in UNCOVERED:
+            problems.append(f"uncovered must be one of {list(UNCOVERED)}; got "
+                            f"{self.uncovered!r}. Fix: fallback (the base labeler decides) or "
+                            "abstain (no label).")
+        if self.base is None and self.uncovered == "fallback":
+            problems.append("uncovered='fallback' needs a base labeler; got base=None. Fix: "
+                            "set base (e.g. 'tree') or uncovered='abstain'.")
+        if self.rules is None:
+            problems.append("The rules labeler needs rules: a YAML file path or a list. Got "
+                            "None. Fix: set labeler.rules=path/to/rules.yaml.")
+        else:
+            try:
+                load_rules(self.rules)
+            except ConfigError as exc:
+                problems.append(str(exc))
+        try:
+            base = self._make_base()
+        except ConfigError as exc:
+            problems.append(str(exc))
+        else:
+            if base is not None:
+                problems += [f"base labeler: {p}" for p in base.check_params()]
+        return problems
+
     def _make_base(self) -> BaseLabeler | None:
         from augment.labelers import LABELERS
 
@@ -322,15 +350,6 @@ class RuleLabeler(BaseLabeler):
         return getattr(base, "class_weight", None) == "balanced"
 
     def _fit(self, X: pd.DataFrame, y: pd.Series) -> None:
-        if self.uncovered not in UNCOVERED:
-            raise ConfigError(f"uncovered must be one of {list(UNCOVERED)}; got "
-                              f"{self.uncovered!r}.")
-        if self.base is None and self.uncovered == "fallback":
-            raise ConfigError("uncovered='fallback' needs a base labeler; got base=None. Fix: "
-                              "set base (e.g. 'tree') or uncovered='abstain'.")
-        if self.rules is None:
-            raise ConfigError("The rules labeler needs rules: a YAML file path or a list. Got "
-                              "None. Fix: set labeler.rules=path/to/rules.yaml.")
         rules, lines, origin = load_rules(self.rules)
         self.rules_ = _validate(rules, lines, origin, self.schema_)
         self.origin_ = origin

@@ -8,7 +8,7 @@ from sklearn.tree import DecisionTreeClassifier, export_text
 
 from augment.data import make_encoder
 from augment.labelers._encoding import encoder_from_state, encoder_state
-from augment.labelers.base import BaseLabeler
+from augment.labelers.base import BaseLabeler, whole_number_problems
 
 __all__ = ["DecisionTreeLabeler"]
 
@@ -73,6 +73,10 @@ class DecisionTreeLabeler(BaseLabeler):
         self.random_state = random_state
         self.reference_quantile = reference_quantile
         self.reference = reference
+
+    def check_params(self) -> list[str]:
+        return [*super().check_params(),
+                *whole_number_problems(self, max_depth=1, min_samples_leaf=1)]
 
     def _fit(self, X: pd.DataFrame, y: pd.Series) -> None:
         self.encoder_ = make_encoder(self.schema_, "onehot").fit(X)

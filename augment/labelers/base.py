@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import warnings
 from typing import Any, ClassVar
 
@@ -11,7 +12,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.model_selection import StratifiedKFold
 
 from augment.data import Schema
-from augment.errors import ConfigError, NotFittedError
+from augment.errors import ConfigError, NotFittedError, format_problems, random_state_problems
 from augment.labelers._calibration import (
     CALIBRATIONS,
     apply_calibration,
@@ -37,11 +38,27 @@ MIN_CLASS_AUC = 0.6
 REFERENCE_POINTS = 1001
 
 
-def _folds(y: pd.Series, limit: int = 5) -> StratifiedKFold | None:
+#: What ``class_weight`` may be: None (the real class prior) or "balanced" (equal priors).
+CLASS_WEIGHTS = (None, "balanced")
+
+
+def whole_number_problems(component, **lowest: int) -> list[str]:
+    """One problem per named parameter of ``component`` that is not an integer >= its lowest
+    value (``whole_number_problems(self, max_depth=1)``)."""
+    problems = []
+    for name, low in lowest.items():
+        value = getattr(component, name)
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+            problems.append(f"{component.name} {name} must be an integer >= {low}; got "
+                            f"{value!r}.")
+    return problems
+
+
+def _folds(y: pd.Series, seed: int, limit: int = 5) -> StratifiedKFold | None:
     n_splits = int(min(limit, y.astype(str).value_counts().min()))
     if n_splits < 2:
         return None
-    return StratifiedKFold(n_splits, shuffle=True, random_state=0)
+    return StratifiedKFold(n_splits, shuffle=True, random_state=seed)
 
 
 def pushed_by(label, names, push: np.ndarray, n_reasons: int, none: str) -> str:
@@ -107,6 +124,10 @@ class BaseLabeler(BaseEstimator):
         The cross-validation's out-of-fold probabilities also give the reference
         confidence when ``reference="oof"``: no model is fitted for it alone.
         """
+        problems = self.check_params()
+        if problems:
+            raise ConfigError(format_problems(f"Invalid parameters of labeler '{self.name}'",
+                                              problems))
         self._fit_core(X, y, schema)
         X = X[schema.features]
         self.quality_, oof = self._quality(X, y)
@@ -139,13 +160,46 @@ class BaseLabeler(BaseEstimator):
                 "fitted model scoring its own training rows)")
         return self
 
+    def _seed(self) -> int:
+        """The seed of the labeler's own random choices (cross-validation folds, the quality
+        and reference samples): its ``random_state``, 0 when it has none."""
+        seed = getattr(self, "random_state", None)
+        return int(seed) if isinstance(seed, numbers.Integral) else 0
+
     def _reference(self) -> str:
-        reference = getattr(self, "reference", "in_sample")
-        if reference not in REFERENCES:
-            raise ConfigError(f"reference must be one of {list(REFERENCES)}; got {reference!r}. "
-                              "Fix: use in_sample (the fitted model on its own training "
-                              "rows, the default) or oof (out-of-fold probabilities).")
-        return reference
+        return getattr(self, "reference", "in_sample")
+
+    # -- parameters ------------------------------------------------------------------------
+    def check_params(self) -> list[str]:
+        """Problems with the parameters, found before any data is read.
+
+        The base class checks the parameters labelers share (``calibration``,
+        ``class_weight``, ``reference_quantile``, ``reference``, ``random_state``,
+        ``n_reasons``) where a labeler has them; subclasses add their own.
+        """
+        params = self.get_params(deep=False)
+        problems = []
+        if params.get("calibration") not in CALIBRATIONS:
+            problems.append(f"calibration must be one of {list(CALIBRATIONS)}; got "
+                            f"{params['calibration']!r}. Fix: use null, sigmoid or isotonic.")
+        if params.get("class_weight") not in CLASS_WEIGHTS:
+            problems.append(f"class_weight must be null or 'balanced'; got "
+                            f"{params['class_weight']!r}. Fix: null keeps the real class prior "
+                            "(the default), balanced weights every class equally.")
+        q = params.get("reference_quantile")
+        if q is not None and (isinstance(q, bool) or not isinstance(q, (int, float))
+                              or not 0.0 <= q <= 1.0):
+            problems.append(f"reference_quantile must be in [0, 1] or null; got {q!r}. "
+                            "Fix: use 0.75 (the default) or null (no reference).")
+        if params.get("reference", "in_sample") not in REFERENCES:
+            problems.append(f"reference must be one of {list(REFERENCES)}; got "
+                            f"{params['reference']!r}. Fix: use in_sample (the fitted model on "
+                            "its own training rows, the default) or oof (out-of-fold "
+                            "probabilities).")
+        problems += random_state_problems(self)
+        if "n_reasons" in params:
+            problems += whole_number_problems(self, n_reasons=1)
+        return problems
 
     def _class_reference(self, X: pd.DataFrame, y: pd.Series) -> dict[str, np.ndarray]:
         """Per class: the distribution of the fitted labeler's P(class) over the class's real
@@ -171,8 +225,9 @@ class BaseLabeler(BaseEstimator):
         return out
 
     def _class_sample(self, codes: np.ndarray) -> np.ndarray:
-        """Row positions, at most ``MAX_QUALITY_ROWS`` per class (a random sample, seed 0)."""
-        rng = np.random.default_rng(0)
+        """Row positions, at most ``MAX_QUALITY_ROWS`` per class (a random sample drawn with
+        the labeler's seed)."""
+        rng = np.random.default_rng(self._seed())
         rows = []
         for k in range(len(self.classes_)):
             own = np.flatnonzero(codes == k)
@@ -195,7 +250,7 @@ class BaseLabeler(BaseEstimator):
     def _class_confidence(self, X: pd.DataFrame, y: pd.Series) -> dict[str, float]:
         """Per class: ``reference_quantile`` of the in-sample P(class) over its real rows.
 
-        At most ``MAX_QUALITY_ROWS`` rows per class are scored (a random sample, seed 0).
+        At most ``MAX_QUALITY_ROWS`` rows per class are scored (a random sample).
         """
         codes = self._codes(y)
         rows = self._class_sample(codes)
@@ -204,16 +259,6 @@ class BaseLabeler(BaseEstimator):
 
     def _fit_core(self, X: pd.DataFrame, y: pd.Series, schema: Schema) -> BaseLabeler:
         calibration = getattr(self, "calibration", None)
-        if calibration not in CALIBRATIONS:
-            raise ConfigError(f"calibration must be one of {list(CALIBRATIONS)}; got "
-                              f"{calibration!r}. Fix: use null, sigmoid or isotonic.")
-        q = getattr(self, "reference_quantile", None)
-        if q is not None and (isinstance(q, bool) or not isinstance(q, (int, float))
-                              or not 0.0 <= q <= 1.0):
-            raise ConfigError(f"reference_quantile must be in [0, 1] or null; got {q!r}. "
-                              "Fix: use 0.75 (the default) or null (no reference).")
-        if q is not None:
-            self._reference()
         self.schema_ = schema
         self.classes_ = np.array(schema.classes, dtype=object)
         X = X[schema.features]
@@ -227,7 +272,7 @@ class BaseLabeler(BaseEstimator):
         return getattr(self, "class_weight", None) == "balanced"
 
     def _fit_calibration(self, X: pd.DataFrame, y: pd.Series, method: str) -> list[dict] | None:
-        cv = _folds(y)
+        cv = _folds(y, self._seed())
         if cv is None:
             return None
         oof = np.zeros((len(X), len(self.classes_)))
@@ -316,8 +361,8 @@ class BaseLabeler(BaseEstimator):
             from sklearn.model_selection import train_test_split
 
             X, _, y, _ = train_test_split(X, y, train_size=MAX_QUALITY_ROWS, stratify=y,
-                                          random_state=0)
-        cv = _folds(y)
+                                          random_state=self._seed())
+        cv = _folds(y, self._seed())
         if cv is None:
             return {"cv_balanced_accuracy": None, "weak": False,
                     "note": "a class has < 2 rows; not measured"}, None

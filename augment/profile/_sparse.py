@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import replace
 
 import numpy as np
@@ -206,8 +207,9 @@ class SparseRegionFinder(BaseEstimator):
         if flagged.sum() < self.min_rows or flagged.all():
             return []
         X = raw[in_class]
+        seed = self.random_state if isinstance(self.random_state, numbers.Integral) else 0
         tree = DecisionTreeClassifier(max_depth=2, min_samples_leaf=self.min_rows,
-                                      random_state=0).fit(X, flagged)
+                                      random_state=seed).fit(X, flagged)
         t = tree.tree_
         if t.node_count == 1:
             return []
