@@ -74,6 +74,10 @@ def test_works_inside_imblearn_pipeline(table):
                      ("model", LogisticRegression())])
     pipe.fit(X, y)
     assert set(pipe.predict(X)) <= {"no", "yes"}
+    # the later steps were fitted on the real rows plus the kept synthetic ones
+    kept = pipe.named_steps["augment"].result_.counts()["kept"]
+    assert kept == 45  # "auto": the minority grows from 15 to 60 rows
+    assert pipe.named_steps["scale"].n_samples_seen_ == len(X) + kept
 
 
 def test_numpy_input_gives_numpy_output(table):
@@ -87,7 +91,19 @@ def test_multiclass(multiclass):
     aug = _augmenter(generator=GaussianCopulaGenerator(), min_confidence=0.4)
     aug.fit_table(multiclass, "label")
     assert [r["id"] for r in aug.result_.regions] == ["class=b", "class=c"]
-    assert aug.result_.counts()["kept"] > 0
+    augmented = aug.result_.augmented
+    # "auto" grows every class to the majority's 50 rows; the real rows stay as they were
+    assert augmented["label"].value_counts().to_dict() == {"a": 50, "b": 50, "c": 50}
+    pd.testing.assert_frame_equal(augmented.loc[~augmented["_synthetic"], multiclass.columns],
+                                  multiclass)
+    syn = augmented[augmented["_synthetic"]]
+    assert (syn["_region"] == "class=" + syn["label"]).all()
+    # each class's rows look like that class (x centres at 0, 3, 6), not like another
+    centre = syn.groupby("label")["x"].mean()
+    real = multiclass.groupby("label")["x"].mean()
+    assert (centre - real[centre.index]).abs().max() < 1.0
+    agree = aug.labeler_.label(syn)["label"] == syn["label"]
+    assert agree.mean() >= 0.9
 
 
 def test_weight_modes(table):

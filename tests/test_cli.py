@@ -14,8 +14,13 @@ from hydra import compose, initialize_config_dir
 from augment import Augmenter
 from augment._instantiate import instantiate
 from augment.cli import build_augmenter, config_dir
+from augment.generators import BaseGenerator
+from augment.labelers import BaseLabeler
+from augment.profile import SparseRegionFinder
 
 CONF = Path(config_dir())
+#: What each instantiated config group must build.
+ROLES = {"profile": SparseRegionFinder, "generator": BaseGenerator, "labeler": BaseLabeler}
 GROUPS = ["data", "profile", "generator", "labeler", "gate", "evaluate"]
 
 
@@ -41,7 +46,17 @@ def test_every_option_composes_and_instantiates(group, tmp_path):
             aug._components()
         else:
             obj = instantiate(cfg[group], group)
-            assert not obj.check_params() if hasattr(obj, "check_params") else obj
+            assert isinstance(obj, ROLES[group])
+            # the run seed, or none (the Augmenter then gives it the run seed); never its own
+            seed = obj.get_params(deep=False).get("random_state")
+            assert seed in (None, cfg.seed), f"{group}={option} fixes its own seed {seed}"
+            problems = obj.check_params()
+            if (group, option) == ("labeler", "stored"):  # the version comes from the user
+                assert len(problems) == 1 and "labeler.version=<id>" in problems[0]
+                obj = instantiate(_compose("labeler=stored", "labeler.version=tree-0")[group],
+                                  group)
+                problems = obj.check_params()
+            assert problems == [], (option, problems)
 
 
 def _plain(params: dict) -> dict:

@@ -330,3 +330,21 @@ def test_batch_gate_refuses_a_bad_parameter(name, data):
     real = table[table["label"] == "yes"]
     with pytest.raises(AugmentError, match=next(iter(BAD[name]))):
         _make(BATCH_GATES, name, **BAD[name]).check(real, _candidates(data), schema, "x")
+
+
+# -- before any data is read ----------------------------------------------------------------
+@pytest.mark.parametrize(("role", "name"), [(r, n) for r, n in COMPONENTS if n in BAD])
+def test_augmenter_refuses_a_bad_component_before_reading_the_table(role, name):
+    from augment import Augmenter
+    from augment.errors import ConfigError
+
+    bad = _make(REGISTRY[role], name, **BAD[name])
+    keyword = {"generator": "generator", "labeler": "labeler", "row gate": "row_gates",
+               "batch gate": "batch_gates"}[role]
+    if name == "label":
+        params = {"label_policy": "whatever"}
+    else:
+        params = {keyword: [bad] if "gate" in role else bad}
+    unreadable = pd.DataFrame()  # would fail as an empty table, were it read
+    with pytest.raises(ConfigError, match=next(iter(BAD[name]))):
+        Augmenter(**params).fit_table(unreadable, "label")

@@ -6,7 +6,7 @@ import pytest
 
 from augment.data import detect_schema
 from augment.errors import ConfigError, NotFittedError
-from augment.labelers import DecisionTreeLabeler
+from augment.labelers import LABELERS, DecisionTreeLabeler
 
 
 def _fit(table, **params):
@@ -186,7 +186,7 @@ def test_reference_is_out_of_fold():
     assert oof.class_confidence_["a"] < 1.0 and oof.class_confidence_["b"] < 1.0
     # the same number from copies fitted on the quality folds, each scoring its held-out rows
     proba = pd.DataFrame(index=df.index, columns=["a", "b"], dtype=float)
-    for train, test in _folds(df.label).split(df[["x"]], df.label):
+    for train, test in _folds(df.label, oof._seed()).split(df[["x"]], df.label):
         fold = clone(oof)._fit_core(df.iloc[train][["x"]], df.label.iloc[train], schema)
         proba.iloc[test] = fold.predict_proba(df.iloc[test][["x"]]).to_numpy()
     for c in ("a", "b"):
@@ -197,6 +197,26 @@ def test_reference_is_out_of_fold():
     assert inside.quality_["reference"] == "in_sample"
     assert oof.describe()["reference_confidence"] == oof.class_confidence_
     assert oof.describe()["params"]["reference"] == "oof"
+
+
+@pytest.mark.parametrize("kind", ["tree", "logistic"])
+def test_the_labelers_seed_reaches_its_folds(kind):
+    # the quality cross-validation and the out-of-fold reference follow random_state: the
+    # same seed gives the same numbers, another seed other folds (not a fixed seed 0)
+    df = _noisy_table()
+    schema = detect_schema(df, "label")
+    params = ({"max_depth": None, "min_samples_leaf": 1} if kind == "tree" else {})
+
+    def fit(seed):
+        lab = LABELERS[kind](reference="oof", reference_quantile=0.25, random_state=seed,
+                             **params)
+        return lab.fit(df[["x"]], df.label, schema)
+
+    a, again = fit(0), fit(0)
+    assert a.quality_ == again.quality_ and a.class_confidence_ == again.class_confidence_
+    others = [fit(seed) for seed in (1, 2)]
+    assert any(o.quality_["brier"] != a.quality_["brier"]
+               or o.class_confidence_ != a.class_confidence_ for o in others)
 
 
 def test_out_of_fold_reference_is_deterministic():

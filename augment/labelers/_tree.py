@@ -28,8 +28,8 @@ class DecisionTreeLabeler(BaseLabeler):
 
     Parameters
     ----------
-    max_depth : int
-        Depth of the tree; a path has at most this many conditions.
+    max_depth : int or None
+        Depth of the tree; a path has at most this many conditions (None: unlimited).
     min_samples_leaf : int
         Fewest real rows in a leaf, so that leaf probabilities rest on data.
     class_weight : None or "balanced"
@@ -75,8 +75,9 @@ class DecisionTreeLabeler(BaseLabeler):
         self.reference = reference
 
     def check_params(self) -> list[str]:
+        depth = {"max_depth": 1} if self.max_depth is not None else {}  # None: unlimited
         return [*super().check_params(),
-                *whole_number_problems(self, max_depth=1, min_samples_leaf=1)]
+                *whole_number_problems(self, min_samples_leaf=1, **depth)]
 
     def _fit(self, X: pd.DataFrame, y: pd.Series) -> None:
         self.encoder_ = make_encoder(self.schema_, "onehot").fit(X)
