@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import warnings
 
 import numpy as np
@@ -169,6 +170,39 @@ def test_registry_refuses_unknown_and_tampered(tmp_path, table):
     path.write_text(json.dumps(record))
     with pytest.raises(ConfigError, match="content hash"):
         load(version, tmp_path)
+
+
+def test_registry_refuses_a_tree_from_another_scikit_learn(tmp_path, table):
+    # a stored tree is rebuilt through scikit-learn's private Tree state: each record names
+    # the scikit-learn that wrote it, and a tree from another one is refused, not misread
+    import sklearn
+
+    def stored_by(labeler, written_by):
+        version = save(_fit(labeler, table), table, tmp_path)
+        path = tmp_path / version / "labeler.json"
+        record = json.loads(path.read_text())
+        assert record["sklearn"] == sklearn.__version__
+        if written_by is None:
+            del record["sklearn"]  # a record from before versions were recorded
+        else:
+            record["sklearn"] = written_by
+        path.write_text(json.dumps(record))
+        return version
+
+    for labeler in (DecisionTreeLabeler(random_state=0), RuleLabeler(RULES, base="tree")):
+        version = stored_by(labeler, "0.0.1")
+        with pytest.raises(ConfigError, match=(
+                rf"saved with scikit-learn 0\.0\.1; expected the running scikit-learn "
+                rf"{re.escape(sklearn.__version__)}.*Fix: refit the labeler")):
+            load(version, tmp_path)
+        with pytest.raises(ConfigError, match=r"saved with scikit-learn 0\.0\.1"):
+            _fit(StoredLabeler(version, registry=str(tmp_path)), table)
+    with pytest.raises(ConfigError, match=r"scikit-learn \(not recorded\)"):
+        load(stored_by(DecisionTreeLabeler(max_depth=2), None), tmp_path)
+    # coefficients and rules alone do not depend on scikit-learn's internals
+    for labeler in (LogisticLabeler(), RuleLabeler(RULES, base=None, uncovered="abstain")):
+        back = load(stored_by(labeler, "0.0.1"), tmp_path)
+        pd.testing.assert_frame_equal(back.label(table), _fit(labeler, table).label(table))
 
 
 def test_registry_diff_shows_changed_rule_and_cli(tmp_path, table, capsys):
