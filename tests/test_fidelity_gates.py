@@ -340,6 +340,39 @@ def test_permutation_p_value_bounds():
     assert np.isnan(permutation_p_value(np.ones(5), np.arange(5.0)))
 
 
+def _hand_written_p_value(y, scores, n_permutations, seed):
+    """The p-value as it was computed before scipy's Mann-Whitney test: labels permuted over
+    fixed scores, (1 + #{AUC_perm >= AUC}) / (1 + n)."""
+    from scipy.stats import rankdata
+
+    y = np.asarray(y, dtype=bool)
+    ranks = rankdata(scores)
+    n_pos, n_neg = int(y.sum()), int((~y).sum())
+    offset = n_pos * (n_pos + 1) / 2.0
+    observed = (ranks[y].sum() - offset) / (n_pos * n_neg)
+    rng = np.random.RandomState(seed)
+    perm = np.argsort(rng.random_sample((n_permutations, len(y))), axis=1)[:, :n_pos]
+    null = (ranks[perm].sum(axis=1) - offset) / (n_pos * n_neg)
+    return (1 + int(np.sum(null >= observed - 1e-12))) / (1 + n_permutations)
+
+
+@pytest.mark.parametrize(("n_pos", "n_neg", "shift", "decimals"),
+                         [(40, 60, 0.0, 1), (40, 60, 0.4, 1), (300, 300, 0.1, 2),
+                          (200, 150, 0.2, 0)])
+def test_permutation_p_value_agrees_with_the_hand_written_one(n_pos, n_neg, shift, decimals):
+    # same null (the Mann-Whitney U's), so the two Monte Carlo estimates agree within their
+    # noise; rounded scores give ties, as gradient boosting's probabilities do
+    rng = np.random.default_rng(n_pos + n_neg)
+    y = np.r_[np.ones(n_pos), np.zeros(n_neg)]
+    scores = np.round(rng.normal(0, 1, len(y)) + shift * y, decimals)
+    n = 4000
+    new = permutation_p_value(y, scores, n_permutations=n, random_state=1)
+    old = _hand_written_p_value(y, scores, n, seed=2)
+    noise = np.sqrt(max(old, 1 / n) * (1 - old) / n)
+    assert abs(new - old) <= 5 * noise + 1e-9, (new, old)
+    assert new == permutation_p_value(y, scores, n_permutations=n, random_state=1)
+
+
 def test_roc_figure_before_and_after(tmp_path):
     from augment.report._fidelity_figures import discriminator_roc
 
