@@ -205,14 +205,16 @@ def _standardise(reference: pd.DataFrame, other: pd.DataFrame,
     a = np.asarray(encoder.transform(ref), dtype=float)
     b = np.asarray(encoder.transform(oth), dtype=float) if len(oth) else np.empty((0, a.shape[1]))
     n = len(schema.numeric)
-    if n:
-        mean = np.nanmean(a[:, :n], axis=0)
-        mean = np.where(np.isfinite(mean), mean, 0.0)
-        std = np.nanstd(a[:, :n], axis=0)
-        std = np.where(np.isfinite(std) & (std > 0), std, 1.0)
-        for arr in (a, b):
-            block = (arr[:, :n] - mean) / std
-            arr[:, :n] = np.where(np.isnan(block), 0.0, block)
+    if n:  # the scaler skips missing values when fitting; they become 0 (the mean) after it
+        from sklearn.impute import SimpleImputer
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        numeric = make_pipeline(StandardScaler(), SimpleImputer(strategy="constant",
+                                                                fill_value=0.0))
+        a[:, :n] = numeric.fit_transform(a[:, :n])
+        if len(b):
+            b[:, :n] = numeric.transform(b[:, :n])
     return a, b
 
 
