@@ -30,8 +30,8 @@ FAST = {
     "ctgan": {**_DEEP, "generator_dim": (8,), "discriminator_dim": (8,)},
     "copulagan": {**_DEEP, "generator_dim": (8,), "discriminator_dim": (8,)},
     "tvae": {**_DEEP, "compress_dims": (8,), "decompress_dims": (8,)},
-    "forest_flow": {"n_t": 3, "n_estimators": 5, "duplicate_k": 2},
-    "arf": {"num_trees": 5},
+    "forest_flow": {"n_t": 3, "duplicate_K": 2, "n_estimators": 5, "max_depth": 3},
+    "arf": {"n_trees": 5, "max_iters": 1},
     "smote": {"k_neighbors": 3},
     "ebm": {"max_rounds": 20, "outer_bags": 1},
     "rules": {"rules": [{"when": {"amount": {">": 150}}, "label": "yes", "confidence": 0.9}]},
@@ -46,7 +46,7 @@ BAD = {
     "copulagan": {"epochs": 0},
     "tvae": {"epochs": 0},
     "forest_flow": {"n_t": 0},
-    "arf": {"num_trees": 0},
+    "arf": {"n_trees": 0},
     "perturbation": {"noise": -1.0},
     "smote": {"k_neighbors": 0},
     "none": {"random_state": "seed"},
@@ -66,7 +66,7 @@ BAD = {
 
 def _optional(name: str):
     """Components that need an optional package are skipped where it is missing."""
-    need = {"ebm": "interpret", "forest_flow": "xgboost"}.get(name)
+    need = {"ebm": "interpret", "forest_flow": "ForestDiffusion"}.get(name)
     if need:
         pytest.importorskip(need)
 
