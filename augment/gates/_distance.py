@@ -127,7 +127,7 @@ class DistanceGate(RowGate):
         self.random_state = random_state
 
     def check_params(self) -> list[str]:
-        problems = []
+        problems = super().check_params()
         q = self.quantile
         if not isinstance(q, (int, float)) or isinstance(q, bool) or not 0 <= q < 1:
             problems.append(f"distance quantile must be in [0, 1); got {q!r}.")

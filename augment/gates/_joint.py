@@ -51,7 +51,7 @@ class JointGate(BatchGate):
         self.random_state = random_state
 
     def check_params(self) -> list[str]:
-        problems = []
+        problems = super().check_params()
         if not isinstance(self.min_score, (int, float)) or not 0 <= self.min_score <= 1:
             problems.append(f"joint min_score must be in [0, 1]; got {self.min_score!r}.")
         if self.coefficient not in ("Spearman", "Pearson"):

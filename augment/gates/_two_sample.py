@@ -122,7 +122,7 @@ class TwoSampleGate(BatchGate):
         self.random_state = random_state
 
     def check_params(self) -> list[str]:
-        problems = []
+        problems = super().check_params()
         if not isinstance(self.max_auc, (int, float)) or not 0.5 <= self.max_auc <= 1:
             problems.append(f"two_sample max_auc must be in [0.5, 1]; got {self.max_auc!r}.")
         if not isinstance(self.n_splits, int) or self.n_splits < 2:

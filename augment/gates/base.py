@@ -10,7 +10,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from augment.data import Schema
-from augment.errors import ConfigError, NotFittedError, format_problems
+from augment.errors import ConfigError, NotFittedError, format_problems, random_state_problems
 
 __all__ = ["BatchGate", "BatchResult", "RowGate", "mean_score_result", "row_result"]
 
@@ -46,8 +46,8 @@ class RowGate(BaseEstimator):
     report_: ClassVar[list] = []
 
     def check_params(self) -> list[str]:
-        """Problems with the parameters, found before any work."""
-        return []
+        """Problems with the parameters, found before any work (subclasses add theirs)."""
+        return random_state_problems(self)
 
     def set_reference(self, real: pd.DataFrame | None, key: str | None = None) -> RowGate:
         """Hook: the real rows the next checked rows are aimed at (a sub-class region's
@@ -118,7 +118,8 @@ class BatchGate(BaseEstimator):
     min_rows: ClassVar[int] = 10
 
     def check_params(self) -> list[str]:
-        return []
+        """Problems with the parameters, found before any work (subclasses add theirs)."""
+        return random_state_problems(self)
 
     def check(self, real: pd.DataFrame, synthetic: pd.DataFrame, schema: Schema,
               region: str) -> BatchResult:
