@@ -141,16 +141,11 @@ def test_bad_parameter_is_refused_up_front(role, name):
     assert any(bad in p for p in problems), problems  # names the parameter
 
 
-#: Components whose own check_params does not yet build on the base class's (which refuses a
-#: random_state that is neither an integer nor None); their modules belong to other work.
-SEED_NOT_CHECKED = {"realism", "label", "arf", "forest_flow"}
 SEEDED = [(r, n) for r, n in COMPONENTS
           if "random_state" in REGISTRY[r][n]().get_params(deep=False)]
 
 
-@pytest.mark.parametrize(("role", "name"), [
-    pytest.param(r, n, marks=pytest.mark.xfail(strict=True, reason="seed not checked yet"))
-    if n in SEED_NOT_CHECKED else (r, n) for r, n in SEEDED], ids=[n for _, n in SEEDED])
+@pytest.mark.parametrize(("role", "name"), SEEDED, ids=[n for _, n in SEEDED])
 def test_a_seed_that_is_not_a_number_is_refused(role, name):
     problems = _make(REGISTRY[role], name, random_state="seed").check_params()
     assert any("random_state" in p for p in problems), problems

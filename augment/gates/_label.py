@@ -171,7 +171,7 @@ class LabelAgreementGate(RowGate):
         self.random_state = random_state
 
     def check_params(self) -> list[str]:
-        problems = []
+        problems = super().check_params()  # random_state
         if self.policy not in LABEL_POLICIES:
             problems.append(f"label policy must be one of {list(LABEL_POLICIES)}; got "
                             f"{self.policy!r}.")

@@ -240,7 +240,7 @@ class RealismGate(RowGate):
         self.random_state = random_state
 
     def check_params(self) -> list[str]:
-        problems = []
+        problems = super().check_params()  # random_state
         p, auc = self.max_p_synthetic, self.target_auc
         if self.acceptance not in ("cut", "ratio"):
             problems.append(f"realism acceptance must be 'cut' or 'ratio'; got "

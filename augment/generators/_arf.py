@@ -139,7 +139,7 @@ class ARFGenerator(BaseGenerator):
         self.random_state = random_state
 
     def check_params(self) -> list[str]:
-        problems = []
+        problems = super().check_params()  # random_state
 
         def integer(name: str, low: int, fix: str) -> None:
             value = getattr(self, name)

@@ -103,7 +103,7 @@ class ForestFlowGenerator(BaseGenerator):
         self.random_state = random_state
 
     def check_params(self) -> list[str]:
-        problems = []
+        problems = super().check_params()  # random_state
         for name, low in (("n_t", 2), ("duplicate_K", 1), ("n_estimators", 1), ("max_depth", 1),
                           ("max_categories", 2), ("max_tries", 1)):
             value = getattr(self, name)
