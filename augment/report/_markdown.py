@@ -94,17 +94,15 @@ def _distortion_section(result) -> list[str]:
             "and regions the gates moved away from the real rows.", ""]
 
 
-def render_markdown(result, manifest: dict, figures: list[str]) -> str:
+def _summary_section(result, manifest: dict) -> list[str]:
     counts = manifest["counts"]
-    lab = result.labeler
-    quality = lab["quality"]
     out = [
         "# augment run report",
         "",
         f"Input: `{manifest['input'].get('path') or manifest['input'].get('name')}` "
         f"({manifest['input']['rows']} rows, target `{result.schema.target}`), "
         f"SHA-256 `{manifest['input']['sha256'][:16]}…`; seed {manifest['seed']}; "
-        f"generator `{result.generator['name']}`; labeler `{lab['name']}`.",
+        f"generator `{result.generator['name']}`; labeler `{result.labeler['name']}`.",
         "",
         "## Summary",
         "",
@@ -123,7 +121,11 @@ def render_markdown(result, manifest: dict, figures: list[str]) -> str:
         out += [""]
     if result.warnings:
         out += ["## Warnings", ""] + [f"- {w}" for w in result.warnings] + [""]
-    out += ["## Coverage per region", "",
+    return out
+
+
+def _coverage_section(result) -> list[str]:
+    return ["## Coverage per region", "",
             _table(["region", "rule", "real rows (before)", "real rows the label check keeps",
                     "target", "after", "generated for it", "kept for it", "pass rate", "rounds",
                     "stopped"],
@@ -136,18 +138,25 @@ def render_markdown(result, manifest: dict, figures: list[str]) -> str:
             "*after* counts real rows plus every kept synthetic row inside the region, whichever "
             "region it was generated for; sub-region rows count towards their class's target. "
             "*pass rate*: share of generated rows that passed every gate (surplus included). "
-            "*real rows the label check keeps*: a region whose own real rows the labeler does "
-            "not back rarely gets synthetic rows it backs.",
+            "*real rows the label check keeps* (strict acceptance only): a region whose own real "
+            "rows the labeler does not back rarely gets synthetic rows it backs.",
             ""]
-    if result.batch:
-        out += ["## Batch fidelity (kept rows vs real rows of the same region)", "",
-                _table(["region", "check", "score", "threshold", "result", "detail"],
-                       [[b["region"], b["gate"], b["score"], b["threshold"],
-                         *(f"**{v}**" if v == "FAIL" else v for v in batch_verdict(b))]
-                        for b in result.batch]),
-                "",
-                _batch_outcome(result.batch, result.gates["batch_on_fail"]), ""]
-    out += _distortion_section(result)
+
+
+def _batch_section(result) -> list[str]:
+    if not result.batch:
+        return []
+    return ["## Batch fidelity (kept rows vs real rows of the same region)", "",
+            _table(["region", "check", "score", "threshold", "result", "detail"],
+                   [[b["region"], b["gate"], b["score"], b["threshold"],
+                     *(f"**{v}**" if v == "FAIL" else v for v in batch_verdict(b))]
+                    for b in result.batch]),
+            "",
+            _batch_outcome(result.batch, result.gates["batch_on_fail"]), ""]
+
+
+def _row_gate_sections(result) -> list[str]:
+    out = []
     constraints = result.gates.get("details", {}).get("constraints")
     if constraints:
         out += ["## Constraints checked on every row", ""] + [f"- `{c}`" for c in constraints]
@@ -155,18 +164,28 @@ def render_markdown(result, manifest: dict, figures: list[str]) -> str:
     realism = [(r["id"], e) for r in result.regions
                for e in r.get("gate_reports", {}).get("realism", [])]
     if realism:
-        out += ["## Realism gate per round", "",
-                _table(["region", "round", "reference", "real rows", "new rows", "AUC before",
-                        "AUC kept", "kept", "note"],
-                       [[rid, e.get("round"), e.get("reference"), e.get("real_rows"),
-                         e.get("rows"), (e.get("rounds") or [{}])[0].get("auc_before", ""),
+        def first(e, key):
+            return e.get(key, (e.get("rounds") or [{}])[0].get(key, ""))
+
+        out += ["## Realism check per round", "",
+                _table(["region", "round", "acceptance", "reference", "real rows", "new rows",
+                        "AUC before", "AUC kept (cut)", "kept", "note"],
+                       [[rid, e.get("round"), e.get("acceptance", "cut"), e.get("reference"),
+                         e.get("real_rows"), e.get("rows"), first(e, "auc_before"),
                          (e.get("rounds") or [{}])[-1].get("auc_kept", ""), e.get("kept", ""),
                          e.get("skipped", "")] for rid, e in realism]), "",
-                "AUC: the gate's own cross-fitted discriminator (optimistic: a fresh "
-                "discriminator scores kept rows higher; see the batch two-sample test).", ""]
-    out += _generator_section(result.generator)
+                "AUC: the check's own cross-fitted discriminator, candidates against the real "
+                "rows (optimistic after gating: a fresh discriminator scores kept rows higher; "
+                "see *What the gates did*).", ""]
+    return out
+
+
+def _labeler_section(result) -> list[str]:
+    lab = result.labeler
+    quality = lab["quality"]
+    label = result.gates["params"].get("label", {})
     acc = quality.get("cv_balanced_accuracy")
-    out += [
+    return [
         "## Labeler",
         "",
         f"`{lab['class']}` fitted on real rows only; parameters "
@@ -175,10 +194,9 @@ def render_markdown(result, manifest: dict, figures: list[str]) -> str:
         f"- Probabilities: {lab['probabilities']}.",
         f"- Cross-validated balanced accuracy on real rows: {acc}"
         + (f" (**weak**: below {quality['weak_threshold']})" if quality.get("weak") else "") + ".",
-        f"- Label policy: `{result.gates['params']['label']['policy']}`, acceptance "
-        f"`{result.gates['params']['label'].get('acceptance', 'strict')}` (floor quantile "
-        f"{result.gates['params']['label'].get('floor_quantile', '-')}, min confidence "
-        f"{result.gates['params']['label']['min_confidence']}).",
+        f"- Label policy: `{label.get('policy', '-')}`, acceptance "
+        f"`{label.get('acceptance', '-')}` (floor quantile {label.get('floor_quantile', '-')}, "
+        f"min confidence {label.get('min_confidence', '-')}).",
         "- Out-of-fold ROC-AUC per class (how well it tells each class from the others): "
         + (", ".join(f"{k} {v}" for k, v in (quality.get("class_auc") or {}).items())
            or "n/a") + ".",
@@ -193,30 +211,43 @@ def render_markdown(result, manifest: dict, figures: list[str]) -> str:
         lab["model"].rstrip(),
         "```",
         "",
-        "## Figures",
-        "",
     ]
-    titles = {"class_counts.png": "Class counts", "coverage.png": "Coverage per region",
-              "discriminator_roc.png": "Discriminator ROC before and after gating",
-              "marginals.png": "Marginals: real vs candidates vs kept rows",
-              "rejection_reasons.png": "Rejection reasons", "loss_curve.png": "Loss curve",
-              "label_confidence.png": "Label confidence"}
-    out += [f"![{titles.get(f, f)}](figures/{f})" for f in figures] + [""]
-    out += ["## Seconds per stage", "",
-            _table(["stage", "seconds"], [[k, v] for k, v in result.timings.items()]), ""]
-    out += ["## Files", "",
-            "- `augmented.parquet`: all real rows unchanged, then kept synthetic rows with "
-            "`_synthetic`, `_weight`, `_label_confidence`, `_region`, `_generator`, `_round`, "
-            "`_rule`.",
-            "- `rejected.parquet`: every rejected or surplus row with `_reason` (first failed "
-            "check; checks run cheapest first and stop there), `_reason_code` (that check's "
-            "name, for `value_counts()`), `_reasons` (every failed check "
-            "under `gate.check_all=true`) and `_score_<check>` (NaN for checks not reached).",
-            "- `report.html`: this report as one self-contained page (figures embedded).",
-            "- `manifest.json`: config, input SHA-256, versions, git commit, counts, fidelity, "
-            "timings (written last).",
-            "",
-            "Every synthetic row also carries `_score_<gate>` (each row gate's score), "
-            "`_intended` and `_relabelled`; trace one: `python -m augment.monitor trace RUN ROW`.",
-            ""]
+
+
+_TITLES = {"class_counts.png": "Class counts", "coverage.png": "Coverage per region",
+           "discriminator_roc.png": "Discriminator ROC before and after gating",
+           "marginals.png": "Marginals: real vs candidates vs kept rows",
+           "rejection_reasons.png": "Rejection reasons", "loss_curve.png": "Loss curve",
+           "label_confidence.png": "Label confidence"}
+
+
+def _closing_sections(result, figures: list[str]) -> list[str]:
+    return [
+        "## Figures", "",
+        *[f"![{_TITLES.get(f, f)}](figures/{f})" for f in figures], "",
+        "## Seconds per stage", "",
+        _table(["stage", "seconds"], [[k, v] for k, v in result.timings.items()]), "",
+        "## Files", "",
+        "- `augmented.parquet`: all real rows unchanged, then kept synthetic rows with "
+        "`_synthetic`, `_weight`, `_label_confidence`, `_region`, `_generator`, `_round`, "
+        "`_rule`.",
+        "- `rejected.parquet`: every rejected or surplus row with `_reason` (first failed "
+        "check; checks run cheapest first and stop there), `_reason_code` (that check's "
+        "name, for `value_counts()`), `_reasons` (every failed check "
+        "under `gate.check_all=true`) and `_score_<check>` (NaN for checks not reached).",
+        "- `report.html`: this report as one self-contained page (figures embedded).",
+        "- `manifest.json`: config, input SHA-256, versions, git commit, counts, fidelity, "
+        "what the gates did, verdicts, timings (written last).",
+        "",
+        "Every synthetic row also carries `_score_<gate>` (each row gate's score), "
+        "`_intended` and `_relabelled`; trace one: `python -m augment.monitor trace RUN ROW`.",
+        ""]
+
+
+def render_markdown(result, manifest: dict, figures: list[str]) -> str:
+    """The report, section by section in the order a reader needs them."""
+    out = [*_summary_section(result, manifest), *_coverage_section(result),
+           *_batch_section(result), *_distortion_section(result),
+           *_row_gate_sections(result), *_generator_section(result.generator),
+           *_labeler_section(result), *_closing_sections(result, figures)]
     return "\n".join(out)
