@@ -208,6 +208,40 @@ def detect_schema(frame: pd.DataFrame, target: str, keep: tuple | list = (),
     >>> detect_schema(df.assign(k=7), "y").carried["k"]["kind"]
     'constant'
     """
+    _check_frame(frame, target)
+    problems, counts = _target_problems(frame[target], target)
+    feature_names = [c for c in frame.columns if c != target]
+    problems += _option_problems(feature_names, keep, carry)
+    columns: dict[str, Column] = {}
+    carried: dict[str, dict] = {}
+    for name in feature_names:
+        column, carry_info, problem = _classify(name, frame[name], keep, carry)
+        if problem:
+            problems.append(problem)
+        elif carry_info is not None:
+            carried[str(name)] = carry_info
+        else:
+            columns[str(name)] = column
+    if feature_names and not columns and not problems:
+        kinds = ", ".join(f"{name}: {info['kind']}" for name, info in carried.items())
+        problems.append(
+            f"expected at least one feature column to generate; got only columns carried "
+            f"through ({kinds}). "
+            "Fix: add feature columns, or name the ones to use with keep_columns.")
+    if problems:
+        raise InvalidDataError(format_problems("The input table cannot be augmented", problems))
+    return Schema(
+        target=target,
+        columns=columns,
+        classes=tuple(sorted(counts.index, key=str)),
+        class_counts={k: int(v) for k, v in counts.items()},
+        carried=carried,
+    )
+
+
+def _check_frame(frame, target: str) -> None:
+    """Problems that stop everything at once: not a frame, odd column names, no rows, no
+    target column."""
     if not isinstance(frame, pd.DataFrame):
         raise InvalidDataError(
             f"Expected a pandas DataFrame. Got {type(frame).__name__}. "
@@ -240,8 +274,12 @@ def detect_schema(frame: pd.DataFrame, target: str, keep: tuple | list = (),
             f"{[repr(c) for c in odd_names[:10]]}. Fix: name them, e.g. "
             "frame.columns = frame.columns.astype(str) (and the target accordingly)."
         )
+
+
+def _target_problems(labels: pd.Series, target: str) -> tuple[list[str], pd.Series]:
+    """What is wrong with the label column (mixed kinds, missing labels, a quantity or a
+    continuous value instead of classes, one class), and the class counts."""
     problems: list[str] = []
-    labels = frame[target]
     try:
         labels.nunique()
     except TypeError:
@@ -272,8 +310,7 @@ def detect_schema(frame: pd.DataFrame, target: str, keep: tuple | list = (),
                 "values); augment needs class labels. Fix: bin it into classes first."
             )
     counts = labels.value_counts(dropna=True)
-    quantity = not continuous and _looks_like_quantity(labels, len(counts))
-    if quantity:  # one line, not one per "class"
+    if not continuous and _looks_like_quantity(labels, len(counts)):  # one line, not per class
         problems.append(
             f"target '{target}' looks like a quantity to predict, not class labels: "
             f"{len(counts)} distinct whole numbers in {len(labels)} rows "
@@ -285,7 +322,11 @@ def detect_schema(frame: pd.DataFrame, target: str, keep: tuple | list = (),
             f"target '{target}' must hold at least 2 classes; got {len(counts)} "
             f"({list(map(str, counts.index))}). Fix: check the target column."
         )
-    feature_names = [c for c in frame.columns if c != target]
+    return problems, counts
+
+
+def _option_problems(feature_names: list, keep, carry) -> list[str]:
+    problems = []
     if not feature_names:
         problems.append("expected at least one feature column besides the target; got none.")
     for option, names in (("keep_columns", keep), ("carry_columns", carry)):
@@ -297,62 +338,39 @@ def detect_schema(frame: pd.DataFrame, target: str, keep: tuple | list = (),
     if both:
         problems.append(f"{both} are in both keep_columns and carry_columns. Fix: name each "
                         "column in one of them.")
-    columns: dict[str, Column] = {}
-    carried: dict[str, dict] = {}
-    for name in feature_names:
-        series = frame[name]
-        if name in carry:
-            why = carry[name] if isinstance(carry, dict) else "named in carry_columns"
-            carried[str(name)] = {"kind": "identifier", "detail": why}
-            continue
-        if series.isna().all():
-            problems.append(f"column '{name}' is entirely missing. Fix: drop it.")
-            continue
-        is_datetime = (ptypes.is_datetime64_any_dtype(series)
-                       or isinstance(series.dtype, pd.PeriodDtype))
-        if is_datetime and name not in keep:
-            carried[str(name)] = {"kind": "datetime", "detail": str(series.dtype)}
-            continue
-        try:
-            kind, problem = _kind_of(series)
-            n_unique = series.nunique(dropna=True)
-        except TypeError:  # unhashable cells: lists, dicts, sets, arrays
-            problems.append(
-                f"column '{name}' holds values that are not scalars (e.g. lists or dicts); "
-                "each cell must be one number, string or boolean. Fix: expand it into several "
-                "columns, convert it to a string, or drop it."
-            )
-            continue
-        if problem:
-            problems.append(problem)
-            continue
-        if n_unique == 1 and not series.isna().any():
-            value = series.iloc[0]
-            shown = value.item() if isinstance(value, np.generic) else value
-            carried[str(name)] = {"kind": "constant", "detail": repr(shown), "value": value}
-            continue
-        if name not in keep and kind == "categorical":
-            example = datetime_text(series.dropna())
-            if example is not None:
-                carried[str(name)] = {"kind": "datetime", "detail": f"text like '{example}'"}
-                continue
-        why = None if name in keep else identifier(series, kind, n_unique)
-        if why is not None:
-            carried[str(name)] = {"kind": "identifier", "detail": why}
-            continue
-        columns[str(name)] = _describe_column(series, kind)
-    if feature_names and not columns and not problems:
-        kinds = ", ".join(f"{name}: {info['kind']}" for name, info in carried.items())
-        problems.append(
-            f"expected at least one feature column to generate; got only columns carried "
-            f"through ({kinds}). "
-            "Fix: add feature columns, or name the ones to use with keep_columns.")
-    if problems:
-        raise InvalidDataError(format_problems("The input table cannot be augmented", problems))
-    return Schema(
-        target=target,
-        columns=columns,
-        classes=tuple(sorted(counts.index, key=str)),
-        class_counts={k: int(v) for k, v in counts.items()},
-        carried=carried,
-    )
+    return problems
+
+
+def _classify(name, series: pd.Series, keep, carry):
+    """One feature column: (its Column, or how it is carried, or a problem); one is set."""
+    if name in carry:
+        why = carry[name] if isinstance(carry, dict) else "named in carry_columns"
+        return None, {"kind": "identifier", "detail": why}, None
+    if series.isna().all():
+        return None, None, f"column '{name}' is entirely missing. Fix: drop it."
+    is_datetime = (ptypes.is_datetime64_any_dtype(series)
+                   or isinstance(series.dtype, pd.PeriodDtype))
+    if is_datetime and name not in keep:
+        return None, {"kind": "datetime", "detail": str(series.dtype)}, None
+    try:
+        kind, problem = _kind_of(series)
+        n_unique = series.nunique(dropna=True)
+    except TypeError:  # unhashable cells: lists, dicts, sets, arrays
+        return None, None, (
+            f"column '{name}' holds values that are not scalars (e.g. lists or dicts); "
+            "each cell must be one number, string or boolean. Fix: expand it into several "
+            "columns, convert it to a string, or drop it.")
+    if problem:
+        return None, None, problem
+    if n_unique == 1 and not series.isna().any():
+        value = series.iloc[0]
+        shown = value.item() if isinstance(value, np.generic) else value
+        return None, {"kind": "constant", "detail": repr(shown), "value": value}, None
+    if name not in keep and kind == "categorical":
+        example = datetime_text(series.dropna())
+        if example is not None:
+            return None, {"kind": "datetime", "detail": f"text like '{example}'"}, None
+    why = None if name in keep else identifier(series, kind, n_unique)
+    if why is not None:
+        return None, {"kind": "identifier", "detail": why}, None
+    return _describe_column(series, kind), None, None
