@@ -134,13 +134,20 @@ def measure_distortion(real: pd.DataFrame, candidates: pd.DataFrame, kept: pd.Da
     if m_c is not None and m_k < min([m_c, *null]) - MARGINAL_TOLERANCE:
         findings.append(f"{region_id}: gating lowered marginal similarity {m_c:.3f} -> {m_k:.3f} "
                         f"(most: {', '.join(worst[:2])})")
+    out["thinned_values"], out["region_shares"] = _cut_shares(
+        candidates, kept, schema, regions, region_id, findings)
+    return out
+
+
+def _cut_shares(candidates, kept, schema, regions, region_id: str, findings: list[str]):
+    """Category values and sub-regions whose share among kept rows fell below
+    :data:`THINNED_RATIO` of their share among candidates (each also a finding)."""
     shares_c = _value_shares(candidates, list(schema.categorical))
     shares_k = _value_shares(kept, list(schema.categorical))
     thinned = {f"{c} = {v}": {"candidates": round(s, 4),
                               "kept": round(shares_k.get((c, v), 0.0), 4)}
                for (c, v), s in shares_c.items()
                if s >= MIN_VALUE_SHARE and shares_k.get((c, v), 0.0) < THINNED_RATIO * s}
-    out["thinned_values"] = thinned
     for name, share in list(thinned.items())[:3]:
         findings.append(f"{region_id}: gating thinned {name} from {share['candidates']:.0%} of "
                         f"candidates to {share['kept']:.0%} of kept rows")
@@ -152,5 +159,4 @@ def measure_distortion(real: pd.DataFrame, candidates: pd.DataFrame, kept: pd.Da
         if s_c > 0 and s_k < THINNED_RATIO * s_c:
             findings.append(f"{region_id}: gating cut {region.id} from {s_c:.0%} of candidates "
                             f"to {s_k:.0%} of kept rows")
-    out["region_shares"] = region_shares
-    return out
+    return thinned, region_shares
