@@ -24,7 +24,7 @@ from augment.profile import Region
 __all__ = ["AugmentResult", "run_pipeline"]
 
 STAGES = ["fit gates", "fit labeler", "fit generator", "generate + label + gate", "batch checks",
-          "assemble"]
+          "what the gates did", "assemble"]
 
 
 @dataclass

@@ -250,3 +250,15 @@ def test_rejected_rows_carry_a_reason_code_beside_the_text(table):
     # one code per check, however many numbers the texts carry
     assert codes.nunique() <= rejected["_reason"].nunique()
     assert set(codes) <= {"validity", "novelty", "constraints", "distance", "label", "surplus"}
+
+
+def test_every_stage_the_pipeline_enters_is_announced(table, caplog):
+    import logging
+
+    from augment.pipeline import STAGES
+
+    with caplog.at_level(logging.INFO, logger="augment"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", AugmentWarning)
+        Augmenter(random_state=0, batch_gates=()).fit_table(table, "label")
+    said = [r.getMessage() for r in caplog.records if r.getMessage().startswith("stage ")]
+    assert said == [f"stage {i}/{len(STAGES)}: {name}" for i, name in enumerate(STAGES, 1)]
