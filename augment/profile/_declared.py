@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from augment.data import Schema, as_text
+from augment.data._encode import MISSING
 from augment.errors import ConfigError, format_problems
 from augment.profile._regions import Region
 from augment.profile._rule import Condition, RuleSyntaxError, format_value, parse_rule
@@ -142,7 +143,7 @@ def rule_membership(conditions, schema: Schema, label=None) -> tuple[object, dic
     A condition on the target column (``==`` or ``in`` with one value) names the
     class. Categorical (and boolean) columns take ``==``, ``!=``, ``in``, ``not in``,
     compared as text as :meth:`Region.contains` compares them; ``!=`` keeps the
-    column's other known values (a missing value is in no set). Numeric columns take
+    column's other known values, not a missing one (``'<missing>'`` names it). Numeric columns take
     ``==``, ``<``, ``<=``, ``>``, ``>=`` and ``in`` (consecutive integers). Several
     conditions on one column intersect; an empty intersection is a contradiction.
     """
@@ -188,13 +189,16 @@ def rule_membership(conditions, schema: Schema, label=None) -> tuple[object, dic
                             "not in")
             continue
         known = list(as_text(pd.Series(list(col.categories), dtype=object)).iloc[:, 0])
+        if col.n_missing:  # '<missing>' names the missing value, as reports write it
+            known.append(MISSING)
         asked = list(as_text(pd.Series(list(cond.values), dtype=object)).iloc[:, 0])
         unknown = [v for v in asked if v not in known]
         if unknown:
             problems.append(f"value(s) {unknown} not found in column '{column}'."
                             f"{_close(unknown[0], known)} Values: {known[:20]}")
             continue
-        allowed = set(asked) if cond.op in ("==", "in") else set(known) - set(asked)
+        allowed = (set(asked) if cond.op in ("==", "in")
+                   else set(known) - set(asked) - {MISSING})
         categories[column] = categories.get(column, allowed) & allowed
     for column, values in categories.items():
         if not values:
