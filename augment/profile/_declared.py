@@ -16,8 +16,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from augment.data import Schema, as_text
-from augment.data._encode import MISSING
+from augment.data import MISSING, Schema, as_text
 from augment.errors import ConfigError, format_problems
 from augment.profile._regions import Region
 from augment.profile._rule import Condition, RuleSyntaxError, format_value, parse_rule
