@@ -33,7 +33,7 @@ import sys
 import time
 import warnings
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -259,7 +259,7 @@ def document(records: list[dict], args, seconds: float) -> str:
     lines = [
         "# Thin-region benchmark (issue 14)",
         "",
-        f"Commit `{_git()}`, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; "
+        f"Commit `{_git()}`, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; "
         f"`python scripts/bench_thin.py {' '.join(sys.argv[1:])}`.",
         f"Configuration: seeds {args.seeds}; models {args.models}; training rows capped at "
         f"{args.max_train} (stratified); the subgroup's minority rows keep {args.keep:.0%} in "
@@ -293,7 +293,9 @@ def document(records: list[dict], args, seconds: float) -> str:
             f"3. It delivers at least 90% of the declared rows: "
             f"**{'met' if met[2] else 'not met'}**, {result['delivered']:.0%} delivered.",
             "",
-        ] + closest + [""]
+            *closest,
+            "",
+        ]
     table_rows = []
     for name in sorted({r["table"] for r in records}):
         rs = [r for r in records if r["table"] == name]
