@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -345,3 +346,32 @@ def test_cli_bad_region_rule_fails_before_reading_data(tmp_path):
     assert proc.returncode == 2
     assert "single '=' is not an operator" in proc.stderr
     assert not (tmp_path / "manifest.json").exists()
+
+
+# -- summarize.py ---------------------------------------------------------------------------
+def test_summarize_reports_regions_and_plots_them(tmp_path):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    import summarize
+
+    for seed in range(3):
+        job = tmp_path / "sweep" / f"job{seed}"
+        job.mkdir(parents=True)
+        results = [{"pathway": pathway, "model": "logistic", "minority_f1": 0.5,
+                    "worst_region_pr_auc": value, "worst_region_recall": 0.5,
+                    "regions": {"class=yes/declared-0": {"test_rows": 9, "positives": 3,
+                                                         "pr_auc": value, "recall": 0.5,
+                                                         "precision": 0.5, "f1": 0.5}}}
+                   for pathway, value in (("augment:x/default", 0.6 + seed / 100),
+                                          ("none", 0.5))]
+        (job / "metrics.json").write_text(json.dumps({
+            "seed": seed, "results": results,
+            "regions": [{"id": "class=yes/declared-0", "description": "y == 'yes' and g == 'a'"}]}))
+        (job / "manifest.json").write_text(json.dumps({"input": {"name": "toy"}}))
+    assert summarize.main([str(tmp_path / "sweep")]) == 0
+    out = tmp_path / "sweep" / "summary"
+    per_region = pd.read_csv(out / "regions.csv")
+    assert len(per_region) == 6 and set(per_region.region) == {"y == 'yes' and g == 'a'"}
+    text = (out / "summary.md").read_text()
+    assert "## Held-out rows per region" in text and "| toy | y == 'yes' and g == 'a' |" in text
+    assert "Δ worst_region_pr_auc" in text
+    assert (out / "region_pr_auc_by_pathway.png").stat().st_size > 1000
