@@ -164,6 +164,7 @@ def test_every_problem_is_listed_once(table):
         {"rule": "grade == 'C'", "factor": 0.5},
         {"rule": "grade == 'C'", "rows": 5, "factor": 2.0},
         {"rule": "grade = 'C'", "size": 3},
+        {"rule": "grade == 'C'", "class": False},
     ]
     with pytest.raises(ConfigError) as info:
         _declare(entries, table)
@@ -177,7 +178,9 @@ def test_every_problem_is_listed_once(table):
                  "regions[6] factor (rows after / real rows) must be a number > 1; got 0.5",
                  "regions[7] gives both rows (5) and factor (2.0)",
                  "regions[8] has unknown keys ['size']",
-                 "single '=' is not an operator"]:
+                 "single '=' is not an operator",
+                 "regions[9] (\"grade == 'C'\"): class False is not in target 'label' (classes "
+                 "['no', 'yes']) (YAML reads yes/no/on/off as booleans: quote the class"]:
         assert part in message, part
     assert message.startswith("Invalid declared regions:\n")
 

@@ -233,8 +233,11 @@ def declare_regions(entries, table: pd.DataFrame, schema: Schema, class_regions:
         if spec.label is not None:
             label = _class_of(spec.label, schema.classes)
             if label is _NO_CLASS:
+                hint = (" (YAML reads yes/no/on/off as booleans: quote the class, e.g. "
+                        "class: 'No')" if isinstance(spec.label, bool) else "")
                 problems.append(f"{where}: class {spec.label!r} is not in target "
-                                f"'{schema.target}' (classes {[str(c) for c in schema.classes]})")
+                                f"'{schema.target}' (classes {[str(c) for c in schema.classes]})"
+                                + hint)
         if not spec.conditions:
             continue
         label, categories, ranges, found = rule_membership(spec.conditions, schema, label)
