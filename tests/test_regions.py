@@ -290,8 +290,7 @@ def test_region_metrics_by_hand():
 def test_evaluation_reports_regions_and_survives_missing_values(table):
     big = pd.concat([table, table.assign(amount=table.amount + 0.5)], ignore_index=True)
     big.loc[::6, "amount"] = np.nan
-    ev = Evaluation(models=("logistic",), baselines=("none", "class_weights", "threshold",
-                                                     "smote"), random_state=0)
+    ev = Evaluation(models=("logistic",), random_state=0)  # every baseline
     train, test = ev.split(big, "label")
     aug = Augmenter(random_state=0, progress=False, min_confidence=0.5, batch_gates=(),
                     profile=None, regions=[{"rule": "grade == 'C'", "rows": 10}])
@@ -299,6 +298,7 @@ def test_evaluation_reports_regions_and_survives_missing_values(table):
     out = ev.evaluate(train, test, aug.schema_, aug.result_.augmented, "auto",
                       regions=aug.regions_)
     assert out["skipped"] == {}
+    assert {r["pathway"] for r in out["results"]} == {"augment", *Evaluation().baselines}
     assert "missing values imputed in ['amount']" in out["notes"]["smote"][0]
     assert [r["id"] for r in out["regions"]] == ["class=yes/declared-0"]
     for result in out["results"]:
@@ -378,3 +378,15 @@ def test_summarize_reports_regions_and_plots_them(tmp_path):
     assert "## Held-out rows per region" in text and "| toy | y == 'yes' and g == 'a' |" in text
     assert "Δ worst_region_pr_auc" in text
     assert (out / "region_pr_auc_by_pathway.png").stat().st_size > 1000
+
+
+def test_a_baseline_that_cannot_run_is_skipped_in_its_own_name():
+    table = make_table(60, 7, seed=4)
+    ev = Evaluation(models=("logistic",), baselines=("none", "smote"), test_size=0.34,
+                    random_state=0)
+    train, test = ev.split(table, "label")  # 5 minority rows: too few for SMOTE's k=5
+    frame = train.assign(_synthetic=False, _weight=1.0)
+    out = ev.evaluate(train, test, detect_schema(train, "label"), frame, "auto")
+    assert set(out["skipped"]) == {"smote"}
+    assert out["skipped"]["smote"].startswith("baseline 'smote' could not run: Generator 'smote'")
+    assert {r["pathway"] for r in out["results"]} == {"augment", "none"}
