@@ -96,6 +96,7 @@ def job(name: str, seed: int, out: Path, args) -> dict:
     from augment import Augmenter
     from augment.data import detect_schema
     from augment.evaluate import Evaluation
+    from augment.evaluate._baselines import impute
 
     path = out / name / f"seed={seed}.json"
     if path.exists() and not args.force:
@@ -120,8 +121,11 @@ def job(name: str, seed: int, out: Path, args) -> dict:
                 regions = [{"rule": rule, "class": minority, "factor": 1 / args.keep}]
             pathway = "augment" if variant == "default" else f"augment+{variant}"
             run_start = time.perf_counter()
+            rows = train
+            if VARIANTS[variant].get("generator") == "smote":  # SMOTE takes no gaps
+                rows = impute(train, target)[0]
             augmenter = Augmenter(regions=regions, random_state=seed, progress=False,
-                                  **VARIANTS[variant]).fit_table(train, target)
+                                  **VARIANTS[variant]).fit_table(rows, target)
             result = augmenter.result_
             frames[pathway] = result.augmented
             declared = [r for r in result.regions if r["kind"] == "declared"]
