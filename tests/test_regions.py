@@ -64,6 +64,7 @@ def test_good_rules_parse(rule, expected):
     ("age >= 40 and", "a column name or a value"),
     ("grade not {'A'}", "'in' after 'not'"),
     ("age ! 3", "a column name, a quoted value"),
+    ("`my col == 3", "a closing ` for the column name"),
 ])
 def test_bad_rules_raise_with_position(rule, match):
     with pytest.raises(RuleSyntaxError, match=match):
@@ -75,7 +76,7 @@ def test_rule_must_be_text():
         parse_rule(3)
 
 
-@pytest.mark.parametrize("name", ["age", "my col", "and", "x-y", "in", "Sepal.Length"])
+@pytest.mark.parametrize("name", ["age", "my col", "and", "x-y", "in", "Sepal.Length", "a`b"])
 @pytest.mark.parametrize("value", ["F", "it's", "a\\b", 3, -2.5, 30000.0, True, np.int64(7)])
 def test_names_and_values_format_back_to_themselves(name, value):
     (cond,) = parse_rule(f"{format_name(name)} == {format_value(value)}")

@@ -7,7 +7,7 @@ One syntax for every region rule, declared by a user or written by the profiler:
                 | name ["not"] "in" set                  # grade in {'F1', 'F2'}
     set        := "{" literal ("," literal)* [","] "}"   # [...] and (...) are read too
     operand    := name | literal
-    name       := identifier (letters, digits, "_", ".") | `any text in backquotes`
+    name       := identifier (letters, digits, "_", ".") | `any text in backquotes` (`` is `)
     literal    := 'text' | "text" | number | True | False
     CMP        := "==" | "!=" | "<" | "<=" | ">" | ">="
 
@@ -75,12 +75,19 @@ def _tokens(text: str) -> list[_Token]:
                 raise _error(text, i, f"a closing {ch} for the text that starts here")
             out.append(_Token("string", "".join(chars), i))
             i = j + 1
-        elif ch == "`":
-            j = text.find("`", i + 1)
-            if j < 0:
-                raise _error(text, i, "a closing ` for the column name that starts here")
-            out.append(_Token("name", text[i + 1:j], i))
-            i = j + 1
+        elif ch == "`":  # a doubled backquote inside stands for one
+            j, chars = i + 1, []
+            while True:
+                k = text.find("`", j)
+                if k < 0:
+                    raise _error(text, i, "a closing ` for the column name that starts here")
+                chars.append(text[j:k])
+                if not text.startswith("``", k):
+                    break
+                chars.append("`")
+                j = k + 2
+            out.append(_Token("name", "".join(chars), i))
+            i = k + 1
         elif text.startswith(("==", "!=", "<=", ">="), i):
             out.append(_Token("op", text[i:i + 2], i))
             i += 2
@@ -252,9 +259,7 @@ def format_name(column) -> str:
     name = str(column)
     if _IDENT.fullmatch(name) and name.lower() not in _KEYWORDS:
         return name
-    if "`" in name:
-        raise ValueError(f"Column name {name!r} holds a backquote; rules cannot name it.")
-    return f"`{name}`"
+    return "`" + name.replace("`", "``") + "`"
 
 
 def format_number(value: float) -> str:
