@@ -139,7 +139,7 @@ def job(name: str, seed: int, out: Path, args) -> dict:
                 "declared_backed": sum(r["real_rows_backed"] or 0 for r in declared),
             }
         metrics = evaluation.evaluate(train, test, schema, frames, "auto", regions=[region])
-    record = {"table": name, "seed": seed, "rule": rule, "minority": minority,
+    record = {"table": name, "seed": seed, "commit": _git(), "rule": rule, "minority": minority,
               "train_rows": len(train), "test_rows": len(test),
               "subgroup_train_natural": natural, "subgroup_train_kept": region.count,
               "subgroup_test_rows": metrics["regions"][0]["test_rows"],
@@ -281,7 +281,9 @@ def document(records: list[dict], args, seconds: float) -> str:
     lines = [
         "# Thin-region benchmark (issue 14)",
         "",
-        f"Commit `{_git()}`, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; "
+        f"Jobs run at commit {', '.join(f'`{c}`' for c in sorted(
+            {r.get('commit', 'unrecorded') for r in records}))}; doc written at `{_git()}`, "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; "
         f"`python scripts/bench_thin.py {' '.join(sys.argv[1:])}`.",
         f"Configuration: seeds {args.seeds}; models {args.models}; training rows capped at "
         f"{args.max_train} (stratified); the subgroup's minority rows keep {args.keep:.0%} in "
