@@ -278,11 +278,12 @@ def document(records: list[dict], args, seconds: float) -> str:
     frame = _frame(records)
     ours_all = [p for p in frame["pathway"].unique() if p.startswith("augment")]
     result = goals(records, frame, OURS) if OURS in ours_all else None
+    commits = ", ".join(f"`{c}`" for c in sorted({r.get("commit", "unrecorded")
+                                                   for r in records}))
     lines = [
         "# Thin-region benchmark (issue 14)",
         "",
-        f"Jobs run at commit {', '.join(f'`{c}`' for c in sorted(
-            {r.get('commit', 'unrecorded') for r in records}))}; doc written at `{_git()}`, "
+        f"Jobs run at commit {commits}; doc written at `{_git()}`, "
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; "
         f"`python scripts/bench_thin.py {' '.join(sys.argv[1:])}`.",
         f"Configuration: seeds {args.seeds}; models {args.models}; training rows capped at "
