@@ -92,7 +92,7 @@ def region_table(per_region: pd.DataFrame) -> pd.DataFrame:
 
 
 def region_plot(per_region: pd.DataFrame, out: Path) -> list[str]:
-    """Per-region PR-AUC by pathway: one panel per region and model."""
+    """Per-region PR-AUC by pathway: one panel per dataset, region and model (12 at most)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -101,14 +101,15 @@ def region_plot(per_region: pd.DataFrame, out: Path) -> list[str]:
     data = per_region.astype({"pr_auc": float}).dropna(subset=["pr_auc"])
     if data.empty:
         return []
-    panels = sorted(data.groupby(["region", "model"]).groups)[:12]
+    panels = sorted(data.groupby(["dataset", "region", "model"]).groups)[:12]
     fig, axes = plt.subplots(len(panels), 1, figsize=(6.5, 1.2 + 0.3 * data["pathway"].nunique()
                                                       * len(panels)), squeeze=False)
-    for ax, (region, model) in zip(axes[:, 0], panels):
-        part = data[(data["region"] == region) & (data["model"] == model)]
+    for ax, (dataset, region, model) in zip(axes[:, 0], panels):
+        part = data[(data["dataset"] == dataset) & (data["region"] == region)
+                    & (data["model"] == model)]
         stats_ = part.groupby("pathway")["pr_auc"].agg(["mean", "sem"]).sort_values("mean")
         ax.barh(stats_.index, stats_["mean"], xerr=1.96 * stats_["sem"].fillna(0))
-        ax.set_title(f"{region} / {model}", fontsize=8)
+        ax.set_title(f"{dataset}: {region} / {model}", fontsize=8)
         ax.tick_params(labelsize=7)
         ax.set_xlabel("PR-AUC on the region's held-out rows", fontsize=8)
     fig.tight_layout()
