@@ -323,7 +323,7 @@ def document(records: list[dict], args, seconds: float) -> str:
             f"3. It delivers at least 90% of the declared rows: "
             f"**{'met' if met[2] else 'not met'}**, {result['delivered']:.0%} delivered.",
             "",
-            *_reading(frame, result),
+            *_reading(records, frame, result),
             "",
             *closest,
             "",
@@ -379,17 +379,19 @@ def document(records: list[dict], args, seconds: float) -> str:
     return "\n".join(lines)
 
 
-def _reading(frame: pd.DataFrame, result: dict) -> list[str]:
+def _reading(records: list[dict], frame: pd.DataFrame, result: dict) -> list[str]:
     """What the goal numbers mean: significance, and where declared rows do show (recall)."""
     significant = [t for t, (_, p) in result["p_values"].items()
                    if result["margins"][t] > 0 and p < 0.05]
     largest = max(result["margins"].values())
+    left = [r["subgroup_train_kept"] for r in records]
+    low, high = min(left), max(left)
     out = [f"Reading: {len(significant)} of the {result['beats']} subgroup PR-AUC wins "
            f"{'is' if len(significant) == 1 else 'are'} significant at p < 0.05 (largest "
            f"margin {largest:+.4f}); the count meets the goal's "
            "letter, not its intent. Within the subgroup, PR-AUC measures how the model ranks the "
            "subgroup's minority rows against its other rows; rows added inside the subgroup "
-           "raise the scores of both, and a generator fitted on the 12-25 real rows left "
+           f"raise the scores of both, and a generator fitted on the {low}-{high} real rows left "
            "cannot show a boundary those rows do not already show.", ""]
     rows = []
     for table, part in frame.groupby("table"):
