@@ -140,6 +140,13 @@ def test_rule_membership_problems(table_nan, rule, match):
     assert re.search(match, problems[0]), problems
 
 
+def test_a_carried_column_is_named_as_such(table):
+    with_id = table.assign(code=[f"id{i:04d}" for i in range(len(table))])
+    problems = _membership("code == 'id0001'", with_id)[3]
+    assert problems[0].startswith("column 'code' is carried through, not generated (a likely "
+                                  "identifier)")
+
+
 def test_target_in_rule_names_the_class(table_nan):
     label, *_ = _membership("label == 'yes' and grade == 'C'", table_nan)
     assert label == "yes"

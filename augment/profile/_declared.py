@@ -168,6 +168,12 @@ def rule_membership(conditions, schema: Schema, label=None) -> tuple[object, dic
                 label = found
             continue
         col = schema.columns.get(column)
+        carried = getattr(schema, "carried", {}).get(column)
+        if col is None and carried is not None:
+            problems.append(f"column '{column}' is carried through, not generated (a likely "
+                            f"{carried['kind']}); a rule names generated columns only. Fix: "
+                            f"keep_columns=['{column}'] to generate it, or leave it out")
+            continue
         if col is None:
             problems.append(f"unknown column '{column}'.{_close(column, schema.columns)} "
                             f"Columns: {list(schema.columns)[:20]}")
