@@ -60,6 +60,7 @@ OURS = "augment+declared"
 #: augment runs: name -> Augmenter parameters besides regions (declared* declare the subgroup)
 VARIANTS = {"default": {}, "declared": {},
             "declared_intended": {"label_policy": "intended"},
+            "declared_copula": {"generator": "gaussian_copula"},
             "declared_perturbation": {"generator": "perturbation"},
             "declared_smote": {"generator": "smote"}}
 
@@ -278,6 +279,9 @@ def document(records: list[dict], args, seconds: float) -> str:
     frame = _frame(records)
     ours_all = [p for p in frame["pathway"].unique() if p.startswith("augment")]
     result = goals(records, frame, OURS) if OURS in ours_all else None
+    from augment import Augmenter
+
+    default_generator = Augmenter().generator
     commits = ", ".join(f"`{c}`" for c in sorted({r.get("commit", "unrecorded")
                                                    for r in records}))
     lines = [
@@ -289,10 +293,11 @@ def document(records: list[dict], args, seconds: float) -> str:
         f"Configuration: seeds {args.seeds}; models {args.models}; training rows capped at "
         f"{args.max_train} (stratified); the subgroup's minority rows keep {args.keep:.0%} in "
         "training; test part natural (30%, stratified); augment pathways: "
-        f"{', '.join(f'`{p}`' for p in sorted(ours_all))} (default generator gaussian_copula, "
-        "default gates; `+declared`: the subgroup declared with `factor = 1/keep`, i.e. back "
-        "to its natural count; `_intended`: label_policy=intended, the labeler gates nothing; "
-        "`_perturbation` / `_smote`: that generator instead of gaussian_copula, same gates).",
+        f"{', '.join(f'`{p}`' for p in sorted(ours_all))} (the default generator "
+        f"`{default_generator}` and default gates; `+declared`: the subgroup declared with "
+        "`factor = 1/keep`, i.e. back to its natural count; `_intended`: "
+        "label_policy=intended, the labeler gates nothing; `_copula` / `_perturbation` / "
+        "`_smote`: the gaussian_copula / perturbation / smote generator instead, same gates).",
         f"Wall time {seconds / 60:.1f} min on 1 thread.",
         "",
         "Subgroup metrics use the held-out rows inside the subgroup (any class): PR-AUC of "
@@ -435,7 +440,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tables", nargs="+", default=list(TABLES), choices=list(TABLES))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--models", nargs="+", default=["logistic", "boosting"])
-    parser.add_argument("--variants", nargs="+", default=["default", "declared"],
+    parser.add_argument("--variants", nargs="+",
+                        default=["default", "declared", "declared_intended", "declared_copula"],
                         choices=list(VARIANTS))
     parser.add_argument("--max-train", type=int, default=2000)
     parser.add_argument("--keep", type=float, default=0.2)
