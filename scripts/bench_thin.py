@@ -239,7 +239,8 @@ def _git() -> str:
         return subprocess.run(cmd, capture_output=True, text=True,
                               cwd=Path(__file__).parents[1]).stdout.strip()
     commit = run("git", "rev-parse", "--short", "HEAD")
-    dirty = run("git", "status", "--porcelain", "--untracked-files=no")
+    dirty = run("git", "status", "--porcelain", "--untracked-files=no", "--", ".",
+                ":!docs/bench_thin.md", ":!docs/bench_thin.png")  # what this script writes
     return commit + (" (with uncommitted changes)" if dirty else "")
 
 
@@ -298,7 +299,8 @@ def document(records: list[dict], args, seconds: float) -> str:
         "`factor = 1/keep`, i.e. back to its natural count; `_intended`: "
         "label_policy=intended, the labeler gates nothing; `_copula` / `_perturbation` / "
         "`_smote`: the gaussian_copula / perturbation / smote generator instead, same gates).",
-        f"Wall time {seconds / 60:.1f} min on 1 thread.",
+        f"Job time {sum(r['seconds'] for r in records) / 60:.1f} min in all, on 1 thread "
+        f"(this invocation {seconds / 60:.1f} min; cached jobs are read back).",
         "",
         "Subgroup metrics use the held-out rows inside the subgroup (any class): PR-AUC of "
         "the minority class's probability among them, and recall of the minority rows at the "
