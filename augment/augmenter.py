@@ -23,7 +23,7 @@ from augment.gates import BATCH_GATES, ROW_GATES, BatchGate, LabelAgreementGate,
 from augment.generators import GENERATORS, BaseGenerator
 from augment.labelers import LABELERS, BaseLabeler
 from augment.pipeline import run_pipeline
-from augment.profile import SparseRegionFinder, find_class_regions
+from augment.profile import SparseRegionFinder, check_declared, declare_regions, find_class_regions
 
 __all__ = ["Augmenter"]
 
@@ -73,6 +73,14 @@ class Augmenter(BaseEstimator):
     profile : "sparse", SparseRegionFinder or None
         ``"sparse"`` (default) also grows thin regions inside each grown class
         (their rows count towards the class target); ``None`` grows whole classes only.
+    regions : list or None
+        Regions to grow first, each a rule text or a dict with ``rule`` (e.g.
+        ``"sex == 'Female' and age >= 40"``, the language the reports use for
+        discovered regions), optional ``class`` (default: the class the rule names,
+        else the one class ``sampling_strategy`` grows) and ``rows`` (synthetic rows
+        to add) or ``factor`` (rows after / real rows; default twice its class's
+        growth). Every pathway aims at them; their kept rows count towards their
+        class's target; a class not grown by ``sampling_strategy`` gets only them.
     generator : str or BaseGenerator
         ``"arf"`` (default: adversarial random forest, one per class), ``"gaussian_copula"``,
         ``"smote"``, ``"none"``, any name in ``augment.generators.GENERATORS``, or an instance.
@@ -145,7 +153,7 @@ class Augmenter(BaseEstimator):
     """
 
     def __init__(self, sampling_strategy="auto", profile="sparse", generator="arf",
-                 labeler="tree",
+                 labeler="tree", regions=None,
                  label_policy: str = "agree", label_acceptance: str = "match",
                  floor_quantile: float = 0.0, min_confidence: float = 0.9,
                  row_gates=("validity", "novelty", "constraints", "distance", "realism"),
@@ -156,6 +164,7 @@ class Augmenter(BaseEstimator):
                  progress: bool = False):
         self.sampling_strategy = sampling_strategy
         self.profile = profile
+        self.regions = regions
         self.generator = generator
         self.labeler = labeler
         self.label_policy = label_policy
@@ -231,6 +240,7 @@ class Augmenter(BaseEstimator):
             value = getattr(self, name)
             if isinstance(value, str) or not all(isinstance(c, str) for c in value):
                 problems.append(f"{name} must be a list of column names; got {value!r}.")
+        problems.extend(check_declared(self.regions)[1])
         if problems:
             raise ConfigError(format_problems("Invalid Augmenter configuration", problems))
         return profile, generator, labeler, row_gates, batch_gates
@@ -249,7 +259,8 @@ class Augmenter(BaseEstimator):
         schema = detect_schema(table, target, keep=tuple(self.keep_columns), carry=carry)
         work = table[[*schema.features, target]]  # carried columns return after assembly
         regions = find_class_regions(work[target], schema, self.sampling_strategy)
-        problems = generator.check_table(work, schema, regions)
+        declared, regions = declare_regions(self.regions, work, schema, regions)
+        problems = generator.check_table(work, schema, [*declared, *regions])
         if problems:
             raise InvalidDataError(format_problems(
                 f"Generator '{generator.name}' cannot augment this table", problems))
@@ -264,6 +275,7 @@ class Augmenter(BaseEstimator):
                 else:
                     subs.append(region)
             regions = [*subs, *regions]
+        regions = [*declared, *regions]  # the pipeline fills a class's sub-regions in order
         profile_seconds = round(time.perf_counter() - start, 3)  # schema, checks, regions
         result = run_pipeline(
             work, schema, regions, generator=generator, labeler=labeler, row_gates=row_gates,

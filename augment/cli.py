@@ -41,6 +41,7 @@ def build_augmenter(cfg: DictConfig):
         profile=instantiate(cfg.profile, "the profile"),
         generator=instantiate(cfg.generator, "the generator"),
         labeler=instantiate(cfg.labeler, "the labeler"),
+        regions=_plain(cfg.get("regions")),
         label_policy=gate.label_policy,
         label_acceptance=gate.get("acceptance", "match"),
         floor_quantile=gate.get("floor_quantile", 0.0),
@@ -121,6 +122,13 @@ def _missing_values(cfg: DictConfig) -> list[str]:
             "line, e.g. " + " ".join(f"{k}=..." for k in missing) + "."]
 
 
+def _plain(node):
+    """A config node as plain Python (lists and dicts); anything else as it is."""
+    from omegaconf import ListConfig
+
+    return OmegaConf.to_container(node) if isinstance(node, (DictConfig, ListConfig)) else node
+
+
 def summary(result, run_dir: Path, seconds: float) -> str:
     from augment.report._markdown import batch_verdict
 
@@ -176,7 +184,8 @@ def run(cfg: DictConfig, run_dir: Path, pathway: str = "augment") -> Path:
     metrics = None
     if evaluation is not None:
         metrics = evaluation.evaluate(train, test, augmenter.schema_, augmenter.result_.augmented,
-                                      augmenter.sampling_strategy, pathway=pathway)
+                                      augmenter.sampling_strategy, pathway=pathway,
+                                      regions=augmenter.regions_)
     input_info = {"path": source.path, "name": None if source.path else "lending_club (embedded)",
                   "target": target, "rows": len(frame), "columns": len(frame.columns),
                   "augmented_rows": len(train), "sha256": source.fingerprint(frame)}

@@ -6,7 +6,9 @@ Usage: python scripts/summarize.py SWEEP_DIR [--metrics minority_f1 minority_pr_
 Writes summary.csv (one row per job x pathway x model), summary.md (mean and 95% interval per
 dataset x model x pathway; paired differences against each baseline over the same seeds with a
 Wilcoxon signed-rank p-value; failed jobs), and PNG plots (metric by pathway; label noise vs
-coverage when the jobs measured them).
+coverage when the jobs measured them). When the jobs evaluated regions (declared or discovered):
+regions.csv (one row per job x pathway x model x region), per-region means and the worst region
+in summary.md, and region_pr_auc_by_pathway.png.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from scipy import stats
 from augment.report import markdown_table
 
 DEFAULT_METRICS = ["minority_f1", "minority_pr_auc", "balanced_accuracy", "roc_auc", "brier",
-                   "ece"]
+                   "ece", "worst_region_pr_auc", "worst_region_recall"]
+REGION_METRICS = ["pr_auc", "recall", "precision", "f1"]
 
 
 def _overrides(job: Path) -> list[str]:
@@ -51,11 +54,68 @@ def collect(sweep: Path) -> tuple[pd.DataFrame, list[dict]]:
         manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
         dataset = (manifest.get("input", {}).get("path") or manifest.get("input", {}).get("name")
                    or "unknown")
+        names = {r["id"]: r["description"] for r in metrics.get("regions", [])}
         for result in metrics["results"]:
             rows.append({"job": str(job.relative_to(sweep)), "overrides": " ".join(overrides),
                          "dataset": Path(str(dataset)).stem if "/" in str(dataset) else dataset,
-                         "seed": metrics.get("seed"), **result})
+                         "seed": metrics.get("seed"), **result, "_names": names})
     return pd.DataFrame(rows), failed
+
+
+def regions(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per job x pathway x model x region, from the results' ``regions`` entries.
+
+    A region is named by its description (the rule), so that the same rule found in
+    several jobs lines up even when its id differs."""
+    if "regions" not in frame:
+        return pd.DataFrame()
+    rows = []
+    for _, result in frame.iterrows():
+        per = result["regions"]
+        if not isinstance(per, dict):
+            continue
+        for region_id, values in per.items():
+            rows.append({"job": result["job"], "dataset": result["dataset"],
+                         "seed": result["seed"], "pathway": result["pathway"],
+                         "model": result["model"],
+                         "region": result.get("_names", {}).get(region_id, region_id),
+                         **{k: values.get(k) for k in ["test_rows", "positives",
+                                                       *REGION_METRICS]}})
+    return pd.DataFrame(rows)
+
+
+def region_table(per_region: pd.DataFrame) -> pd.DataFrame:
+    """Mean PR-AUC and recall per dataset x region x model x pathway."""
+    numeric = per_region.astype({m: float for m in REGION_METRICS})
+    return (numeric.groupby(["dataset", "region", "model", "pathway"])[["pr_auc", "recall"]]
+            .mean().round(3).reset_index())
+
+
+def region_plot(per_region: pd.DataFrame, out: Path) -> list[str]:
+    """Per-region PR-AUC by pathway: one panel per dataset, region and model (12 at most)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    data = per_region.astype({"pr_auc": float}).dropna(subset=["pr_auc"])
+    if data.empty:
+        return []
+    panels = sorted(data.groupby(["dataset", "region", "model"]).groups)[:12]
+    fig, axes = plt.subplots(len(panels), 1, figsize=(6.5, 1.2 + 0.3 * data["pathway"].nunique()
+                                                      * len(panels)), squeeze=False)
+    for ax, (dataset, region, model) in zip(axes[:, 0], panels):
+        part = data[(data["dataset"] == dataset) & (data["region"] == region)
+                    & (data["model"] == model)]
+        stats_ = part.groupby("pathway")["pr_auc"].agg(["mean", "sem"]).sort_values("mean")
+        ax.barh(stats_.index, stats_["mean"], xerr=1.96 * stats_["sem"].fillna(0))
+        ax.set_title(f"{dataset}: {region} / {model}", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.set_xlabel("PR-AUC on the region's held-out rows", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out / "region_pr_auc_by_pathway.png", dpi=110)
+    plt.close(fig)
+    return ["region_pr_auc_by_pathway.png"]
 
 
 def interval(values: np.ndarray) -> tuple[float, float, float]:
@@ -199,7 +259,8 @@ def main(argv: list[str] | None = None) -> int:
     if frame.empty:
         print(_no_metrics(args.sweep, failed), file=sys.stderr)
         return 1
-    frame.to_csv(out / "summary.csv", index=False)
+    frame.drop(columns=["regions", "_names"], errors="ignore").to_csv(out / "summary.csv",
+                                                                       index=False)
     metrics = [m for m in args.metrics if m in frame]
     n_seeds = frame["seed"].nunique(dropna=False)
     seeds_note = (" One seed only: no intervals or p-values (sweep seed=0,1,2 for them)."
@@ -216,6 +277,14 @@ def main(argv: list[str] | None = None) -> int:
     if failed:
         lines += ["## Failed jobs", "", markdown_table(pd.DataFrame(failed)), ""]
     figures = plots(frame, metrics, out)
+    per_region = regions(frame)
+    if not per_region.empty:
+        per_region.to_csv(out / "regions.csv", index=False)
+        lines += ["## Held-out rows per region", "",
+                  "Mean over seeds of the PR-AUC of the region's class among the held-out rows "
+                  "inside the region, and the recall of its rows at the model's decision.", "",
+                  markdown_table(region_table(per_region)), ""]
+        figures += region_plot(per_region, out)
     lines += [f"![{f}]({f})" for f in figures]
     (out / "summary.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

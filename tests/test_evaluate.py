@@ -77,11 +77,14 @@ def test_evaluate_compares_pathways(table):
     out = ev.evaluate(train, test, detect_schema(train, "label"), aug.result_.augmented,
                       "auto")
     frame = pd.DataFrame(out["results"])
-    assert set(frame.pathway) == {"augment", "none", "random_oversampling", "smote",
-                                  "sdv_ungated"}
+    assert set(frame.pathway) == {"augment", "none", "class_weights", "threshold",
+                                  "random_oversampling", "smote", "sdv_ungated"}
     assert set(frame.model) == {"logistic", "tree"}
     assert out["minority"] == ["yes"] and out["test_rows"] == len(test)
     none = frame[frame.pathway == "none"]
     assert (none.train_rows == len(train)).all()
     assert (frame[frame.pathway == "augment"].train_rows > len(train)).all()
+    assert (frame[frame.pathway == "class_weights"].train_rows == len(train)).all()
+    assert frame[frame.pathway == "threshold"].threshold.between(0, 1).all()
+    assert out["skipped"] == {}
     assert frame[["minority_f1", "brier", "ece", "roc_auc"]].notna().all().all()

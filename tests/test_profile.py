@@ -55,4 +55,4 @@ def test_region_with_categories_and_ranges(table):
     expected = (table.label == "yes") & (table.grade == "C") & (table.amount >= 150)
     assert region.contains(table).tolist() == expected.tolist()
     text = Region.describe("label", "yes", {"grade": ["B", "C"]}, {"amount": (None, 30000)})
-    assert text == "label == 'yes' and grade in {B, C} and amount < 30000"
+    assert text == "label == 'yes' and grade in {'B', 'C'} and amount < 30000"

@@ -11,35 +11,12 @@ from sklearn.model_selection import train_test_split
 
 from augment.data import Schema
 from augment.errors import ConfigError
+from augment.evaluate._baselines import BASELINES, BaselineSkipped, baseline_rows
 from augment.evaluate._metrics import classification_metrics
 from augment.evaluate._models import MODELS, make_model
+from augment.evaluate._regions import region_metrics, worst_region
 
 __all__ = ["BASELINES", "Evaluation"]
-
-#: Baseline pathways trained beside the configured augmentation, on the same split.
-BASELINES = ("none", "random_oversampling", "smote", "sdv_ungated")
-
-
-def _baseline_rows(name: str, train: pd.DataFrame, target: str, sampling_strategy, seed: int):
-    """(training rows, weights) for a baseline pathway."""
-    from augment import Augmenter
-    from augment.generators import GaussianCopulaGenerator
-
-    if name == "none":
-        return train, np.ones(len(train))
-    if name == "random_oversampling":
-        from imblearn.over_sampling import RandomOverSampler
-
-        ros = RandomOverSampler(sampling_strategy=sampling_strategy, random_state=seed)
-        X, y = ros.fit_resample(train.drop(columns=target), train[target])
-        return X.assign(**{target: y.to_numpy()}), np.ones(len(X))
-    generator = {"smote": "smote",
-                 "sdv_ungated": GaussianCopulaGenerator(conditioning="conditions")}[name]
-    ungated = Augmenter(sampling_strategy=sampling_strategy, profile=None, generator=generator,
-                        label_policy="intended", row_gates=(), batch_gates=(),
-                        random_state=seed, progress=False)
-    rows = ungated.fit_table(train, target).result_.augmented
-    return rows[list(train.columns)], np.ones(len(rows))
 
 
 class Evaluation(BaseEstimator):
@@ -53,14 +30,22 @@ class Evaluation(BaseEstimator):
         Low-data regime: cap the real training rows (stratified), where
         augmentation matters most.
     models : sequence of {"logistic", "tree", "forest", "boosting"}
-    baselines : sequence of {"none", "random_oversampling", "smote", "sdv_ungated"}
+    baselines : sequence of {"none", "class_weights", "threshold", "random_oversampling",
+        "smote", "sdv_ungated"}
+        See :mod:`augment.evaluate._baselines`. One that cannot run on the table is
+        skipped and ``metrics["skipped"]`` says why.
+    validation_size : float in (0, 1)
+        Share of the training rows the ``threshold`` baseline tunes its decision
+        threshold on (F1 of the minority class); the model is then refit on all of them.
     random_state : int or None
         Seed of the split and of the models.
     """
 
     def __init__(self, test_size: float = 0.3, max_train_rows: int | None = None,
-                 models=MODELS, baselines=BASELINES, random_state: int | None = None):
+                 models=MODELS, baselines=BASELINES, validation_size: float = 0.25,
+                 random_state: int | None = None):
         self.test_size = test_size
+        self.validation_size = validation_size
         self.max_train_rows = max_train_rows
         self.models = models
         self.baselines = baselines
@@ -79,6 +64,9 @@ class Evaluation(BaseEstimator):
         if unknown or not len(self.models):
             problems.append(f"evaluate models must be a non-empty subset of {list(MODELS)}; "
                             f"got {list(self.models)}.")
+        if not isinstance(self.validation_size, float) or not 0 < self.validation_size < 1:
+            problems.append(f"evaluate validation_size must be a float in (0, 1); got "
+                            f"{self.validation_size!r}.")
         unknown = [b for b in self.baselines if b not in BASELINES]
         if unknown:
             problems.append(f"evaluate baselines must be a subset of {list(BASELINES)}; got "
@@ -98,11 +86,15 @@ class Evaluation(BaseEstimator):
         return train.reset_index(drop=True), test.reset_index(drop=True)
 
     def evaluate(self, train: pd.DataFrame, test: pd.DataFrame, schema: Schema, augmented,
-                 sampling_strategy, pathway: str = "augment") -> dict:
+                 sampling_strategy, pathway: str = "augment", regions=()) -> dict:
         """Metrics of every model on every pathway.
 
         ``augmented`` is the run's result frame (named ``pathway``), or a dict
         ``{pathway: frame}`` to compare several augmented tables on the same split.
+        ``regions`` (e.g. the fitted augmenter's ``regions_``): every region that is
+        not a whole class also gets metrics on its held-out rows (``regions`` in
+        each result, see :func:`~augment.evaluate._regions.region_metrics`) and the
+        worst region's PR-AUC and recall.
         """
         target = schema.target
         seed = 0 if self.random_state is None else int(self.random_state)
@@ -113,31 +105,67 @@ class Evaluation(BaseEstimator):
             counts = train[target].value_counts()
             minority = [str(c) for c in counts.index[counts < counts.max()]]
         classes = list(schema.classes)
-        pathways = {name: (frame[list(train.columns)], frame["_weight"].to_numpy(dtype=float))
-                    for name, frame in frames.items()}
+        pathways = {name: (frame[list(train.columns)], frame["_weight"].to_numpy(dtype=float),
+                           False) for name, frame in frames.items()}
+        skipped, notes = {}, {}
         for name in self.baselines:
-            pathways[name] = _baseline_rows(name, train, target, sampling_strategy, seed)
+            try:
+                rows, weights, tune, found = baseline_rows(name, train, target,
+                                                           sampling_strategy, seed)
+            except BaselineSkipped as exc:
+                skipped[name] = str(exc)
+                continue
+            pathways[name] = (rows, weights, tune)
+            if found:
+                notes[name] = found
+        regions = [r for r in regions if r.kind != "class"]
         from threadpoolctl import threadpool_limits
 
         with threadpool_limits(limits=1, user_api="openmp"):  # see gates/_two_sample.py
-            results = self._fit_all(pathways, test, schema, classes, minority, seed)
+            results = self._fit_all(pathways, test, schema, classes, minority, seed, regions)
         return {"seed": self.random_state, "train_rows": len(train), "test_rows": len(test),
-                "classes": [str(c) for c in classes], "minority": minority, "results": results}
+                "classes": [str(c) for c in classes], "minority": minority,
+                "regions": [{**r.to_dict(), "test_rows": int(r.where(test).sum()),
+                             "test_positives": int(r.contains(test).sum())} for r in regions],
+                "skipped": skipped, "notes": notes, "results": results}
 
-    def _fit_all(self, pathways, test, schema, classes, minority, seed) -> list[dict]:
+    def _fit_one(self, name, rows, weights, tune, schema, minority, seed):
+        """A fitted model; with ``tune``, its threshold tuned on a validation split."""
+        model = make_model(name, schema, seed)
+        y = rows[schema.target].astype(str)
+        if not tune:
+            return model.fit(rows[schema.features], y, model__sample_weight=weights)
+        from sklearn.metrics import f1_score, make_scorer
+        from sklearn.model_selection import TunedThresholdClassifierCV
+
+        tuned = TunedThresholdClassifierCV(
+            model, scoring=make_scorer(f1_score, pos_label=minority[0]),
+            cv=self.validation_size, refit=True, random_state=seed)
+        return tuned.fit(rows[schema.features], y)
+
+    def _fit_all(self, pathways, test, schema, classes, minority, seed, regions) -> list[dict]:
         target = schema.target
+        names = [str(c) for c in classes]
         results = []
-        for name, (rows, weights) in pathways.items():
+        for name, (rows, weights, tune) in pathways.items():
             for model_name in self.models:
                 start = time.perf_counter()
-                model = make_model(model_name, schema, seed)
-                model.fit(rows[schema.features], rows[target].astype(str),
-                          model__sample_weight=weights)
-                proba = model.predict_proba(test[schema.features])
-                order = [list(model.classes_).index(str(c)) for c in classes]
-                metrics = classification_metrics(test[target].astype(str).to_numpy(),
-                                                 proba[:, order], [str(c) for c in classes],
-                                                 minority)
-                results.append({"pathway": name, "model": model_name, "train_rows": len(rows),
-                                "seconds": round(time.perf_counter() - start, 3), **metrics})
+                model = self._fit_one(model_name, rows, weights, tune, schema, minority, seed)
+                X = test[schema.features]
+                proba = model.predict_proba(X)
+                order = [list(model.classes_).index(c) for c in names]
+                proba = proba[:, order]
+                pred = (np.asarray(model.predict(X), dtype=object) if tune
+                        else np.asarray(names, dtype=object)[proba.argmax(axis=1)])
+                metrics = classification_metrics(test[target].astype(str).to_numpy(), proba,
+                                                 names, minority, pred=pred)
+                record = {"pathway": name, "model": model_name, "train_rows": len(rows),
+                          "seconds": round(time.perf_counter() - start, 3), **metrics}
+                if tune:
+                    record["threshold"] = round(float(model.best_threshold_), 6)
+                if regions:
+                    per_region = region_metrics(test, target, proba, pred, names, regions)
+                    record.update(worst_region(per_region))
+                    record["regions"] = per_region
+                results.append(record)
         return results

@@ -29,7 +29,7 @@ def expected_calibration_error(y_true, proba: np.ndarray, classes, n_bins: int =
     return ece(np.asarray(proba, dtype=float), codes, n_bins=n_bins)
 
 
-def classification_metrics(y_true, proba: np.ndarray, classes, minority) -> dict:
+def classification_metrics(y_true, proba: np.ndarray, classes, minority, pred=None) -> dict:
     """All metrics for one model on one test set.
 
     Parameters
@@ -38,6 +38,9 @@ def classification_metrics(y_true, proba: np.ndarray, classes, minority) -> dict
     proba : array (n_rows, n_classes), columns in ``classes`` order
     classes : the class labels, in column order
     minority : the classes whose per-class metrics matter (the grown ones)
+    pred : array of labels, optional
+        The model's decisions (default: the most probable class; pass them for a
+        model with a tuned threshold).
 
     Returns a flat dict: ``balanced_accuracy``, ``roc_auc`` (binary, or one-vs-rest
     macro), ``brier`` (binary: of the minority class; multiclass: mean squared error
@@ -48,7 +51,8 @@ def classification_metrics(y_true, proba: np.ndarray, classes, minority) -> dict
     y_true = np.asarray(y_true, dtype=object)
     classes = list(classes)
     proba = np.asarray(proba, dtype=float)
-    pred = np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
+    if pred is None:
+        pred = np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
     out = {"balanced_accuracy": float(balanced_accuracy_score(y_true, pred))}
     precision, recall, f1, _ = precision_recall_fscore_support(
         y_true, pred, labels=classes, zero_division=0)

@@ -8,13 +8,10 @@ import numpy as np
 import pandas as pd
 
 from augment.data import Schema, as_text
+from augment.profile._rule import format_name, format_number, format_value
 from augment.profile._strategy import resolve_sampling_strategy
 
 __all__ = ["Region", "find_class_regions"]
-
-
-def _fmt(value: float) -> str:
-    return f"{value:.6g}"
 
 
 @dataclass(frozen=True)
@@ -53,7 +50,13 @@ class Region:
 
     def contains(self, rows: pd.DataFrame) -> pd.Series:
         """Boolean mask of the rows that belong to this region."""
-        mask = (rows[self.target_column] == self.label).to_numpy()
+        mask = (rows[self.target_column] == self.label).to_numpy() & self.where(rows).to_numpy()
+        return pd.Series(mask, index=rows.index)
+
+    def where(self, rows: pd.DataFrame) -> pd.Series:
+        """Boolean mask of the rows inside the region's category sets and ranges, whatever
+        their class (a region's subgroup: the rows a model must rank within it)."""
+        mask = np.ones(len(rows), dtype=bool)
         for column, values in self.categories.items():
             allowed = set(as_text(pd.Series(list(values), dtype=object)).iloc[:, 0])
             mask &= as_text(rows[column]).iloc[:, 0].isin(allowed).to_numpy()
@@ -72,19 +75,25 @@ class Region:
 
     @staticmethod
     def describe(target_column: str, label, categories: dict, ranges: dict) -> str:
-        """``Class == 'bad' and sub_grade in {F1, F2} and annual_inc < 30000``."""
-        parts = [f"{target_column} == {label!r}"]
+        """``Class == 'bad' and sub_grade in {'F1', 'F2'} and annual_inc < 30000``.
+
+        Written in the rule language (:mod:`augment.profile._rule`): the text parses
+        back to the same membership, and a user can paste it into ``regions:``.
+        """
+        parts = [f"{format_name(target_column)} == {format_value(label)}"]
         for column, values in categories.items():
-            values = list(values)
-            parts.append(f"{column} = {values[0]}" if len(values) == 1 else
-                         f"{column} in {{{', '.join(map(str, values))}}}")
+            values = sorted(map(str, values))  # membership compares text (as_text)
+            name = format_name(column)
+            parts.append(f"{name} == {format_value(values[0])}" if len(values) == 1 else
+                         f"{name} in {{{', '.join(map(format_value, values))}}}")
         for column, (low, high) in ranges.items():
+            name = format_name(column)
             if low is not None and high is not None:
-                parts.append(f"{_fmt(low)} <= {column} < {_fmt(high)}")
+                parts.append(f"{format_number(low)} <= {name} < {format_number(high)}")
             elif low is not None:
-                parts.append(f"{column} >= {_fmt(low)}")
+                parts.append(f"{name} >= {format_number(low)}")
             elif high is not None:
-                parts.append(f"{column} < {_fmt(high)}")
+                parts.append(f"{name} < {format_number(high)}")
         return " and ".join(parts)
 
 

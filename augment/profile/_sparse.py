@@ -23,6 +23,24 @@ __all__ = ["METHODS", "SparseRegionFinder"]
 METHODS = ("low_density", "rare_combination", "boundary")
 
 
+def _round_between(values: np.ndarray, threshold: float) -> float:
+    """The roundest number in ``(a, b]``, where ``a`` is the largest observed value at or
+    below ``threshold`` and ``b`` the smallest above it: ``x <= threshold`` and
+    ``x < result`` (likewise ``x > threshold`` and ``x >= result``) split the observed
+    values alike."""
+    values = values[np.isfinite(values)]
+    below, above = values[values <= threshold], values[values > threshold]
+    if not len(below) or not len(above):
+        return threshold
+    a, b = float(below.max()), float(above.min())
+    for digits in range(-15, 16):
+        step = 10.0 ** -digits
+        candidate = round(math.floor(b / step) * step, max(digits, 0))
+        if a < candidate <= b:
+            return float(candidate)
+    return b
+
+
 class SparseRegionFinder(BaseEstimator):
     """Finds under-represented regions inside each class to grow.
 
@@ -219,7 +237,7 @@ class SparseRegionFinder(BaseEstimator):
             share = flagged[leaves == leaf].mean()
             if share < 0.5:
                 continue
-            categories, ranges = self._path(tree, leaf, names, schema, table)
+            categories, ranges = self._path(tree, leaf, names, schema, table, X)
             if not categories and not ranges:
                 continue
             region = self._region(table, parent, kind, categories, ranges)
@@ -227,8 +245,13 @@ class SparseRegionFinder(BaseEstimator):
         return found
 
     @staticmethod
-    def _path(tree, leaf, names, schema, table):
-        """Conditions on the path to ``leaf`` as category sets and ``[low, high)`` ranges."""
+    def _path(tree, leaf, names, schema, table, X):
+        """Conditions on the path to ``leaf`` as category sets and ``[low, high)`` ranges.
+
+        A numeric threshold becomes the roundest number between the observed values
+        (in ``X``, the rows the tree saw) on either side of it: the same rows fall on
+        each side, and the rule reads ``ped >= 1.2``, not ``ped >= 1.184000015258789``.
+        """
         t = tree.tree_
         parents = {}
         for node in range(t.node_count):
@@ -241,6 +264,8 @@ class SparseRegionFinder(BaseEstimator):
         while node in parents:
             node, left = parents[node]
             name, threshold = names[t.feature[node]], float(t.threshold[node])
+            if "=" not in name or name.split("=", 1)[0] not in schema.categorical:
+                threshold = _round_between(X[:, t.feature[node]], threshold)
             if "=" in name and name.split("=", 1)[0] in schema.categorical:
                 column, value = name.split("=", 1)
                 # the whole table's categories (the schema's), not only a sample's

@@ -12,6 +12,7 @@ from augment.report._html import render_html
 from augment.report._manifest import build_manifest, sha256_file
 from augment.report._markdown import render_markdown
 from augment.report._provenance import provenance
+from augment.report._regions import region_section
 
 __all__ = ["MANIFEST", "write_run"]
 
@@ -55,6 +56,7 @@ def write_run(result, run_dir: str | Path, *, input_info: dict, seed=None,
                                   files=files)
         manifest["provenance"] = provenance(result.generator)
         markdown = render_markdown(result, manifest, figures)
+        markdown += "\n".join(["", *region_section(metrics)])
         (staging / "report.md").write_text(markdown, encoding="utf-8")
         (staging / "report.html").write_text(render_html(markdown, staging), encoding="utf-8")
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, default=_json_default))
