@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import make_table
 
+from augment.pipeline import STAGES
 from augment.report import _writer as writer
 from augment.report import write_run
 
@@ -64,7 +65,7 @@ def test_killed_run_leaves_no_manifest_and_rerun_succeeds(tmp_path, csv, point):
         if point == "start-up":
             time.sleep(0.5)
         elif point == "pipeline":
-            assert _wait_for(proc, _log_has(run_dir, "stage 2/6")), "never reached stage 2"
+            assert _wait_for(proc, _log_has(run_dir, f"stage 2/{len(STAGES)}")), "never reached stage 2"
         else:
             assert _wait_for(proc, lambda: (run_dir / ".augment-partial").exists()), \
                 "never started writing"
