@@ -65,7 +65,8 @@ def test_killed_run_leaves_no_manifest_and_rerun_succeeds(tmp_path, csv, point):
         if point == "start-up":
             time.sleep(0.5)
         elif point == "pipeline":
-            assert _wait_for(proc, _log_has(run_dir, f"stage 2/{len(STAGES)}")), "never reached stage 2"
+            second = f"stage 2/{len(STAGES)}"
+            assert _wait_for(proc, _log_has(run_dir, second)), "never reached stage 2"
         else:
             assert _wait_for(proc, lambda: (run_dir / ".augment-partial").exists()), \
                 "never started writing"
