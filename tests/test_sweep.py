@@ -36,10 +36,15 @@ def csv(table, tmp_path):
 @pytest.mark.slow
 def test_submitit_local_sweep_and_summary(csv, tmp_path):
     proc = _sweep(csv, tmp_path, "hydra/launcher=submitit_local", "hydra.launcher.timeout_min=10",
-                  "seed=0,1", "generator=smote")
+                  "seed=0,1", "generator=smote",
+                  "regions=[{rule:\"grade == 'C'\",class:yes,rows:40}]")
     assert proc.returncode == 0, proc.stderr[-3000:]
     metrics = sorted((tmp_path / "sweep").rglob("metrics.json"))
     assert len(metrics) == 2
+    for path in metrics:  # a declared region reaches every job of the sweep
+        manifest = json.loads((path.parent / "manifest.json").read_text())
+        declared = [r for r in manifest["regions"] if r["kind"] == "declared"]
+        assert len(declared) == 1 and "grade == 'C'" in declared[0]["description"]
     assert summarize.main([str(tmp_path / "sweep")]) == 0
     text = (tmp_path / "sweep" / "summary" / "summary.md").read_text()
     assert "augment:smote/default" in text and "Paired differences" in text
