@@ -42,6 +42,19 @@ def _build(spec, registry: dict, role: str, base: type):
                       f"Got {type(spec).__name__}.")
 
 
+def _after_declared(classes: list, declared: list) -> list:
+    """The class regions with the rows their declared regions take off their need: the
+    discovered regions' budget (a share of the class's need) is a share of what is left."""
+    from collections import Counter
+    from dataclasses import replace
+
+    taken: Counter = Counter()
+    for region in declared:
+        taken[str(region.label)] += region.needed
+    return [replace(r, target=max(r.count, r.target - taken[str(r.label)]))
+            if r.kind == "class" and taken[str(r.label)] else r for r in classes]
+
+
 def rs_int(random_state) -> int | None:
     return int(random_state) if isinstance(random_state, numbers.Integral) else None
 
@@ -267,7 +280,7 @@ class Augmenter(BaseEstimator):
         skipped = []
         if profile is not None:
             subs = []
-            for region in profile.find(work, schema, regions):
+            for region in profile.find(work, schema, _after_declared(regions, declared)):
                 if generator.check_table(work, schema, [region]):
                     skipped.append(f"{region.id} ({region.description}) skipped: {region.count} "
                                    f"rows, generator '{generator.name}' needs "

@@ -398,3 +398,26 @@ def test_a_baseline_that_cannot_run_is_skipped_in_its_own_name():
     assert set(out["skipped"]) == {"smote"}
     assert out["skipped"]["smote"].startswith("baseline 'smote' could not run: Generator 'smote'")
     assert {r["pathway"] for r in out["results"]} == {"augment", "none"}
+
+
+def test_discovered_regions_share_only_what_declared_regions_leave():
+    from conftest import make_table
+
+    from augment.augmenter import _after_declared
+    from augment.data import detect_schema
+    from augment.profile import SparseRegionFinder, declare_regions, find_class_regions
+
+    table = make_table(600, 120)  # large enough for the finder to find low-density pockets
+    schema = detect_schema(table, "label")
+    classes = find_class_regions(table["label"], schema, "auto")
+    need = next(r for r in classes if r.label == "yes").needed
+    declared, classes = declare_regions(
+        [{"rule": "grade == 'C'", "class": "yes", "rows": need // 2}], table, schema, classes)
+    left = _after_declared(classes, declared)
+    assert next(r for r in left if r.label == "yes").needed == max(
+        need - declared[0].needed, 0)
+    finder = SparseRegionFinder(random_state=0)
+    budget_all = sum(r.needed for r in finder.find(table, schema, classes))
+    budget_left = sum(r.needed for r in finder.find(table, schema, left))
+    assert budget_all > 0, "the test needs discovered regions"
+    assert budget_left < budget_all
