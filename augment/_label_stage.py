@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from augment.data import Schema
-from augment.errors import UnlearnableError
+from augment.errors import ConfigError, UnlearnableError
 from augment.gates import LabelAgreementGate, RowGate
 from augment.gates._label import class_proba
 from augment.labelers import BaseLabeler
@@ -54,6 +54,15 @@ class LabelStage:
         the label policy needs its verdict (``agree``, ``relabel``)."""
         if self.policy not in ("agree", "relabel"):
             return
+        if self.policy == "agree" and self.gate.acceptance == "match":
+            missing = [str(r.label) for r in regions if r.kind == "class" and str(r.label)
+                       not in (getattr(self.labeler, "class_reference_", None) or {})]
+            if missing:
+                raise ConfigError(
+                    f"Expected the labeler's P(class) over the real rows of every class to grow "
+                    f"(what acceptance=match compares synthetic rows with). Got none for "
+                    f"{missing} from labeler '{self.labeler.name}' (a version stored before "
+                    "this was recorded). Fix: refit the labeler, or gate.acceptance=strict.")
         aucs = self.labeler.quality_.get("class_auc") or {}
         weak = {}
         for region in regions:

@@ -262,3 +262,18 @@ def test_every_stage_the_pipeline_enters_is_announced(table, caplog):
         Augmenter(random_state=0, batch_gates=()).fit_table(table, "label")
     said = [r.getMessage() for r in caplog.records if r.getMessage().startswith("stage ")]
     assert said == [f"stage {i}/{len(STAGES)}: {name}" for i, name in enumerate(STAGES, 1)]
+
+
+def test_match_without_a_recorded_reference_stops_before_generating(world):
+    from augment._label_stage import LabelStage
+
+    schema = detect_schema(world, "label")
+    classes = find_class_regions(world["label"], schema, "auto")
+    stage = LabelStage(DecisionTreeLabeler(max_depth=3), [LabelAgreementGate()]).fit(world, schema)
+    stage.check_learnable(classes)  # recorded: fine
+    stage.labeler.class_reference_ = {}  # as a labeler stored by an older version
+    with pytest.raises(ConfigError, match="gate.acceptance=strict"):
+        stage.check_learnable(classes)
+    strict = LabelStage(stage.labeler, [LabelAgreementGate(acceptance="strict")])
+    strict.schema = schema
+    strict.check_learnable(classes)  # the strict bar does not need it
