@@ -272,7 +272,7 @@ def test_match_without_a_recorded_reference_stops_before_generating(world):
     stage = LabelStage(DecisionTreeLabeler(max_depth=3), [LabelAgreementGate()]).fit(world, schema)
     stage.check_learnable(classes)  # recorded: fine
     stage.labeler.class_reference_ = {}  # as a labeler stored by an older version
-    with pytest.raises(ConfigError, match="gate.acceptance=strict"):
+    with pytest.raises(ConfigError, match=r"gate\.acceptance=strict"):
         stage.check_learnable(classes)
     strict = LabelStage(stage.labeler, [LabelAgreementGate(acceptance="strict")])
     strict.schema = schema
