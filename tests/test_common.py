@@ -56,6 +56,7 @@ BAD = {
     "ebm": {"max_rounds": 0},
     "constraints": {"max_discovered": -1},
     "distance": {"quantile": 1.5},
+    "novelty": {"min_shared": 0},
     "realism": {"acceptance": "sometimes"},
     "label": {"policy": "whatever"},
     "marginal": {"min_score": 2.0},

@@ -277,3 +277,80 @@ def test_match_without_a_recorded_reference_stops_before_generating(world):
     strict = LabelStage(stage.labeler, [LabelAgreementGate(acceptance="strict")])
     strict.schema = schema
     strict.check_learnable(classes)  # the strict bar does not need it
+
+
+def _coarse_world(n: int, rng) -> pd.DataFrame:
+    """Few distinct value combinations: real rows coincide with each other often."""
+    y = np.where(rng.random(n) < 0.3, "yes", "no")
+    a = np.where(rng.random(n) < np.where(y == "yes", 0.7, 0.3), "p", "q")
+    b = rng.poisson(np.where(y == "yes", 3.0, 1.0))
+    c = rng.choice(["u", "v", "w"], n, p=[0.6, 0.3, 0.1])
+    d = rng.binomial(6, np.where(a == "p", 0.3, 0.6))
+    return pd.DataFrame({"a": a, "b": b, "c": c, "d": d, "label": y})
+
+
+class ExactCoarseGenerator(ExactGenerator):
+    name = "exact_coarse"
+
+    def _sample(self, n: int, region: Region, seed: int) -> pd.DataFrame:
+        rng = np.random.default_rng(seed)
+        rows = _coarse_world(20 * n + 200, rng)
+        return rows[region.contains(rows).to_numpy()].head(n).reset_index(drop=True)
+
+
+def _coarse_run(table, novelty):
+    from augment.gates import DistanceGate, ValidityGate
+
+    schema = detect_schema(table, "label")
+    classes = find_class_regions(table["label"], schema, {"yes": 2 * int(
+        (table["label"] == "yes").sum())})
+    gates = [ValidityGate(), novelty, DistanceGate(random_state=0)]
+    return run_pipeline(table, schema, classes, generator=ExactCoarseGenerator(random_state=0),
+                        labeler=DecisionTreeLabeler(max_depth=3, random_state=0),
+                        row_gates=gates, batch_gates=[], progress=False, random_state=0)
+
+
+def _copy_share(rows: pd.DataFrame, real: pd.DataFrame) -> float:
+    cols = ["a", "b", "c", "d"]
+    seen = set(map(tuple, real[cols].astype(str).to_numpy()))
+    return float(np.mean([tuple(r) in seen for r in rows[cols].astype(str).to_numpy()]))
+
+
+def test_copies_of_shared_values_are_kept_at_the_rate_real_rows_share_them():
+    from augment.gates import NoveltyGate
+
+    real = _coarse_world(1500, np.random.default_rng(1))
+    unseen = _coarse_world(1500, np.random.default_rng(2))
+    unseen_yes = unseen[unseen["label"] == "yes"]
+    real_rate = _copy_share(unseen_yes, real)  # how often an unseen real row copies one
+    assert real_rate > 0.5  # the premise: this table's real rows coincide a lot
+    res = _coarse_run(real, NoveltyGate(random_state=0))
+    kept = res.synthetic[res.synthetic["label"] == "yes"]
+    assert abs(_copy_share(kept, real) - real_rate) < 0.1
+    d = res.distortion[0]
+    assert d["auc"]["kept"] <= d["auc"]["candidates"] + max(0.03, 2 * d["auc_se"])
+    assert not d["findings"]
+    # rejecting every copy carves the commonest combinations out: easier to detect
+    strict = _coarse_run(real, NoveltyGate(min_shared=None, random_state=0))
+    kept = strict.synthetic[strict.synthetic["label"] == "yes"]
+    assert _copy_share(kept, real) == 0.0
+    s = strict.distortion[0]
+    assert s["auc"]["kept"] > s["auc"]["candidates"] + 0.1
+
+
+def test_novelty_copies_of_one_record_are_rejected_and_min_shared_is_checked(table):
+    from augment.gates import NoveltyGate
+
+    schema = detect_schema(table, "label")
+    doubled = pd.concat([table, table.iloc[[3]]], ignore_index=True)  # row 3 held twice
+    gate = NoveltyGate(random_state=0).fit(doubled, schema)
+    rows = table.iloc[[3, 4]].reset_index(drop=True)  # copies: shared (x2) and single
+    out = gate.check(rows)
+    assert out.at[1, "reason"] == "novelty: exact copy of a real row"
+    assert sum(r["shared_copies"] for r in gate.report_) == 1
+    # no real row of the class shares its values with two others: the rate is 0
+    assert not out.at[0, "keep"] and "beyond the rate" in out.at[0, "reason"]
+    assert not NoveltyGate(min_shared=None).fit(doubled, schema).check(rows)["keep"].any()
+    with pytest.raises(ConfigError, match="min_shared"):
+        Augmenter(row_gates=(NoveltyGate(min_shared=0),)).fit_resample(
+            table.drop(columns="label"), table["label"])

@@ -219,3 +219,19 @@ def test_novelty_catches_repeats_of_rows_kept_in_earlier_batches(table):
     assert again.at[0, "reason"] == "novelty: repeats another synthetic row"
     gate.fit(table, detect_schema(table, "label"))  # a new fit forgets the kept rows
     assert gate.check(rows, None)["keep"].all()
+
+
+def test_distance_leaves_exact_copies_to_novelty_where_real_rows_have_twins():
+    from augment import gates
+
+    rng = np.random.default_rng(0)
+    coarse = pd.DataFrame({"a": rng.integers(0, 3, 300), "b": rng.choice(["u", "v"], 300),
+                           "label": rng.choice(["p", "q"], 300)})
+    fine = coarse.assign(x=rng.normal(size=300))
+    for real, twins in ((coarse, True), (fine, False)):
+        gate = gates.DistanceGate(random_state=0).fit(real, detect_schema(real, "label"))
+        out = gate.check(real.head(5))
+        assert (gate.twin_share_ > gate.quantile) == twins
+        assert bool(out["keep"].all()) == twins
+        if not twins:
+            assert (out["reason"] == "distance: identical to a real record on every feature").all()

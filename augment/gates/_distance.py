@@ -109,6 +109,11 @@ class DistanceGate(RowGate):
     random_state : int or None
         Seed for that subsample.
 
+    Exact copies are rejected unless more than ``quantile`` of the real rows have an
+    exact twin (small discrete tables): a copy is then no closer to a real record
+    than real records are to each other, and the novelty check judges it (copies
+    of values several real rows share are kept at the rate real rows share them).
+
     ``score`` is the distance to the closest real record (larger is more novel).
     ``threshold_`` is the learned cut-off and ``real_nn_distance_`` the real
     distribution it came from.
@@ -174,6 +179,10 @@ class DistanceGate(RowGate):
             d = nearest_distance(self.real_codes_[pick], self.real_codes_, own=pick)
             self.threshold_ = self._threshold(d)
         self.real_nn_distance_ = d
+        # real rows with an exact twin: where more than `quantile` of them have one, a copy
+        # sits no closer to a real record than real records sit to each other, and copies
+        # are the novelty check's to judge (it keeps copies of shared values at their rate)
+        self.twin_share_ = float(np.mean(d <= _EXACT)) if len(d) else 0.0
         self.score_cap_ = None
         if self.index_ is not None:
             # above _EXACT, so a row with no real row within the cap never reads as a copy
@@ -194,7 +203,7 @@ class DistanceGate(RowGate):
 
     def _check(self, rows: pd.DataFrame, labels) -> pd.DataFrame:
         dist = self.distances(rows)
-        exact = dist <= _EXACT
+        exact = (dist <= _EXACT) & (getattr(self, "twin_share_", 0.0) <= self.quantile)
         near = dist < self.threshold_
         reason = np.where(
             exact, "distance: identical to a real record on every feature",
