@@ -132,17 +132,24 @@ def _copies(rows: pd.DataFrame, train: pd.DataFrame, schema) -> float | None:
 
 
 def _marginal(real: pd.DataFrame, rows: pd.DataFrame, schema, size: int, seed: int,
-              draws: int = 5) -> float:
+              draws: int = 5) -> tuple[float, float]:
     """Mean marginal similarity of ``size`` of ``rows`` to ``real`` (averaged over
-    ``draws`` random subsets when ``rows`` has more): a smaller sample scores lower by
-    sampling noise alone, so candidates are compared with the kept rows at the kept
-    rows' size, as the pipeline's own distortion check does."""
+    ``draws`` random subsets when ``rows`` has more) and its spread over the subsets: a
+    smaller sample scores lower by sampling noise alone, so candidates are compared with
+    the kept rows at the kept rows' size, as the pipeline's own distortion check does."""
     rng = np.random.default_rng(seed)
     subsets = [rows] if len(rows) <= size else [
         rows.iloc[rng.choice(len(rows), size, replace=False)] for _ in range(draws)]
     scores = [np.mean(list(MarginalGate.column_scores(real, s, schema).values()))
               for s in subsets]
-    return round(float(np.mean(scores)), 4)
+    return round(float(np.mean(scores)), 4), round(float(np.std(scores)), 4)
+
+
+def _auc_se(auc: float, n: int) -> float:
+    """Hanley & McNeil (1982) standard error of a two-sample AUC, n rows a side."""
+    q1, q2 = auc / (2 - auc), 2 * auc * auc / (1 + auc)
+    return float(np.sqrt(max(auc * (1 - auc) + (n - 1) * (q1 - auc * auc)
+                             + (n - 1) * (q2 - auc * auc), 0.0) / (n * n)))
 
 
 def shape_runs(name: str, seed: int, max_rows: int, settings: dict) -> list[dict]:
@@ -156,7 +163,8 @@ def shape_runs(name: str, seed: int, max_rows: int, settings: dict) -> list[dict
         start = time.perf_counter()
         try:
             aug = Augmenter(sampling_strategy={minority: 3 * count}, random_state=seed,
-                            progress=False, **kwargs).fit_table(train, target)
+                            progress=False, batch_on_fail="warn",
+                            **kwargs).fit_table(train, target)
         except Exception as exc:  # a failing setting is reported, not fatal
             records.append({"table": name, "seed": seed, "setting": setting,
                             "error": f"{type(exc).__name__}: {exc}"[:200]})
@@ -184,8 +192,11 @@ def shape_runs(name: str, seed: int, max_rows: int, settings: dict) -> list[dict
             for side, rows in (("candidates", cand), ("kept", kept)):
                 record[f"auc_{side}"] = round(two_sample_auc(
                     heldout, rows, schema, n_splits=3, max_rows=n, random_state=seed), 4)
-            record["marginal_candidates"] = _marginal(heldout, cand, schema, len(kept), seed)
-            record["marginal_kept"] = _marginal(heldout, kept, schema, len(kept), seed)
+            record["auc_se"] = round(float(np.hypot(_auc_se(record["auc_candidates"], n),
+                                                    _auc_se(record["auc_kept"], n))), 4)
+            record["marginal_candidates"], record["marginal_candidates_sd"] = _marginal(
+                heldout, cand, schema, len(kept), seed)
+            record["marginal_kept"] = _marginal(heldout, kept, schema, len(kept), seed)[0]
         record["generated_per_kept"] = (round(record["generated"] / len(kept), 2)
                                         if len(kept) else None)
         records.append(record)
@@ -309,16 +320,18 @@ def markdown(shape: pd.DataFrame, noise: pd.DataFrame, args, seconds: float) -> 
         "Means over seeds.",
         "",
     ]
-    cols = ["auc_candidates", "auc_kept", "marginal_candidates", "marginal_kept",
-            "subgroup_real_train", "subgroup_candidates", "subgroup_kept", "copies_heldout",
-            "copies_kept", "generated_per_kept", "seconds"]
+    cols = ["auc_candidates", "auc_kept", "auc_se", "marginal_candidates",
+            "marginal_candidates_sd", "marginal_kept", "subgroup_real_train",
+            "subgroup_candidates", "subgroup_kept", "copies_heldout", "copies_kept",
+            "generated_per_kept", "seconds"]
     table = _mean(shape, ["table", "setting"], cols)
     if "batch_failed" in shape:
         failed = shape.groupby(["table", "setting"], sort=False)["batch_failed"].sum()
         table["batch_failed"] = [failed.get((t, g)) for t, g in zip(table["table"],
                                                                      table["setting"])]
         cols = [*cols, "batch_failed"]
-    lines.append("| table | setting | AUC cand. | AUC kept | marginal cand. | marginal kept | "
+    lines.append("| table | setting | AUC cand. | AUC kept | AUC diff. s.e. | marginal cand. | "
+                 "marginal cand. s.d. | marginal kept | "
                  "subgroup train | subgroup cand. | subgroup kept | copies held-out | "
                  "copies kept | generated / kept | s |" + (" batch failed |" if
                                                           "batch_failed" in table else ""))
@@ -340,11 +353,20 @@ def markdown(shape: pd.DataFrame, noise: pd.DataFrame, args, seconds: float) -> 
         marg_ok = int((part["marginal_kept"] >= part["marginal_candidates"] - 1e-9).sum())
         sub = part.dropna(subset=["subgroup_candidates"])
         sub_ok = int((sub["subgroup_kept"] >= 0.5 * sub["subgroup_candidates"]).sum())
+        noise = ""
+        if "auc_se" in part and "marginal_candidates_sd" in part:
+            auc_band = int((part["auc_kept"] <= part["auc_candidates"] + np.maximum(
+                0.01, 2 * part["auc_se"] / np.sqrt(len(seeds)))).sum())
+            marg_band = int((part["marginal_kept"] >= part["marginal_candidates"] - 2 * part[
+                "marginal_candidates_sd"]).sum())
+            noise = (f" (beyond chance: AUC higher on {len(part) - auc_band}, marginal lower "
+                     f"on {len(part) - marg_band})")
         lines.append(f"- **{setting}**: AUC goal met on {auc_ok} of {len(part)} tables, "
-                     f"marginal goal on {marg_ok} of {len(part)}, subgroup goal on {sub_ok} of "
-                     f"{len(sub)}" + (f"; batch checks failed {int(part['batch_failed'].sum())}"
-                                      f" times in {len(part) * len(seeds)} runs" if
-                                      "batch_failed" in part else "") + ".")
+                     f"marginal goal on {marg_ok} of {len(part)}{noise}, subgroup goal on "
+                     f"{sub_ok} of {len(sub)}"
+                     + (f"; batch checks failed {int(part['batch_failed'].sum())}"
+                        f" times in {len(part) * len(seeds)} runs" if
+                        "batch_failed" in part else "") + ".")
     lines += _noise_markdown(noise, getattr(args, "out", "-"))
     return "\n".join(lines) + "\n"
 
@@ -420,8 +442,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--max-rows", type=int, default=10000)
-    parser.add_argument("--tables", nargs="+", default=list(SHAPE_TABLES))
-    parser.add_argument("--noise-tables", nargs="+", default=NOISE_TABLES)
+    parser.add_argument("--tables", nargs="*", default=list(SHAPE_TABLES))
+    parser.add_argument("--noise-tables", nargs="*", default=NOISE_TABLES)
     parser.add_argument("--settings", nargs="+", default=list(SETTINGS))
     parser.add_argument("--noise-settings", nargs="+", default=list(NOISE_SETTINGS))
     parser.add_argument("--with", dest="previous", default=None,
