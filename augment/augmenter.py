@@ -133,7 +133,10 @@ class Augmenter(BaseEstimator):
         failed (later scores NaN). ``True``: every row meets every check and
         ``_reasons`` lists all it failed (slower: the costly gates see every row).
     batch_on_fail : {"reject", "warn"}
-        What happens to a region's kept rows when a batch check fails.
+        What happens to a class's kept rows when a batch check fails: ``reject``
+        (default) moves them to the rejected rows with the failed checks as the
+        reason (the run reports the shortfall); ``warn`` keeps them and warns. The
+        default gates' kept rows passed every batch check in docs/bench_faithful.md.
     weight_mode : {"balance", "prior"}
         How ``_weight`` is set for synthetic rows (see :func:`synthetic_weights`).
     max_rounds : int
@@ -171,7 +174,7 @@ class Augmenter(BaseEstimator):
                  floor_quantile: float = 0.0, min_confidence: float = 0.9,
                  row_gates=("validity", "novelty", "constraints", "distance", "realism"),
                  batch_gates=("marginal", "joint", "two_sample"), check_all: bool = False,
-                 batch_on_fail: str = "warn", weight_mode: str = "balance",
+                 batch_on_fail: str = "reject", weight_mode: str = "balance",
                  max_rounds: int = 5, max_rows_per_round: int = 50_000,
                  keep_columns=(), carry_columns=(), random_state: int | None = None,
                  progress: bool = False):

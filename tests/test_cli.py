@@ -130,6 +130,9 @@ def test_cli_strict_label_gate_is_a_named_option(csv, tmp_path):
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
     assert manifest["gates"]["params"]["label"]["acceptance"] == "strict"
     assert manifest["verdicts"] and "VERDICT class=yes" in proc.stderr
+    # a corner of the class by design: failed shape checks are reported, the rows kept
+    assert manifest["gates"]["batch_on_fail"] == "warn"
+    assert Augmenter().batch_on_fail == "reject"  # the default gates reject a failed batch
 
 
 @pytest.mark.parametrize(("args", "code", "message"), [
