@@ -4,9 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from augment.data import detect_schema
+from augment.data import DistanceEncoder, detect_schema
 from augment.gates import DistanceGate
-from augment.gates._distance import MixedScaler
 from augment.gates._neighbours import CATEGORY_GAP, RadiusIndex, nearest_distance
 
 
@@ -21,7 +20,7 @@ def _table(n=1500, seed=0):
 
 def _codes(df, queries):
     schema = detect_schema(df, "y")
-    scaler = MixedScaler(schema).fit(df[schema.features])
+    scaler = DistanceEncoder(schema).fit(df[schema.features])
     return scaler, scaler.transform(df[schema.features]), scaler.transform(queries[schema.features])
 
 
@@ -39,7 +38,7 @@ def test_matches_all_pairs_within_the_radius(radius, max_pairs, wide_window):
     queries.iloc[:10, 2] = "unseen"
     queries.iloc[10:20, 0] = 50.0  # far outside the real range
     scaler, real, codes = _codes(df, queries)
-    index = RadiusIndex(real, scaler.onehot_width, max_pairs=max_pairs, wide_window=wide_window)
+    index = RadiusIndex(real, scaler.onehot_width_, max_pairs=max_pairs, wide_window=wide_window)
     got = index.query(codes, radius)
     want = _as_expected(nearest_distance(codes, real), radius)
     np.testing.assert_allclose(got, want, atol=1e-7)
@@ -51,7 +50,7 @@ def test_own_row_is_skipped_but_an_identical_other_row_counts(wide_window):
     df = _table()
     scaler, real, _ = _codes(df, df)
     own = np.arange(0, len(real), 5)
-    index = RadiusIndex(real, scaler.onehot_width, max_pairs=50, wide_window=wide_window)
+    index = RadiusIndex(real, scaler.onehot_width_, max_pairs=50, wide_window=wide_window)
     got = index.query(real[own], 0.7, own=own)
     want = _as_expected(nearest_distance(real[own], real, own=own), 0.7)
     np.testing.assert_allclose(got, want, atol=1e-7)
@@ -61,7 +60,7 @@ def test_own_row_is_skipped_but_an_identical_other_row_counts(wide_window):
 def test_categories_only():
     df = pd.DataFrame({"c": list("xxyz"), "d": list("ppqq"), "y": list("uvuv")})
     scaler, real, codes = _codes(df, pd.DataFrame({"c": ["x", "z", "w"], "d": ["p", "p", "p"]}))
-    index = RadiusIndex(real, scaler.onehot_width)
+    index = RadiusIndex(real, scaler.onehot_width_)
     assert list(index.query(codes, 0.5)) == [0.0, np.inf, np.inf]
     assert list(index.query(real, 0.5, own=np.arange(4))) == [0.0, 0.0, np.inf, np.inf]
 
@@ -70,7 +69,7 @@ def test_radius_must_stay_below_one_category():
     df = _table(50)
     scaler, real, codes = _codes(df, df)
     with pytest.raises(ValueError, match="max_radius"):
-        RadiusIndex(real, scaler.onehot_width).query(codes, CATEGORY_GAP)
+        RadiusIndex(real, scaler.onehot_width_).query(codes, CATEGORY_GAP)
 
 
 def test_distance_gate_decides_the_same_with_the_index():
@@ -134,7 +133,7 @@ def test_the_index_is_used_below_max_exact_rows_only_where_categories_split_fine
     pairs = DistanceGate(random_state=0).fit(fine, detect_schema(fine, "y"))
     pairs.index_ = None  # force all pairs on the same fit for comparison
     pairs.score_cap_ = None
-    pairs.real_codes_ = pairs.scaler_.transform(fine)
+    pairs.real_codes_ = pairs.encoder_.transform(fine)
     assert (gate.check(rows, None)["keep"] == pairs.check(rows, None)["keep"]).all()
     assert DistanceGate(random_state=0).fit(dense, detect_schema(dense, "y")).index_ is None
 

@@ -6,11 +6,13 @@ import numpy as np
 import pandas as pd
 from sklearn.decomposition import PCA
 
+from augment.data import CATEGORY_WEIGHT
+
 __all__ = ["CATEGORY_GAP", "RadiusIndex", "nearest_distance"]
 
-#: On :class:`~augment.gates._distance.MixedScaler` codes two rows that differ in a
-#: category are at least this far apart (one value unseen: ``sqrt(1/2)``; both seen: 1).
-CATEGORY_GAP = float(np.sqrt(0.5))
+#: On :class:`~augment.data.DistanceEncoder` codes two rows that differ in a category
+#: are at least this far apart (one value unseen: ``sqrt(1/2)``; both seen: 1).
+CATEGORY_GAP = CATEGORY_WEIGHT
 _SLACK = 1e-6  # widens every window: the float sort key is not exact
 #: At most this many distances in memory at once (256 MiB of float64).
 _PAIRS_PER_CHUNK = 2**25
@@ -39,7 +41,7 @@ def nearest_distance(X: np.ndarray, reference: np.ndarray, *, own: np.ndarray | 
 class RadiusIndex:
     """Distance from query rows to their nearest reference row, exact up to ``max_radius``.
 
-    Works on :class:`~augment.gates._distance.MixedScaler` codes: a numeric block
+    Works on :class:`~augment.data.DistanceEncoder` codes: a numeric block
     followed by ``onehot_width`` one-hot columns. Below :data:`CATEGORY_GAP` only
     reference rows with exactly the same categories can be near a query row, so the
     reference is grouped by its categories and, inside a group, sorted by the
