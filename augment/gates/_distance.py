@@ -169,7 +169,16 @@ def dcr_distributions(kept: pd.DataFrame, real_train: pd.DataFrame, real_holdout
 
     As SDMetrics' DCR baseline/overfitting protection: if the kept rows sit no closer
     to the training rows than unseen real rows do, they do not leak training
-    records. The scaling is fitted on ``real_train``.
+    records. Distances are Euclidean on :class:`~augment.data.DistanceEncoder` codes
+    fitted on ``real_train``, the space the distance gate decides in.
+
+    Why not SDMetrics' own: ``sdmetrics.single_table.privacy.dcr_utils.calculate_dcr``
+    (0.32) does give one distance per row, but in another space (Gower: the mean over
+    columns of range-scaled absolute differences, clipped at 1, and 0/1 category
+    mismatches), so its numbers could not be read against the distance gate's
+    threshold (rank correlation with these distances 0.72 on lending_club), and it
+    cross-joins row pairs in pandas: 9.3 s for 1,000 x 2,000 lending_club rows
+    against 0.11 s here (2-core machine, 2026-12-01), minutes at a default run's size.
 
     Returns
     -------
