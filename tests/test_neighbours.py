@@ -28,9 +28,11 @@ def _as_expected(d, radius):
     return np.where(d <= radius, d, np.inf)
 
 
-@pytest.mark.parametrize(("max_pairs", "wide_window"), [(7, 2048), (1_000_000, 2048), (50, 1)])
+@pytest.mark.parametrize(("max_pairs", "wide_window", "tree_rows"),
+                         [(7, 2048, 10**9), (1_000_000, 2048, 10**9), (50, 1, 10**9),
+                          (1_000_000, 2048, 1), (50, 1, 200)])
 @pytest.mark.parametrize("radius", [0.005, 0.05, 0.7])
-def test_matches_all_pairs_within_the_radius(radius, max_pairs, wide_window):
+def test_matches_all_pairs_within_the_radius(radius, max_pairs, wide_window, tree_rows):
     df = _table()
     rng = np.random.default_rng(1)
     queries = df.sample(300, random_state=1).copy()
@@ -38,19 +40,22 @@ def test_matches_all_pairs_within_the_radius(radius, max_pairs, wide_window):
     queries.iloc[:10, 2] = "unseen"
     queries.iloc[10:20, 0] = 50.0  # far outside the real range
     scaler, real, codes = _codes(df, queries)
-    index = RadiusIndex(real, scaler.onehot_width_, max_pairs=max_pairs, wide_window=wide_window)
+    index = RadiusIndex(real, scaler.onehot_width_, max_pairs=max_pairs, wide_window=wide_window,
+                        tree_rows=tree_rows)
+    assert bool(index.trees_) == (tree_rows < 10**9)
     got = index.query(codes, radius)
     want = _as_expected(nearest_distance(codes, real), radius)
     np.testing.assert_allclose(got, want, atol=1e-7)
     assert np.isinf(got[:20]).all()  # unseen category / far away: nothing within the radius
 
 
-@pytest.mark.parametrize("wide_window", [1, 2048])
-def test_own_row_is_skipped_but_an_identical_other_row_counts(wide_window):
+@pytest.mark.parametrize(("wide_window", "tree_rows"), [(1, 10**9), (2048, 10**9), (2048, 1)])
+def test_own_row_is_skipped_but_an_identical_other_row_counts(wide_window, tree_rows):
     df = _table()
     scaler, real, _ = _codes(df, df)
     own = np.arange(0, len(real), 5)
-    index = RadiusIndex(real, scaler.onehot_width_, max_pairs=50, wide_window=wide_window)
+    index = RadiusIndex(real, scaler.onehot_width_, max_pairs=50, wide_window=wide_window,
+                        tree_rows=tree_rows)
     got = index.query(real[own], 0.7, own=own)
     want = _as_expected(nearest_distance(real[own], real, own=own), 0.7)
     np.testing.assert_allclose(got, want, atol=1e-7)

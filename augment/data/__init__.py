@@ -2,7 +2,7 @@
 
 from augment.data._carried import carried_notes
 from augment.data._distance_space import CATEGORY_WEIGHT, DistanceEncoder
-from augment.data._encode import MISSING, as_text, make_encoder
+from augment.data._encode import MISSING, as_float, as_text, make_encoder
 from augment.data._load import (
     DEFAULT_DATASET,
     TableSource,
@@ -22,6 +22,7 @@ __all__ = [
     "DistanceEncoder",
     "Schema",
     "TableSource",
+    "as_float",
     "as_text",
     "carried_notes",
     "detect_schema",

@@ -11,7 +11,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
-from augment.data._encode import as_text
+from augment.data._encode import as_float, as_text
 from augment.data._schema import Schema
 
 __all__ = ["CATEGORY_WEIGHT", "DistanceEncoder"]
@@ -21,11 +21,6 @@ __all__ = ["CATEGORY_WEIGHT", "DistanceEncoder"]
 #: numeric column; a category unseen in the real rows encodes as all zeros, at
 #: ``CATEGORY_WEIGHT`` (one standard deviation) from any seen one.
 CATEGORY_WEIGHT = 1.0
-
-
-def _as_float(frame: pd.DataFrame) -> pd.DataFrame:
-    """Numeric columns as floats; what does not parse becomes NaN (module level: pickles)."""
-    return pd.DataFrame(frame).apply(pd.to_numeric, errors="coerce").astype(float)
 
 
 def _weigh(codes: np.ndarray) -> np.ndarray:
@@ -89,7 +84,7 @@ class DistanceEncoder(TransformerMixin, BaseEstimator):
     def fit(self, X: pd.DataFrame, y=None) -> DistanceEncoder:
         schema = self.schema
         numeric = Pipeline([
-            ("float", FunctionTransformer(_as_float, feature_names_out="one-to-one")),
+            ("float", FunctionTransformer(as_float, feature_names_out="one-to-one")),
             ("scale", StandardScaler()),  # NaN ignored when fitting, kept when transforming
             ("fill", SimpleImputer(strategy="median", add_indicator=True,
                                    keep_empty_features=True)),

@@ -15,7 +15,7 @@ from sklearn.preprocessing import (
 
 from augment.data._schema import Schema
 
-__all__ = ["MISSING", "as_text", "make_encoder"]
+__all__ = ["MISSING", "as_float", "as_text", "make_encoder"]
 
 #: Category used for missing values of categorical columns.
 MISSING = "<missing>"
@@ -27,6 +27,11 @@ def as_text(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.astype(object).where(frame.notna(), MISSING).astype(str)
 
 
+def as_float(frame: pd.DataFrame) -> pd.DataFrame:
+    """Numeric columns as floats; what does not parse (text in synthetic rows) becomes NaN."""
+    return pd.DataFrame(frame).apply(pd.to_numeric, errors="coerce").astype(float)
+
+
 def _onehot_name(column: str, category) -> str:
     """One-hot feature names ``column=value`` (a module function: encoders pickle)."""
     return f"{column}={category}"
@@ -36,8 +41,8 @@ def make_encoder(schema: Schema, categorical: str = "onehot", *, scale: bool = F
                  min_frequency: int | None = None) -> ColumnTransformer:
     """The one encoding of mixed-type rows for the models inside labelers, gates and evaluation.
 
-    Numeric columns pass through with NaN kept (trees and gradient boosting handle
-    it), or with ``scale=True`` (linear models) are median-filled and standardised;
+    Numeric columns pass through as floats with NaN kept (trees and gradient
+    boosting handle it), or with ``scale=True`` (linear models) are median-filled and standardised;
     categorical columns are one-hot or ordinal codes (missing is a category of its
     own; an unseen category is all zeros / -1). ``min_frequency`` groups rarer
     one-hot categories into one column. Distances between rows use
@@ -54,8 +59,9 @@ def make_encoder(schema: Schema, categorical: str = "onehot", *, scale: bool = F
     else:
         raise ValueError(f"Expected categorical='onehot' or 'ordinal'. Got {categorical!r}.")
     text = FunctionTransformer(as_text, feature_names_out="one-to-one")
-    numeric = (make_pipeline(SimpleImputer(strategy="median"), StandardScaler()) if scale
-               else "passthrough")
+    numbers = FunctionTransformer(as_float, feature_names_out="one-to-one")
+    numeric = (make_pipeline(numbers, SimpleImputer(strategy="median"), StandardScaler())
+               if scale else numbers)
     return ColumnTransformer(
         [("num", numeric, schema.numeric),
          ("cat", Pipeline([("text", text), ("encode", encoder)]), schema.categorical)],

@@ -59,20 +59,12 @@ class Teacher:
 
     def predict_proba(self, rows: pd.DataFrame) -> np.ndarray:
         """Class probabilities of ``rows``, columns in :attr:`classes` order."""
-        return self.model.predict_proba(_numeric(rows[self.features], self.model))
+        return self.model.predict_proba(rows[self.features])
 
     def __call__(self, rows: pd.DataFrame) -> np.ndarray:
         """The true label of every row of ``rows`` (an object array)."""
         proba = self.predict_proba(rows)
         return _decide(proba, self.classes, self.order, self.thresholds)
-
-
-def _numeric(frame: pd.DataFrame, model: Pipeline) -> pd.DataFrame:
-    """Numeric columns as floats (synthetic rows may carry them as objects)."""
-    frame = frame.copy()
-    for name in model.named_steps["encode"].transformers[0][2]:
-        frame[name] = pd.to_numeric(frame[name], errors="coerce")
-    return frame
 
 
 def _decide(proba: np.ndarray, classes: tuple, order: tuple, thresholds: dict) -> np.ndarray:
@@ -129,7 +121,7 @@ def teacher_relabel(df: pd.DataFrame, target: str,
             max_iter=200, learning_rate=0.05, max_leaf_nodes=15, min_samples_leaf=20,
             l2_regularization=1.0, early_stopping=False, random_state=random_state)),
     ])
-    X = _numeric(df[features], model)
+    X = df[features]
     y = as_text(df[[target]])[target] if _mixed(df[target]) else df[target]
     model.fit(X, y)
     classes = tuple(model.classes_)

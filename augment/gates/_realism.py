@@ -268,17 +268,11 @@ class RealismGate(RowGate):
         return super().fit(real, schema)
 
     def _encode(self, frame: pd.DataFrame) -> np.ndarray:
-        X = frame[self.schema_.features].copy()
-        for name in self.schema_.numeric:
-            X[name] = pd.to_numeric(X[name], errors="coerce")
-        return np.asarray(self.encoder_.transform(X), dtype=float)
+        return np.asarray(self.encoder_.transform(frame[self.schema_.features]), dtype=float)
 
     def _fit(self, real: pd.DataFrame) -> None:
         schema = self.schema_
-        X = real[schema.features].copy()
-        for name in schema.numeric:
-            X[name] = pd.to_numeric(X[name], errors="coerce")
-        self.encoder_ = make_encoder(schema, "ordinal").fit(X)
+        self.encoder_ = make_encoder(schema, "ordinal").fit(real[schema.features])
         encoder = self.encoder_.named_transformers_["cat"] if schema.categorical else None
         self.n_categories_ = ([len(c) for c in encoder.named_steps["encode"].categories_]
                               if encoder is not None else [])

@@ -67,8 +67,6 @@ def two_sample_scores(real: pd.DataFrame, synthetic: pd.DataFrame, schema, *, n_
     real = real.iloc[np.sort(rng.choice(len(real), n, replace=False))]
     synthetic = synthetic.iloc[np.sort(rng.choice(len(synthetic), n, replace=False))]
     X = pd.concat([real[schema.features], synthetic[schema.features]], ignore_index=True)
-    for name in schema.numeric:
-        X[name] = pd.to_numeric(X[name], errors="coerce")
     y = np.r_[np.zeros(n), np.ones(n)]
     # gradient boosting takes at most 255 categories: a column with more enters as its
     # ordinal codes (as in the realism gate's discriminator)
