@@ -122,3 +122,26 @@ def test_model_encoder_standardises_for_linear_models():
     np.testing.assert_allclose(out[:, :2].mean(axis=0), 0.0, atol=1e-12)
     with pytest.raises(ValueError, match="categorical='onehot' or 'ordinal'"):
         make_encoder(schema, "target")
+
+
+def test_the_distance_gate_and_coverage_measure_in_this_space(table):
+    from sklearn.neighbors import NearestNeighbors
+
+    from augment.evaluate import coverage
+    from augment.gates import DistanceGate
+
+    schema = detect_schema(table, "label")
+    gate = DistanceGate(quantile=0.0).fit(table, schema)
+    assert isinstance(gate.encoder_, DistanceEncoder)
+    rows = table.head(10).assign(amount=table["amount"].head(10) + 3.0)
+    codes = DistanceEncoder(schema).fit(table).transform(rows)
+    real = DistanceEncoder(schema).fit(table).transform(table)
+    want = NearestNeighbors(n_neighbors=1).fit(real).kneighbors(codes)[0][:, 0]
+    np.testing.assert_allclose(gate.distances(rows), want, atol=1e-6)
+    minority = table[table["label"] == "yes"]
+    enc = DistanceEncoder(schema).fit(minority)
+    radius = NearestNeighbors(n_neighbors=6).fit(enc.transform(minority)).kneighbors(
+        enc.transform(minority))[0][:, 5]
+    near = NearestNeighbors(n_neighbors=1).fit(enc.transform(rows)).kneighbors(
+        enc.transform(minority))[0][:, 0]
+    assert coverage(minority, rows, schema, k=5) == pytest.approx(np.mean(near <= radius + 1e-12))
