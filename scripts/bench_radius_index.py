@@ -1,7 +1,7 @@
 """The distance gate's radius index against scikit-learn's KDTree / BallTree per category group.
 
 Compared: :class:`~augment.gates._neighbours.RadiusIndex` as the gate builds it (window
-search in small groups, a KDTree in groups of 1,024 rows or more), its window search
+search in small groups, a KDTree in groups of 256 rows or more), its window search
 alone, and a KDTree / BallTree for every group.
 
 All answer the same question on :class:`~augment.data.DistanceEncoder` codes: the
@@ -16,7 +16,8 @@ rows with 1% noise on float columns, and synthetic tables of 10 columns (7 numer
 columns (20 numeric, 2 categorical: few, large groups).
 Queries: ``--queries`` real rows moved by Gaussian noise of 0.05 standard deviations
 per numeric column (near-copies and fresh rows), and the gate's own real-to-real pass
-(3,000 real rows, each skipping itself). Every answer is checked against the index.
+(3,000 real rows, each skipping itself); best of two runs of build + both queries.
+Every answer is checked against the index.
 
 Usage::
 
@@ -100,6 +101,20 @@ def timed(fn):
     return out, time.perf_counter() - start
 
 
+def measured(build, queries, real, own, repeats: int = 2):
+    """Answers and the best seconds of ``repeats`` runs (a shared machine is noisy)."""
+    best = None
+    for _ in range(repeats):
+        index, t_build = timed(build)
+        got, t_query = timed(lambda index=index: index.query(queries, RADIUS))
+        got_own, t_own = timed(lambda index=index: index.query(real[own], RADIUS, own=own))
+        total = t_build + t_query + t_own
+        if best is None or total < best[1]["total_s"]:
+            best = (index, {"build_s": round(t_build, 3), "query_s": round(t_query, 3),
+                            "self_s": round(t_own, 3), "total_s": round(total, 3)}, got, got_own)
+    return best
+
+
 def one(table: pd.DataFrame, target: str, n_queries: int, rng) -> dict:
     schema = detect_schema(table, target)
     enc = DistanceEncoder(schema).fit(table)
@@ -119,12 +134,8 @@ def one(table: pd.DataFrame, target: str, n_queries: int, rng) -> dict:
                                                             tree_rows=10**12)),
                         ("kdtree", lambda: GroupTrees(real, enc.onehot_width_, KDTree)),
                         ("balltree", lambda: GroupTrees(real, enc.onehot_width_, BallTree))):
-        index, t_build = timed(build)
-        got, t_query = timed(lambda index=index: index.query(q, RADIUS))
-        got_own, t_own = timed(lambda index=index: index.query(real[own], RADIUS, own=own))
+        index, row[name], got, got_own = measured(build, q, real, own)
         answers[name] = (got, got_own)
-        row[name] = {"build_s": round(t_build, 3), "query_s": round(t_query, 3),
-                     "self_s": round(t_own, 3), "total_s": round(t_build + t_query + t_own, 3)}
         if name == "radius_index":
             row["groups"] = len(index.groups_)
     ref, ref_own = answers["radius_index"]

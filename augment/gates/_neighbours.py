@@ -86,7 +86,7 @@ class RadiusIndex:
     """
 
     def __init__(self, codes: np.ndarray, onehot_width: int, *, max_pairs: int = 1_000_000,
-                 wide_window: int = 2048, tree_rows: int = 1024):
+                 wide_window: int = 2048, tree_rows: int = 256):
         codes = np.asarray(codes, dtype=float)
         self.wide_window = int(wide_window)
         self.tree_rows = int(tree_rows)
