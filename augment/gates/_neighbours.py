@@ -58,29 +58,29 @@ class RadiusIndex:
     prunes much), the cost is that of all pairs.
 
     A group of at least ``tree_rows`` rows is searched with a scikit-learn
-    :class:`~sklearn.neighbors.KDTree` of its numeric codes instead. Measured
-    (``scripts/bench_radius_index.py``: 5,000 query rows near real rows plus the
-    gate's real-to-real pass over 3,000 rows; build + both queries, seconds, one
-    thread, x86_64 2-core VM shared with other jobs, 2026-12-01), the window search
-    against a KDTree / BallTree per category group:
+    :class:`~sklearn.neighbors.KDTree` of its numeric codes instead. Measured by
+    ``scripts/bench_radius_index.py`` (5,000 query rows near real rows plus the gate's
+    real-to-real pass over 3,000 rows; build + both queries, best of two, seconds; one
+    thread, CPython 3.11.7, x86_64 2-core VM shared with other jobs, 2026-12-01):
 
-    ==================  =======  ======  =============  ======  ========
-    table               rows     groups  window search  KDTree  BallTree
-    ==================  =======  ======  =============  ======  ========
-    lending_club (22)    1,000      961          0.016   0.400     0.547
-    lending_club        10,000    5,149          0.038   1.551     1.685
-    lending_club        50,000    7,367          0.090   2.076     4.403
-    synthetic 30 cols   10,000    8,203          0.069   2.391     3.344
-    synthetic 30 cols   50,000   37,514          0.184  16.895    14.893
-    synthetic 10 cols   10,000       32          0.073   0.047     0.052
-    synthetic 10 cols   50,000       16          1.561   0.256     0.367
-    synthetic 22, 2 cat 50,000       12          2.342   0.388     0.507
-    ==================  =======  ======  =============  ======  ========
+    ===================  ======  ======  ===========  =============  ======  ========
+    table (columns)      rows    groups  this index   windows only   KDTree  BallTree
+    ===================  ======  ======  ===========  =============  ======  ========
+    lending_club (22)     1,000     961        0.029          0.028   0.878     0.914
+    lending_club         10,000   5,015        0.064          0.066   2.392     1.066
+    lending_club         50,000   7,361        0.207          0.207   4.129     4.197
+    synthetic (10)       10,000      27        0.030          0.033   0.029     0.052
+    synthetic (10)       50,000      32        0.290          0.520   0.230     0.318
+    synthetic (30)       10,000   8,013        0.018          0.018   1.761     3.439
+    synthetic (30)       50,000  18,840        0.193          0.184   7.259     9.263
+    synthetic (22, 2 cat) 50,000      9        0.821          3.256   0.898     1.259
+    ===================  ======  ======  ===========  =============  ======  ========
 
-    Trees pay a Python call per group, so where categories split the rows finely
-    (the only case the distance gate uses this index below ``max_exact_rows``) the
-    window search is 20-90x faster; in a few large groups a KDTree is 6x faster
-    (BallTree is slower than KDTree on every table). Hence the split by group size.
+    A tree per group pays a Python call per group: where categories split the rows
+    finely (the only case the distance gate uses this index below ``max_exact_rows``)
+    the window search is 20-40x faster than a KDTree or BallTree per group; in a few
+    large groups a KDTree is 2-4x faster than the windows. BallTree never beat
+    KDTree. Hence windows for small groups and a KDTree for large ones.
 
     ``query`` returns ``inf`` for rows with no reference row within ``max_radius``.
     """
