@@ -63,18 +63,18 @@ class RadiusIndex:
     real-to-real pass over 3,000 rows; build + both queries, best of two, seconds; one
     thread, CPython 3.11.7, x86_64 2-core VM shared with other jobs, 2026-12-01):
 
-    ===================  ======  ======  ===========  =============  ======  ========
-    table (columns)      rows    groups  this index   windows only   KDTree  BallTree
-    ===================  ======  ======  ===========  =============  ======  ========
-    lending_club (22)     1,000     961        0.029          0.028   0.878     0.914
-    lending_club         10,000   5,015        0.064          0.066   2.392     1.066
-    lending_club         50,000   7,361        0.207          0.207   4.129     4.197
-    synthetic (10)       10,000      27        0.030          0.033   0.029     0.052
-    synthetic (10)       50,000      32        0.290          0.520   0.230     0.318
-    synthetic (30)       10,000   8,013        0.018          0.018   1.761     3.439
-    synthetic (30)       50,000  18,840        0.193          0.184   7.259     9.263
-    synthetic (22, 2 cat) 50,000      9        0.821          3.256   0.898     1.259
-    ===================  ======  ======  ===========  =============  ======  ========
+    =====================  ======  ======  ==========  ============  ======  ========
+    table (columns)          rows  groups  this index  windows only  KDTree  BallTree
+    =====================  ======  ======  ==========  ============  ======  ========
+    lending_club (22)       1,000     961       0.029         0.028   0.878     0.914
+    lending_club           10,000   5,015       0.064         0.066   2.392     1.066
+    lending_club           50,000   7,361       0.207         0.207   4.129     4.197
+    synthetic (10)         10,000      27       0.030         0.033   0.029     0.052
+    synthetic (10)         50,000      32       0.290         0.520   0.230     0.318
+    synthetic (30)         10,000   8,013       0.018         0.018   1.761     3.439
+    synthetic (30)         50,000  18,840       0.193         0.184   7.259     9.263
+    synthetic (22, 2 cat)  50,000       9       0.821         3.256   0.898     1.259
+    =====================  ======  ======  ==========  ============  ======  ========
 
     A tree per group pays a Python call per group: where categories split the rows
     finely (the only case the distance gate uses this index below ``max_exact_rows``)
