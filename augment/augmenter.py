@@ -11,6 +11,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, clone
 
 from augment._assemble import WEIGHT_MODES, reattach
+from augment._threads import thread_limit, threads_problems
 from augment.data import carried_notes, detect_schema
 from augment.errors import (
     AugmentWarning,
@@ -158,6 +159,10 @@ class Augmenter(BaseEstimator):
         Seed given to every component that has none of its own.
     progress : bool
         Show progress bars (default ``False``: the library is quiet unless asked).
+    threads : int or None
+        Threads of every BLAS, OpenMP and torch pool while fitting (default 1: the
+        fastest on a shared machine and in sweeps; ``None``: the libraries' defaults,
+        usually one per core). See :func:`augment._threads.thread_limit`.
 
     Examples
     --------
@@ -177,7 +182,7 @@ class Augmenter(BaseEstimator):
                  batch_on_fail: str = "reject", weight_mode: str = "balance",
                  max_rounds: int = 5, max_rows_per_round: int = 50_000,
                  keep_columns=(), carry_columns=(), random_state: int | None = None,
-                 progress: bool = False):
+                 progress: bool = False, threads: int | None = 1):
         self.sampling_strategy = sampling_strategy
         self.profile = profile
         self.regions = regions
@@ -198,6 +203,7 @@ class Augmenter(BaseEstimator):
         self.carry_columns = carry_columns
         self.random_state = random_state
         self.progress = progress
+        self.threads = threads
 
     # -- validation ------------------------------------------------------------------------
     def _components(self):
@@ -257,6 +263,7 @@ class Augmenter(BaseEstimator):
             if isinstance(value, str) or not all(isinstance(c, str) for c in value):
                 problems.append(f"{name} must be a list of column names; got {value!r}.")
         problems.extend(check_declared(self.regions)[1])
+        problems.extend(threads_problems(self.threads))
         if problems:
             raise ConfigError(format_problems("Invalid Augmenter configuration", problems))
         return profile, generator, labeler, row_gates, batch_gates
@@ -268,11 +275,17 @@ class Augmenter(BaseEstimator):
         Every check (parameters, data, what the generator needs) runs before any
         model is fitted. ``table`` is never modified.
         """
-        profile, generator, labeler, row_gates, batch_gates = self._components()
+        components = self._components()
+        with thread_limit(self.threads):
+            return self._fit_table(table, target, *components)
+
+    def _fit_table(self, table, target, profile, generator, labeler, row_gates, batch_gates
+                   ) -> Augmenter:
         start = time.perf_counter()
         carry = (dict(self.carry_columns) if isinstance(self.carry_columns, dict)
                  else tuple(self.carry_columns))
-        schema = detect_schema(table, target, keep=tuple(self.keep_columns), carry=carry)
+        schema = detect_schema(table, target, keep=tuple(self.keep_columns), carry=carry,
+                               random_state=rs_int(self.random_state))
         work = table[[*schema.features, target]]  # carried columns return after assembly
         regions = find_class_regions(work[target], schema, self.sampling_strategy)
         declared, regions = declare_regions(self.regions, work, schema, regions)
@@ -315,7 +328,7 @@ class Augmenter(BaseEstimator):
         self.sample_weight_ = result.augmented["_weight"].to_numpy()
         self.sample_indices_ = np.flatnonzero(~result.augmented["_synthetic"].to_numpy())
         for message in result.warnings:  # the library is quiet, but a problem is a warning
-            warnings.warn(message, AugmentWarning, stacklevel=2)
+            warnings.warn(message, AugmentWarning, stacklevel=3)
         return self
 
     def fit_resample(self, X, y):

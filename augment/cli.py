@@ -12,6 +12,7 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from augment._instantiate import instantiate
+from augment._threads import thread_limit
 from augment.errors import AugmentError, AugmentWarning
 
 log = logging.getLogger("augment")
@@ -60,6 +61,7 @@ def build_augmenter(cfg: DictConfig):
         carry_columns=list(cfg.get("carry_columns") or ()),
         random_state=cfg.seed,
         progress=_progress(cfg.progress),
+        threads=cfg.get("threads", 1),
     )
 
 
@@ -183,9 +185,11 @@ def run(cfg: DictConfig, run_dir: Path, pathway: str = "augment") -> Path:
         "run": str(run_dir)})
     metrics = None
     if evaluation is not None:
-        metrics = evaluation.evaluate(train, test, augmenter.schema_, augmenter.result_.augmented,
-                                      augmenter.sampling_strategy, pathway=pathway,
-                                      regions=augmenter.regions_)
+        with thread_limit(augmenter.threads):  # the one setting, as for the augmenter
+            metrics = evaluation.evaluate(train, test, augmenter.schema_,
+                                          augmenter.result_.augmented,
+                                          augmenter.sampling_strategy, pathway=pathway,
+                                          regions=augmenter.regions_)
     input_info = {"path": source.path, "name": None if source.path else "lending_club (embedded)",
                   "target": target, "rows": len(frame), "columns": len(frame.columns),
                   "augmented_rows": len(train), "sha256": source.fingerprint(frame)}
@@ -226,19 +230,6 @@ def _store_labeler(cfg: DictConfig, augmenter, train, target: str,
     augmenter.result_.labeler["registry"] = registry
 
 
-def _pin_threads(n: int) -> None:
-    """One sweep worker must not oversubscribe the CPU: limit BLAS/OpenMP and torch threads."""
-    import os
-
-    from threadpoolctl import threadpool_limits
-
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = str(n)
-    threadpool_limits(n)
-    if "torch" in sys.modules:
-        sys.modules["torch"].set_num_threads(n)
-
-
 @hydra.main(version_base="1.3", config_path=config_dir(), config_name="config")
 def _hydra_main(cfg: DictConfig) -> None:
     import json
@@ -252,9 +243,8 @@ def _hydra_main(cfg: DictConfig) -> None:
     choices = hc.runtime.choices
     pathway = f"augment:{choices.get('generator')}/{choices.get('gate')}"
     if hc.mode == RunMode.MULTIRUN:
-        # a sweep job: pinned threads, and a failure is recorded, not raised, so that
-        # the other jobs of the sweep finish and scripts/summarize.py reports it
-        _pin_threads(int(cfg.get("threads_per_job", 1)))
+        # a sweep job: a failure is recorded, not raised, so that the other jobs of the
+        # sweep finish and scripts/summarize.py reports it (threads: see run)
         try:
             run(cfg, run_dir, pathway)
         except Exception as exc:  # every failure is recorded, whatever its type

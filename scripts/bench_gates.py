@@ -156,7 +156,7 @@ def run_one(name, table, target, generator, n, seed, variants) -> list[dict]:
     per10k = 10_000 / len(rows)
     out = []
     for variant, params in variants.items():
-        gate = RealismGate(random_state=seed, n_threads=1, **params).fit(train, schema)
+        gate = RealismGate(random_state=seed, **params).fit(train, schema)
         start = time.perf_counter()
         verdicts["realism"] = gate.check(rows)["keep"].to_numpy()
         seconds["realism"] = time.perf_counter() - start

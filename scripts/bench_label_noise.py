@@ -337,12 +337,13 @@ def simulated_delivery(rate: float, need: int, max_rounds: int = 5) -> int:
 
 def neighbour_purity(train: pd.DataFrame, rows: pd.DataFrame, schema: Schema, label,
                      k: int = 10) -> np.ndarray:
-    """Share of each row's ``k`` nearest real training rows (standardised) carrying ``label``."""
+    """Share of each row's ``k`` nearest real training rows (distance codes) carrying ``label``."""
     from sklearn.neighbors import NearestNeighbors
 
-    from augment.evaluate._truth import _standardise
+    from augment.data import DistanceEncoder
 
-    real, synth = _standardise(train, rows, schema)
+    encoder = DistanceEncoder(schema).fit(train)
+    real, synth = encoder.transform(train), encoder.transform(rows)
     index = NearestNeighbors(n_neighbors=k).fit(real).kneighbors(synth, return_distance=False)
     same = (train[schema.target].astype(str).to_numpy() == str(label))
     return same[index].mean(axis=1)

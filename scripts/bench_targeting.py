@@ -56,9 +56,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from augment.data import detect_schema
+from augment.data import DistanceEncoder, detect_schema
 from augment.gates import two_sample_auc
-from augment.gates._distance import MixedScaler
 from augment.gates._neighbours import nearest_distance
 from augment.generators import CTGANGenerator, TVAEGenerator
 from augment.generators._deep_models import modes_to_keep
@@ -283,7 +282,7 @@ def main(argv=None) -> int:
     total = time.perf_counter()
     for name in args.datasets:
         table, schema, cls, regions = load(name)
-        scaler = MixedScaler(schema).fit(table)
+        scaler = DistanceEncoder(schema).fit(table)
         notes.append(f"- {name}: {len(table)} rows; " + "; ".join(
             f"rare-{i} `{r.description}`: {r.count} rows ({r.count / len(table):.2%})"
             for i, r in enumerate(regions)))

@@ -103,7 +103,7 @@ INFO = {"path": None, "name": "t", "target": "label", "rows": 75, "columns": 5,
 
 @pytest.mark.parametrize("step", ["make_figures", "build_manifest"])
 def test_writer_failing_step_leaves_no_manifest(tmp_path, monkeypatch, result, step):
-    def quick_figures(result, folder):  # the real figures take ~30 s; their content is not tested
+    def quick_figures(result, folder, random_state=0):  # the real figures take ~30 s
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "f.png").write_bytes(b"png")
         return ["f.png"]

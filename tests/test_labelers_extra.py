@@ -23,7 +23,13 @@ from augment.labelers import (
     load,
     save,
 )
-from augment.labelers._calibration import calibration_metrics, expected_calibration_error
+from augment.labelers._calibration import (
+    _logit,
+    _platt,
+    apply_calibration,
+    calibration_metrics,
+    expected_calibration_error,
+)
 from augment.labelers._registry import diff, format_diff
 from augment.labelers.registry import main as registry_main
 
@@ -320,3 +326,39 @@ def test_ebm_if_installed(table):
     np.testing.assert_allclose(out[["proba=no", "proba=yes"]].sum(axis=1), 1.0)
     assert out["rule"].str.contains("pushed by").any()
     assert lab.quality_["cv_balanced_accuracy"] > 0.7
+
+
+def _platt_case(separable: bool):
+    rng = np.random.default_rng(3)
+    p = np.round(rng.beta(0.7, 1.5, 400), 3)
+    p[:40] = 1.0  # pure leaves
+    target = (p > 0.5 if separable else rng.random(400) < p ** 0.8).astype(int)
+    weights = np.ones(400) if separable else np.where(np.arange(400) % 3 == 0, 2.0, 1.0)
+    return _logit(p), target, weights
+
+
+@pytest.mark.parametrize(("separable", "old"), [
+    # (a, b) of the hand-written Newton solver this replaced, on the same inputs
+    (False, (1.0200336474049245, 0.6518687066734238)),
+    (True, (5.155172692495508, -0.06974439127228395)),
+])
+def test_platt_scaling_matches_the_earlier_newton_solver(separable, old):
+    x, target, weights = _platt_case(separable)
+    a, b = _platt(x, target, weights)
+    np.testing.assert_allclose([a, b], old, rtol=1e-6, atol=1e-7)
+    # the fit is the minimum of the smoothed-target log-loss: its gradient vanishes
+    n_pos, n_neg = weights[target == 1].sum(), weights[target == 0].sum()
+    t = np.where(target == 1, (n_pos + 1) / (n_pos + 2), 1 / (n_neg + 2))
+    z = np.clip(x, -7, 7)
+    p = 1 / (1 + np.exp(-(a * z + b)))
+    grad = [np.sum(weights * (p - t) * z), np.sum(weights * (p - t))]
+    np.testing.assert_allclose(grad, 0.0, atol=1e-6)
+
+
+def test_a_stored_sigmoid_map_keeps_its_meaning():
+    # the map format stored in the registry is unchanged: {"kind": "sigmoid", "a", "b"}
+    proba = np.array([[0.9, 0.1], [0.5, 0.5], [0.2, 0.8]])
+    out = apply_calibration(proba, [{"class": 1, "kind": "sigmoid", "a": 2.0, "b": -0.5}])
+    want = 1 / (1 + np.exp(-(2.0 * np.log(proba[:, 1] / proba[:, 0]) - 0.5)))
+    np.testing.assert_allclose(out[:, 1], want)
+    np.testing.assert_allclose(out.sum(axis=1), 1.0)

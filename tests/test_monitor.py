@@ -19,7 +19,7 @@ from augment.report._html import render_html
 from augment.report._provenance import config_hash, git_commit, provenance
 
 
-def _quick_figures(result, folder):
+def _quick_figures(result, folder, random_state=0):
     """One cheap figure instead of all of them (the discriminator figure alone takes ~25 s)."""
     from augment.report._figures import class_counts
 
@@ -178,3 +178,24 @@ def test_provenance_helpers(tmp_path):
     assert config_hash({"a": 1, "b": [1, 2]}) == config_hash({"b": [1, 2], "a": 1})
     block = provenance({"class": "X", "params": {"k": 1}})
     assert set(block) == {"git_commit", "git_dirty", "generator_config_hash"}
+
+
+def test_probe_sample_follows_the_baseline_run_seed(runs, monkeypatch):
+    import pandas as pd
+
+    from augment.monitor import _compare
+    from augment.monitor._run import load_run
+
+    _, a, b = runs
+    seeds = []
+
+    def record(run_a, run_b, limit, seed=0):
+        seeds.append(seed)
+        return pd.DataFrame(columns=run_a.features)
+
+    monkeypatch.setattr(_compare, "probe_rows", record)
+    thresholds = load_thresholds(None)
+    _compare.compare_runs(load_run(b), load_run(a), thresholds)  # b was run with seed 1
+    _compare.compare_runs(load_run(a), load_run(b), thresholds)  # a with seed 0
+    _compare.compare_runs(load_run(a), load_run(b), thresholds, random_state=5)
+    assert seeds == [1, 0, 5]

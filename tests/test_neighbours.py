@@ -4,9 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from augment.data import detect_schema
+from augment.data import DistanceEncoder, detect_schema
 from augment.gates import DistanceGate
-from augment.gates._distance import MixedScaler
 from augment.gates._neighbours import CATEGORY_GAP, RadiusIndex, nearest_distance
 
 
@@ -21,7 +20,7 @@ def _table(n=1500, seed=0):
 
 def _codes(df, queries):
     schema = detect_schema(df, "y")
-    scaler = MixedScaler(schema).fit(df[schema.features])
+    scaler = DistanceEncoder(schema).fit(df[schema.features])
     return scaler, scaler.transform(df[schema.features]), scaler.transform(queries[schema.features])
 
 
@@ -29,9 +28,11 @@ def _as_expected(d, radius):
     return np.where(d <= radius, d, np.inf)
 
 
-@pytest.mark.parametrize(("max_pairs", "wide_window"), [(7, 2048), (1_000_000, 2048), (50, 1)])
+@pytest.mark.parametrize(("max_pairs", "wide_window", "tree_rows"),
+                         [(7, 2048, 10**9), (1_000_000, 2048, 10**9), (50, 1, 10**9),
+                          (1_000_000, 2048, 1), (50, 1, 200)])
 @pytest.mark.parametrize("radius", [0.005, 0.05, 0.7])
-def test_matches_all_pairs_within_the_radius(radius, max_pairs, wide_window):
+def test_matches_all_pairs_within_the_radius(radius, max_pairs, wide_window, tree_rows):
     df = _table()
     rng = np.random.default_rng(1)
     queries = df.sample(300, random_state=1).copy()
@@ -39,19 +40,22 @@ def test_matches_all_pairs_within_the_radius(radius, max_pairs, wide_window):
     queries.iloc[:10, 2] = "unseen"
     queries.iloc[10:20, 0] = 50.0  # far outside the real range
     scaler, real, codes = _codes(df, queries)
-    index = RadiusIndex(real, scaler.onehot_width, max_pairs=max_pairs, wide_window=wide_window)
+    index = RadiusIndex(real, scaler.onehot_width_, max_pairs=max_pairs, wide_window=wide_window,
+                        tree_rows=tree_rows)
+    assert bool(index.trees_) == (tree_rows < 10**9)
     got = index.query(codes, radius)
     want = _as_expected(nearest_distance(codes, real), radius)
     np.testing.assert_allclose(got, want, atol=1e-7)
     assert np.isinf(got[:20]).all()  # unseen category / far away: nothing within the radius
 
 
-@pytest.mark.parametrize("wide_window", [1, 2048])
-def test_own_row_is_skipped_but_an_identical_other_row_counts(wide_window):
+@pytest.mark.parametrize(("wide_window", "tree_rows"), [(1, 10**9), (2048, 10**9), (2048, 1)])
+def test_own_row_is_skipped_but_an_identical_other_row_counts(wide_window, tree_rows):
     df = _table()
     scaler, real, _ = _codes(df, df)
     own = np.arange(0, len(real), 5)
-    index = RadiusIndex(real, scaler.onehot_width, max_pairs=50, wide_window=wide_window)
+    index = RadiusIndex(real, scaler.onehot_width_, max_pairs=50, wide_window=wide_window,
+                        tree_rows=tree_rows)
     got = index.query(real[own], 0.7, own=own)
     want = _as_expected(nearest_distance(real[own], real, own=own), 0.7)
     np.testing.assert_allclose(got, want, atol=1e-7)
@@ -61,7 +65,7 @@ def test_own_row_is_skipped_but_an_identical_other_row_counts(wide_window):
 def test_categories_only():
     df = pd.DataFrame({"c": list("xxyz"), "d": list("ppqq"), "y": list("uvuv")})
     scaler, real, codes = _codes(df, pd.DataFrame({"c": ["x", "z", "w"], "d": ["p", "p", "p"]}))
-    index = RadiusIndex(real, scaler.onehot_width)
+    index = RadiusIndex(real, scaler.onehot_width_)
     assert list(index.query(codes, 0.5)) == [0.0, np.inf, np.inf]
     assert list(index.query(real, 0.5, own=np.arange(4))) == [0.0, 0.0, np.inf, np.inf]
 
@@ -70,11 +74,13 @@ def test_radius_must_stay_below_one_category():
     df = _table(50)
     scaler, real, codes = _codes(df, df)
     with pytest.raises(ValueError, match="max_radius"):
-        RadiusIndex(real, scaler.onehot_width).query(codes, CATEGORY_GAP)
+        RadiusIndex(real, scaler.onehot_width_).query(codes, CATEGORY_GAP)
 
 
 def test_distance_gate_decides_the_same_with_the_index():
-    df = _table()
+    # no twins among the real rows: exact copies are the distance gate's to reject (with
+    # twins it leaves them to the novelty gate)
+    df = _table().iloc[:1500]
     schema = detect_schema(df, "y")
     rng = np.random.default_rng(2)
     rows = df.sample(400, random_state=3).copy()
@@ -98,7 +104,10 @@ def test_distance_gate_on_big_tables_with_many_duplicates_or_tiny_gaps():
     schema = detect_schema(dup, "y")
     gate = DistanceGate(random_state=0, max_exact_rows=100).fit(dup, schema)
     result = gate.check(dup.iloc[:50], None)
-    assert not result["keep"].any()  # every row copies a real one
+    # every row copies a real one, and most real rows have twins: the distance gate
+    # scores them as copies and leaves them to the novelty gate
+    assert gate.twin_share_ > gate.quantile
+    assert (result["score"] == 0).all() and result["keep"].all()
     # real neighbours 1 apart on a 5M range (tiny real-to-real distances): new rows far from
     # every real row must not be reported as copies
     amount = np.repeat(rng.uniform(0, 5e6, 300).round(), 2) + np.tile([0, 1], 300)
@@ -134,7 +143,7 @@ def test_the_index_is_used_below_max_exact_rows_only_where_categories_split_fine
     pairs = DistanceGate(random_state=0).fit(fine, detect_schema(fine, "y"))
     pairs.index_ = None  # force all pairs on the same fit for comparison
     pairs.score_cap_ = None
-    pairs.real_codes_ = pairs.scaler_.transform(fine)
+    pairs.real_codes_ = pairs.encoder_.transform(fine)
     assert (gate.check(rows, None)["keep"] == pairs.check(rows, None)["keep"]).all()
     assert DistanceGate(random_state=0).fit(dense, detect_schema(dense, "y")).index_ is None
 

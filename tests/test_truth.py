@@ -99,18 +99,3 @@ def test_coverage_needs_more_than_k_rows():
     schema = detect_schema(pd.concat([_grid(), _grid().assign(y="good")]), "y")
     with pytest.raises(ValueError, match="more than k=5"):
         coverage(real, real, schema, k=5)
-
-
-def test_standardise_scales_on_the_reference_and_fills_missing_with_its_mean():
-    from augment.evaluate._truth import _standardise
-
-    ref = pd.DataFrame({"x": [1.0, 3.0, np.nan, 5.0], "color": ["red", "blue", "red", None],
-                        "y": ["a", "b", "a", "b"]})
-    other = pd.DataFrame({"x": [np.nan, 7.0], "color": ["green", "blue"], "y": ["a", "a"]})
-    schema = detect_schema(ref, "y")
-    a, b = _standardise(ref, other, schema)
-    std = np.std([1.0, 3.0, 5.0])  # the missing value does not shrink the scale
-    np.testing.assert_allclose(a[:, 0], [-2 / std, 0.0, 0.0, 2 / std])
-    np.testing.assert_allclose(b[:, 0], [0.0, 4 / std])
-    assert (b[0, 1:] == 0).all()  # a category the reference never had: all zeros
-    assert a.shape[1] == b.shape[1] == 1 + 3  # red, blue, missing

@@ -29,12 +29,16 @@ _DATETIME_TEXT = re.compile(
     r"|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}( \d{1,2}:\d{2}(:\d{2})?)?)\s*$")
 
 
-def datetime_text(values: pd.Series) -> str | None:
-    """An example value when every (sampled) text value reads as a date or time, else None."""
+def datetime_text(values: pd.Series, random_state: int | None = 0) -> str | None:
+    """An example value when every (sampled) text value reads as a date or time, else None.
+
+    Past 1,000 distinct values a sample drawn with ``random_state`` is read.
+    """
     if not len(values) or not all(isinstance(v, str) for v in values.iloc[:50]):
         return None
     unique = pd.Series(values.unique())
-    sample = unique.sample(min(len(unique), 1000), random_state=0) if len(unique) > 1000 else unique
+    sample = (unique.sample(1000, random_state=random_state) if len(unique) > 1000
+              else unique)
     if not sample.astype(str).str.match(_DATETIME_TEXT).all():
         return None
     parsed = pd.to_datetime(sample, errors="coerce", format="mixed")

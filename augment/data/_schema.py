@@ -187,7 +187,7 @@ def _describe_column(series: pd.Series, kind: str) -> Column:
 
 
 def detect_schema(frame: pd.DataFrame, target: str, keep: tuple | list = (),
-                  carry: tuple | list | dict = ()) -> Schema:
+                  carry: tuple | list | dict = (), random_state: int | None = 0) -> Schema:
     """Detect column kinds and check that ``frame`` can be augmented.
 
     Every problem found is listed in one :class:`InvalidDataError`. Columns that
@@ -197,7 +197,8 @@ def detect_schema(frame: pd.DataFrame, target: str, keep: tuple | list = (),
     (datetime dtypes and date/time text) and constant columns. ``keep`` names
     columns to use as features even when they look like identifiers or dates;
     ``carry`` names columns to carry as identifiers whatever they look like (a
-    dict maps each to the reason shown).
+    dict maps each to the reason shown). ``random_state`` draws the sample of
+    values read to tell date/time text (columns with over 1,000 distinct values).
 
     Examples
     --------
@@ -215,7 +216,7 @@ def detect_schema(frame: pd.DataFrame, target: str, keep: tuple | list = (),
     columns: dict[str, Column] = {}
     carried: dict[str, dict] = {}
     for name in feature_names:
-        column, carry_info, problem = _classify(name, frame[name], keep, carry)
+        column, carry_info, problem = _classify(name, frame[name], keep, carry, random_state)
         if problem:
             problems.append(problem)
         elif carry_info is not None:
@@ -341,7 +342,7 @@ def _option_problems(feature_names: list, keep, carry) -> list[str]:
     return problems
 
 
-def _classify(name, series: pd.Series, keep, carry):
+def _classify(name, series: pd.Series, keep, carry, random_state=0):
     """One feature column: (its Column, or how it is carried, or a problem); one is set."""
     if name in carry:
         why = carry[name] if isinstance(carry, dict) else "named in carry_columns"
@@ -367,7 +368,7 @@ def _classify(name, series: pd.Series, keep, carry):
         shown = value.item() if isinstance(value, np.generic) else value
         return None, {"kind": "constant", "detail": repr(shown), "value": value}, None
     if name not in keep and kind == "categorical":
-        example = datetime_text(series.dropna())
+        example = datetime_text(series.dropna(), random_state)
         if example is not None:
             return None, {"kind": "datetime", "detail": f"text like '{example}'"}, None
     why = None if name in keep else identifier(series, kind, n_unique)

@@ -119,10 +119,8 @@ class Evaluation(BaseEstimator):
             if found:
                 notes[name] = found
         regions = [r for r in regions if r.kind != "class"]
-        from threadpoolctl import threadpool_limits
-
-        with threadpool_limits(limits=1, user_api="openmp"):  # see gates/_two_sample.py
-            results = self._fit_all(pathways, test, schema, classes, minority, seed, regions)
+        # threads: the caller's thread_limit (augment._threads; the CLI uses the run's setting)
+        results = self._fit_all(pathways, test, schema, classes, minority, seed, regions)
         return {"seed": self.random_state, "train_rows": len(train), "test_rows": len(test),
                 "classes": [str(c) for c in classes], "minority": minority,
                 "regions": [{**r.to_dict(), "test_rows": int(r.where(test).sum()),

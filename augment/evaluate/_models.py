@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
-from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+from sklearn.pipeline import Pipeline
 from sklearn.tree import DecisionTreeClassifier
 
-from augment.data import Schema, as_text
+from augment.data import Schema, make_encoder
 
 __all__ = ["MODELS", "make_model"]
 
 MODELS = ("logistic", "tree", "forest", "boosting")
-
-
-def _encoder(schema: Schema, scale: bool) -> ColumnTransformer:
-    numeric = [SimpleImputer(strategy="median")] + ([StandardScaler()] if scale else [])
-    text = FunctionTransformer(as_text, feature_names_out="one-to-one")
-    return ColumnTransformer([
-        ("num", make_pipeline(*numeric), schema.numeric),
-        ("cat", Pipeline([("text", text), ("onehot", OneHotEncoder(
-            handle_unknown="ignore", sparse_output=False, min_frequency=5))]), schema.categorical),
-    ])
 
 
 def make_model(name: str, schema: Schema, random_state: int) -> Pipeline:
@@ -41,4 +28,5 @@ def make_model(name: str, schema: Schema, random_state: int) -> Pipeline:
         model = HistGradientBoostingClassifier(random_state=random_state)
     else:
         raise ValueError(f"Expected a model in {list(MODELS)}. Got {name!r}.")
-    return Pipeline([("encode", _encoder(schema, scale=name == "logistic")), ("model", model)])
+    encoder = make_encoder(schema, "onehot", scale=name == "logistic", min_frequency=5)
+    return Pipeline([("encode", encoder), ("model", model)])

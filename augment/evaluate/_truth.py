@@ -20,7 +20,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.neighbors import NearestNeighbors
 from sklearn.pipeline import Pipeline
 
-from augment.data import Schema, as_text, detect_schema, make_encoder
+from augment.data import DistanceEncoder, Schema, as_text, detect_schema, make_encoder
 
 __all__ = ["Teacher", "coverage", "label_noise", "teacher_relabel"]
 
@@ -59,20 +59,12 @@ class Teacher:
 
     def predict_proba(self, rows: pd.DataFrame) -> np.ndarray:
         """Class probabilities of ``rows``, columns in :attr:`classes` order."""
-        return self.model.predict_proba(_numeric(rows[self.features], self.model))
+        return self.model.predict_proba(rows[self.features])
 
     def __call__(self, rows: pd.DataFrame) -> np.ndarray:
         """The true label of every row of ``rows`` (an object array)."""
         proba = self.predict_proba(rows)
         return _decide(proba, self.classes, self.order, self.thresholds)
-
-
-def _numeric(frame: pd.DataFrame, model: Pipeline) -> pd.DataFrame:
-    """Numeric columns as floats (synthetic rows may carry them as objects)."""
-    frame = frame.copy()
-    for name in model.named_steps["encode"].transformers[0][2]:
-        frame[name] = pd.to_numeric(frame[name], errors="coerce")
-    return frame
 
 
 def _decide(proba: np.ndarray, classes: tuple, order: tuple, thresholds: dict) -> np.ndarray:
@@ -129,7 +121,7 @@ def teacher_relabel(df: pd.DataFrame, target: str,
             max_iter=200, learning_rate=0.05, max_leaf_nodes=15, min_samples_leaf=20,
             l2_regularization=1.0, early_stopping=False, random_state=random_state)),
     ])
-    X = _numeric(df[features], model)
+    X = df[features]
     y = as_text(df[[target]])[target] if _mixed(df[target]) else df[target]
     model.fit(X, y)
     classes = tuple(model.classes_)
@@ -187,37 +179,6 @@ def label_noise(kept_rows: pd.DataFrame, teacher, target: str) -> float:
     return float(np.mean(given != truth))
 
 
-def _standardise(reference: pd.DataFrame, other: pd.DataFrame,
-                 schema: Schema) -> tuple[np.ndarray, np.ndarray]:
-    """Numeric columns z-scored and categorical ones one-hot, both fitted on ``reference``.
-
-    Missing numeric values become the reference mean (0 after scaling); missing
-    categories are a category of their own; categories unseen in ``reference`` encode
-    as all zeros. A constant numeric column gets scale 1.
-    """
-    encoder = make_encoder(schema, "onehot")
-    ref = reference[schema.features].copy()
-    oth = other[schema.features].copy()
-    for name in schema.numeric:
-        ref[name] = pd.to_numeric(ref[name], errors="coerce").astype(float)
-        oth[name] = pd.to_numeric(oth[name], errors="coerce").astype(float)
-    encoder.fit(ref)
-    a = np.asarray(encoder.transform(ref), dtype=float)
-    b = np.asarray(encoder.transform(oth), dtype=float) if len(oth) else np.empty((0, a.shape[1]))
-    n = len(schema.numeric)
-    if n:  # the scaler skips missing values when fitting; they become 0 (the mean) after it
-        from sklearn.impute import SimpleImputer
-        from sklearn.pipeline import make_pipeline
-        from sklearn.preprocessing import StandardScaler
-
-        numeric = make_pipeline(StandardScaler(), SimpleImputer(strategy="constant",
-                                                                fill_value=0.0))
-        a[:, :n] = numeric.fit_transform(a[:, :n])
-        if len(b):
-            b[:, :n] = numeric.transform(b[:, :n])
-    return a, b
-
-
 def coverage(heldout_minority: pd.DataFrame, synthetic_minority: pd.DataFrame, schema: Schema,
              k: int = 5) -> float:
     """Naeem et al. (2020) coverage of held-out real rows by synthetic rows.
@@ -225,8 +186,9 @@ def coverage(heldout_minority: pd.DataFrame, synthetic_minority: pd.DataFrame, s
     For each held-out real row, its ball has radius equal to the distance to its k-th
     nearest neighbour among the other held-out rows; coverage is the share of real rows
     whose ball (boundary included) contains at least one synthetic row. Distances are
-    Euclidean on a standardised mixed-type encoding fitted on ``heldout_minority``:
-    numeric columns z-scored, categorical columns one-hot (see :func:`_standardise`).
+    Euclidean on :class:`~augment.data.DistanceEncoder` codes fitted on
+    ``heldout_minority`` (the space of every distance in augment: numeric columns
+    z-scored, categorical columns one-hot).
 
     Parameters
     ----------
@@ -249,7 +211,9 @@ def coverage(heldout_minority: pd.DataFrame, synthetic_minority: pd.DataFrame, s
                          f"{len(heldout_minority)}.")
     if len(synthetic_minority) == 0:
         return 0.0
-    real, synth = _standardise(heldout_minority, synthetic_minority, schema)
+    encoder = DistanceEncoder(schema).fit(heldout_minority)
+    real = encoder.transform(heldout_minority)
+    synth = encoder.transform(synthetic_minority)
     radius = NearestNeighbors(n_neighbors=k + 1).fit(real).kneighbors(real)[0][:, k]
     nearest = NearestNeighbors(n_neighbors=1).fit(synth).kneighbors(real)[0][:, 0]
     return float(np.mean(nearest <= radius + 1e-12))

@@ -195,10 +195,6 @@ class RealismGate(RowGate):
         Fewest real and synthetic rows of a class for the gate to run.
     remember : bool
         Train on earlier calls' candidate rows too (above). ``fit`` forgets them.
-    n_threads : int or None
-        OpenMP threads for the discriminators (default 1; None: scikit-learn's
-        default, all cores). On a machine shared with other busy processes, 1 avoids
-        oversubscription, which slowed gradient boosting 5-100x here.
     random_state : int or None
         Seed for folds, subsampling and the discriminators.
 
@@ -225,7 +221,7 @@ class RealismGate(RowGate):
                  max_p_synthetic: float | None = None, target_auc: float | None = None,
                  n_splits: int = 3, n_rounds: int = 2, max_iter: int = 60,
                  max_train_rows: int = 4000, min_rows: int = 20, remember: bool = True,
-                 n_threads: int | None = 1, random_state: int | None = None):
+                 random_state: int | None = None):
         self.acceptance = acceptance
         self.ratio_quantile = ratio_quantile
         self.max_p_synthetic = max_p_synthetic
@@ -236,7 +232,6 @@ class RealismGate(RowGate):
         self.max_train_rows = max_train_rows
         self.min_rows = min_rows
         self.remember = remember
-        self.n_threads = n_threads
         self.random_state = random_state
 
     def check_params(self) -> list[str]:
@@ -264,10 +259,6 @@ class RealismGate(RowGate):
             value = getattr(self, key)
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
                 problems.append(f"realism {key} must be an integer >= {low}; got {value!r}.")
-        if self.n_threads is not None and (not isinstance(self.n_threads, int)
-                                           or self.n_threads < 1):
-            problems.append(f"realism n_threads must be null or an integer >= 1; got "
-                            f"{self.n_threads!r}.")
         return problems
 
     def fit(self, real: pd.DataFrame, schema) -> RealismGate:
@@ -277,17 +268,11 @@ class RealismGate(RowGate):
         return super().fit(real, schema)
 
     def _encode(self, frame: pd.DataFrame) -> np.ndarray:
-        X = frame[self.schema_.features].copy()
-        for name in self.schema_.numeric:
-            X[name] = pd.to_numeric(X[name], errors="coerce")
-        return np.asarray(self.encoder_.transform(X), dtype=float)
+        return np.asarray(self.encoder_.transform(frame[self.schema_.features]), dtype=float)
 
     def _fit(self, real: pd.DataFrame) -> None:
         schema = self.schema_
-        X = real[schema.features].copy()
-        for name in schema.numeric:
-            X[name] = pd.to_numeric(X[name], errors="coerce")
-        self.encoder_ = make_encoder(schema, "ordinal").fit(X)
+        self.encoder_ = make_encoder(schema, "ordinal").fit(real[schema.features])
         encoder = self.encoder_.named_transformers_["cat"] if schema.categorical else None
         self.n_categories_ = ([len(c) for c in encoder.named_steps["encode"].categories_]
                               if encoder is not None else [])
@@ -323,14 +308,6 @@ class RealismGate(RowGate):
         return self
 
     def _check(self, rows: pd.DataFrame, labels) -> pd.DataFrame:
-        if self.n_threads is None:
-            return self._check_all(rows)
-        from threadpoolctl import threadpool_limits
-
-        with threadpool_limits(limits=self.n_threads, user_api="openmp"):
-            return self._check_all(rows)
-
-    def _check_all(self, rows: pd.DataFrame) -> pd.DataFrame:
         n = len(rows)
         keep = np.ones(n, bool)
         score = np.full(n, np.nan)

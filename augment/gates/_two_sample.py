@@ -67,8 +67,6 @@ def two_sample_scores(real: pd.DataFrame, synthetic: pd.DataFrame, schema, *, n_
     real = real.iloc[np.sort(rng.choice(len(real), n, replace=False))]
     synthetic = synthetic.iloc[np.sort(rng.choice(len(synthetic), n, replace=False))]
     X = pd.concat([real[schema.features], synthetic[schema.features]], ignore_index=True)
-    for name in schema.numeric:
-        X[name] = pd.to_numeric(X[name], errors="coerce")
     y = np.r_[np.zeros(n), np.ones(n)]
     # gradient boosting takes at most 255 categories: a column with more enters as its
     # ordinal codes (as in the realism gate's discriminator)
@@ -83,12 +81,8 @@ def two_sample_scores(real: pd.DataFrame, synthetic: pd.DataFrame, schema, *, n_
     )
     cv = StratifiedKFold(n_splits=min(n_splits, n), shuffle=True,
                          random_state=rng.randint(np.iinfo(np.int32).max))
-    # one OpenMP thread: gradient boosting on a few thousand rows gains little from more,
-    # and on a loaded machine (sweeps, CI) spinning OpenMP threads made it 5-15x slower
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1, user_api="openmp"):
-        proba = cross_val_predict(model, X, y, cv=cv, method="predict_proba")[:, 1]
+    # threads: the caller's thread_limit (augment._threads; the Augmenter pins one)
+    proba = cross_val_predict(model, X, y, cv=cv, method="predict_proba")[:, 1]
     return y, proba
 
 

@@ -22,33 +22,25 @@ def _logit(p: np.ndarray) -> np.ndarray:
 
 
 def _platt(x: np.ndarray, target: np.ndarray, weights: np.ndarray) -> tuple[float, float]:
-    """Platt scaling ``P = sigmoid(a x + b)`` by Newton's method, with Platt's smoothed targets.
+    """Platt scaling ``P = sigmoid(a x + b)`` with Platt's smoothed targets.
 
     The smoothed targets ((n+ + 1) / (n+ + 2) and 1 / (n- + 2)) keep a separable
-    fit from saying 0 or 1 outright.
+    fit from saying 0 or 1 outright. An unpenalised
+    :class:`~sklearn.linear_model.LogisticRegression` on the logits fits them: each
+    row enters twice, as a positive weighted ``w t`` and a negative weighted
+    ``w (1 - t)``, whose weighted log-loss is the soft-target loss.
     """
+    from sklearn.linear_model import LogisticRegression
+
     n_pos, n_neg = weights[target == 1].sum(), weights[target == 0].sum()
     t = np.where(target == 1, (n_pos + 1) / (n_pos + 2), 1 / (n_neg + 2))
     x = np.clip(x, -_LOGIT_CLIP, _LOGIT_CLIP)
-    design = np.column_stack([x, np.ones_like(x)])
-
-    def loss(ab: np.ndarray) -> float:
-        z = design @ ab
-        return float(np.sum(weights * (np.logaddexp(0, z) - t * z)))
-
-    ab = np.array([1.0, float(np.log((n_pos + 1) / (n_neg + 1)))])
-    for _ in range(100):
-        p = 1.0 / (1.0 + np.exp(-(design @ ab)))
-        grad = design.T @ (weights * (p - t))
-        hess = design.T @ (design * (weights * p * (1 - p))[:, None]) + 1e-9 * np.eye(2)
-        step, current = np.linalg.solve(hess, grad), loss(ab)
-        while loss(ab - step) > current and np.abs(step).max() > 1e-12:  # damped Newton
-            step = step / 2
-        ab = ab - step
-        if np.abs(step).max() < 1e-10:
-            break
-    a, b = ab
-    return float(a), float(b)
+    X = np.r_[x, x][:, None]
+    y = np.r_[np.ones(len(x)), np.zeros(len(x))]
+    w = np.r_[weights * t, weights * (1 - t)]
+    model = LogisticRegression(C=np.inf, solver="newton-cholesky", tol=1e-10, max_iter=200)
+    model.fit(X, y, sample_weight=w)
+    return float(model.coef_[0, 0]), float(model.intercept_[0])
 
 
 def fit_calibration(oof: np.ndarray, codes: np.ndarray, n_classes: int, method: str, *,

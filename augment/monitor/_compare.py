@@ -135,7 +135,7 @@ def _agreement_change(result: dict, t: Thresholds) -> Change:
 
 
 def compare_runs(a: RunData, b: RunData, thresholds: Thresholds,
-                 registry: str | None = None) -> Comparison:
+                 registry: str | None = None, random_state: int | None = None) -> Comparison:
     """Compare run ``b`` with the baseline run ``a`` on every monitored quantity.
 
     Runs on different tables (target or feature columns differ) are refused with
@@ -145,6 +145,8 @@ def compare_runs(a: RunData, b: RunData, thresholds: Thresholds,
     The two labelers (loaded from the registry by the versions in the manifests)
     label the same probe rows: the union of both runs' synthetic rows. When a
     labeler cannot be loaded, agreement is skipped with a note (not a breach).
+    Past ``thresholds.probe_rows`` rows, a sample drawn with ``random_state`` (default:
+    the baseline run's seed) is probed.
     """
     if a.features != b.features or a.target != b.target:
         from augment.errors import InvalidDataError
@@ -165,7 +167,8 @@ def compare_runs(a: RunData, b: RunData, thresholds: Thresholds,
     if lab_a is None or lab_b is None:
         comparison.notes.append("agreement skipped: " + "; ".join(w for w in (why_a, why_b) if w))
         return comparison
-    probe = probe_rows(a, b, thresholds.probe_rows)
+    seed = a.manifest.get("seed") if random_state is None else random_state
+    probe = probe_rows(a, b, thresholds.probe_rows, seed=int(seed or 0))
     if not len(probe):
         comparison.notes.append("agreement skipped: neither run kept synthetic rows")
         return comparison
@@ -177,11 +180,12 @@ def compare_runs(a: RunData, b: RunData, thresholds: Thresholds,
 
 
 def compare_labelers(version_a: str, version_b: str, registry: str, probe: pd.DataFrame,
-                     thresholds: Thresholds) -> Comparison:
+                     thresholds: Thresholds, random_state: int = 0) -> Comparison:
     """Compare two stored labeler versions on the probe rows ``probe``.
 
     Quantities: agreement, the share of probe rows given each label
-    (``label_share``), and the stored quality numbers (``labeler_quality``).
+    (``label_share``), and the stored quality numbers (``labeler_quality``). Past
+    ``thresholds.probe_rows`` distinct rows, a sample drawn with ``random_state``.
     """
     from augment.labelers import load
 
@@ -198,7 +202,8 @@ def compare_labelers(version_a: str, version_b: str, registry: str, probe: pd.Da
             + ". Fix: probe with rows of the table both labelers were trained for.")
     probe = probe[features].drop_duplicates(ignore_index=True)
     if len(probe) > thresholds.probe_rows:
-        probe = probe.sample(thresholds.probe_rows, random_state=0).reset_index(drop=True)
+        probe = probe.sample(thresholds.probe_rows,
+                             random_state=random_state).reset_index(drop=True)
     result = agreement(lab_a, lab_b, probe)
     qa = {("label_share", f"class={k}"): v for k, v in label_shares(result["labels_a"]).items()}
     qb = {("label_share", f"class={k}"): v for k, v in label_shares(result["labels_b"]).items()}

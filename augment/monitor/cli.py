@@ -36,6 +36,9 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--out", help="folder for monitor.md, moved.png, monitor.json "
                        "(default outputs/monitor/<A>-vs-<B>)")
         p.add_argument("--registry", help="labeler registry (default: the runs' own)")
+        p.add_argument("--seed", type=int, default=None,
+                       help="seed of the probe-row sample (default: the baseline run's seed; "
+                       "labelers: 0)")
     labelers.set_defaults(registry="outputs/labelers")
     trace = sub.add_parser("trace", help="where one row of augmented.parquet came from")
     trace.add_argument("run_dir")
@@ -90,10 +93,11 @@ def main(argv: list[str] | None = None) -> int:
         thresholds = load_thresholds(args.config)
         if args.command == "compare":
             comparison = compare_runs(load_run(args.run_a), load_run(args.run_b), thresholds,
-                                      args.registry)
+                                      args.registry, random_state=args.seed)
         else:
             comparison = compare_labelers(args.version_a, args.version_b, args.registry,
-                                          _probe(args.probe), thresholds)
+                                          _probe(args.probe), thresholds,
+                                          random_state=0 if args.seed is None else args.seed)
         return _report(comparison, args.out)
     except AugmentError as exc:
         print(f"augment monitor: error: {exc}", file=sys.stderr)

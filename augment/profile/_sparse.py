@@ -10,11 +10,10 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.neighbors import NearestNeighbors
-from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils import check_random_state
 
-from augment.data import Schema, as_text, make_encoder
+from augment.data import DistanceEncoder, Schema, as_text, make_encoder
 from augment.errors import ConfigError
 from augment.profile._regions import Region
 
@@ -48,8 +47,8 @@ class SparseRegionFinder(BaseEstimator):
     category sets, numeric ranges) whose membership test works on new rows:
 
     - ``low_density``: rows whose distance to their ``n_neighbors``-th same-class
-      neighbour (standardised one-hot encoding) is in the top ``1 - density_quantile``
-      share; a depth-2 tree then describes where those rows concentrate.
+      neighbour (on :class:`~augment.data.DistanceEncoder` codes) is in the top
+      ``1 - density_quantile`` share; a depth-2 tree then describes where those rows concentrate.
     - ``rare_combination``: pairs of categorical values that occur in a class at
       least ``min_rows`` times but in at most ``max_share`` of its rows.
     - ``boundary``: rows whose nearest neighbours in the whole table are mostly of
@@ -133,13 +132,13 @@ class SparseRegionFinder(BaseEstimator):
         rng = check_random_state(self.random_state)
         full = table
         table = self._sample(table, schema, class_regions, rng)
+        # rules are read from the raw values (median-filled); neighbours are found on the
+        # distance codes every closeness measure in augment uses
         encoder = make_encoder(schema, "onehot").fit(table[schema.features])
         names = list(encoder.get_feature_names_out())
         raw = encoder.transform(table[schema.features]).astype(float)
         raw = np.where(np.isnan(raw), np.nanmedian(raw, axis=0), raw)
-        scaled = StandardScaler().fit_transform(raw)
-        n_numeric = len(schema.numeric)
-        scaled[:, n_numeric:] = raw[:, n_numeric:]  # one-hot stays 0/1
+        scaled = DistanceEncoder(schema).fit_transform(table[schema.features])
         y = table[schema.target].to_numpy()
         # a neighbour stands for 1/(its class's sampling rate) rows of the whole table
         counts = full[schema.target].value_counts()

@@ -26,11 +26,11 @@ def _plt():
 MAX_REJECTED_ROWS = 200_000
 
 
-def _rejected_sample(result, rejected=None):
-    """The rejected rows, or an even sample of them past :data:`MAX_REJECTED_ROWS`."""
+def _rejected_sample(result, rejected=None, random_state=0):
+    """The rejected rows, or an even sample of them (seeded) past :data:`MAX_REJECTED_ROWS`."""
     if rejected is not None:
         return rejected
-    return result.rejected_rows.sample(MAX_REJECTED_ROWS, random_state=0)
+    return result.rejected_rows.sample(MAX_REJECTED_ROWS, random_state=random_state)
 
 
 def class_counts(result, path: Path) -> None:
@@ -234,11 +234,15 @@ def discriminator(result, path: Path, rejected=None) -> bool:
     return True
 
 
-def make_figures(result, folder: Path) -> list[str]:
-    """Write every figure that has data to show; return their file names."""
+def make_figures(result, folder: Path, random_state: int | None = 0) -> list[str]:
+    """Write every figure that has data to show; return their file names.
+
+    ``random_state`` (the run's seed) draws the sample of rejected rows they show.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    rejected = _rejected_sample(result)  # drawn once for every figure
+    seed = 0 if random_state is None else int(random_state)
+    rejected = _rejected_sample(result, random_state=seed)  # drawn once for every figure
     class_counts(result, folder / "class_counts.png")
     written.append("class_counts.png")
     for name, fn in (("coverage.png", coverage), ("marginals.png", marginals),

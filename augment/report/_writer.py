@@ -45,7 +45,7 @@ def write_run(result, run_dir: str | Path, *, input_info: dict, seed=None,
     try:
         result.augmented.to_parquet(staging / "augmented.parquet", index=False)
         result.rejected_rows.write(staging / "rejected.parquet")
-        figures = make_figures(result, staging / "figures")
+        figures = make_figures(result, staging / "figures", random_state=seed)
         outputs = ["augmented.parquet", "rejected.parquet"]
         if metrics is not None:
             (staging / "metrics.json").write_text(json.dumps(metrics, indent=2,

@@ -1,0 +1,86 @@
+"""One thread context (augment._threads.thread_limit): pins, restores, reaches every component."""
+
+import os
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_info, threadpool_limits
+
+from augment import Augmenter
+from augment._threads import THREAD_VARIABLES, thread_limit
+from augment.errors import AugmentError, ConfigError
+from augment.gates import MarginalGate, NoveltyGate
+from augment.generators import SMOTEGenerator
+
+
+def _pools() -> list[int]:
+    return [pool["num_threads"] for pool in threadpool_info()]
+
+
+def test_pins_every_pool_and_restores_the_previous_state(monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "7")
+    monkeypatch.delenv("MKL_NUM_THREADS", raising=False)
+    with threadpool_limits(limits=2):
+        before = _pools()
+        with thread_limit(1):
+            assert _pools() and all(n == 1 for n in _pools())
+            assert all(os.environ[name] == "1" for name in THREAD_VARIABLES)
+        assert _pools() == before
+    assert os.environ["OMP_NUM_THREADS"] == "7"
+    assert "MKL_NUM_THREADS" not in os.environ
+
+
+def test_restores_after_an_error_and_none_changes_nothing():
+    before, env = _pools(), {name: os.environ.get(name) for name in THREAD_VARIABLES}
+    with pytest.raises(RuntimeError), thread_limit(1):
+        raise RuntimeError("inside")
+    assert _pools() == before
+    assert {name: os.environ.get(name) for name in THREAD_VARIABLES} == env
+    with thread_limit(None):
+        assert _pools() == before
+
+
+def test_torch_threads_when_torch_is_imported():
+    torch = pytest.importorskip("torch")
+    previous = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        with thread_limit(1):
+            assert torch.get_num_threads() == 1
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(previous)
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, "2", True])
+def test_bad_setting_is_a_config_error(bad):
+    with pytest.raises(ConfigError, match="threads must be an integer >= 1 or null"):
+        with thread_limit(bad):
+            pass
+    with pytest.raises(AugmentError, match="threads must be"):
+        Augmenter(threads=bad).fit_table(None, "label")  # refused before the data is read
+
+
+_SEEN: list = []
+
+
+class _Recording(NoveltyGate):
+    """A row gate that notes the thread pools it runs under."""
+
+    def _check(self, rows, labels):
+        _SEEN.append(_pools())
+        return super()._check(rows, labels)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_the_augmenter_runs_every_component_under_its_setting(table, threads):
+    _SEEN.clear()
+    with threadpool_limits(limits=2 if threads == 1 else 1):
+        outside = _pools()
+        aug = Augmenter(random_state=0, progress=False, generator=SMOTEGenerator(k_neighbors=3),
+                        min_confidence=0.5, row_gates=[_Recording()],
+                        batch_gates=[MarginalGate()], threads=threads)
+        aug.fit_table(table, "label")
+        assert _pools() == outside  # restored after fitting
+    assert _SEEN
+    assert all(np.all(np.array(pools) == threads) for pools in _SEEN)
