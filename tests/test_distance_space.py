@@ -134,8 +134,8 @@ def test_the_distance_gate_and_coverage_measure_in_this_space(table):
     gate = DistanceGate(quantile=0.0).fit(table, schema)
     assert isinstance(gate.encoder_, DistanceEncoder)
     rows = table.head(10).assign(amount=table["amount"].head(10) + 3.0)
-    codes = DistanceEncoder(schema).fit(table).transform(rows)
-    real = DistanceEncoder(schema).fit(table).transform(table)
+    space = DistanceEncoder(schema, numeric_scale="range").fit(table)  # the near-copy space
+    codes, real = space.transform(rows), space.transform(table)
     want = NearestNeighbors(n_neighbors=1).fit(real).kneighbors(codes)[0][:, 0]
     np.testing.assert_allclose(gate.distances(rows), want, atol=1e-6)
     minority = table[table["label"] == "yes"]
@@ -145,3 +145,16 @@ def test_the_distance_gate_and_coverage_measure_in_this_space(table):
     near = NearestNeighbors(n_neighbors=1).fit(enc.transform(rows)).kneighbors(
         enc.transform(minority))[0][:, 0]
     assert coverage(minority, rows, schema, k=5) == pytest.approx(np.mean(near <= radius + 1e-12))
+
+
+def test_range_scale_divides_by_the_range_and_weighs_a_category_as_one_range():
+    real = pd.DataFrame({"x": [0.0, 10.0, 5.0, 2.0], "c": list("abab"), "y": list("uvuv")})
+    schema = detect_schema(real, "y")
+    enc = DistanceEncoder(schema, numeric_scale="range").fit(real)
+    codes = enc.transform(pd.DataFrame({"x": [0.0, 10.0, 0.0], "c": ["a", "a", "b"]}))
+    dist = lambda i, j: float(np.linalg.norm(codes[i] - codes[j]))  # noqa: E731
+    assert dist(0, 1) == pytest.approx(1.0)  # a full range
+    assert dist(0, 2) == pytest.approx(1.0)  # one differing category
+    assert enc.category_weight_ == pytest.approx(np.sqrt(0.5))
+    with pytest.raises(ValueError, match="numeric_scale"):
+        DistanceEncoder(schema, numeric_scale="max").fit(real)

@@ -8,16 +8,17 @@ from sklearn.utils import check_random_state
 
 from augment.data import DistanceEncoder, Schema
 from augment.errors import ConfigError, format_problems
-from augment.gates._neighbours import CATEGORY_GAP, RadiusIndex, nearest_distance
+from augment.gates._neighbours import RadiusIndex, nearest_distance
 from augment.gates.base import RowGate, row_result
 
 __all__ = ["DistanceGate", "dcr_distributions"]
 
-#: Distances up to this count as identical (columns are z-scored; the
+#: Distances up to this count as identical (numeric columns divided by their range; the
 #: ``|a|^2 + |b|^2 - 2ab`` expansion leaves rounding noise of about 1e-8).
 _EXACT = 1e-6
-#: Largest radius the big-table index searches (just below one differing category).
-_MAX_RADIUS = CATEGORY_GAP * (1 - 1e-6)
+#: Largest radius the big-table index searches, as a share of the one-hot value (just
+#: below the smallest distance between rows whose categories differ).
+_BELOW_GAP = 1 - 1e-6
 #: Below this many real rows the distance gate always compares all pairs.
 _MIN_INDEX_ROWS = 2_000
 #: Below max_exact_rows the index is used when no category combination holds more than
@@ -57,11 +58,12 @@ class DistanceGate(RowGate):
         still caught, and larger distances are reported as ``score_cap_`` (the
         real rows' median nearest-neighbour distance, at least the threshold and
         below the distance of one differing category). The index only decides
-        below one differing category (:data:`~augment.data.CATEGORY_WEIGHT`); a
-        threshold at or above it means all pairs, whatever the size. On
-        lending_club (17 numeric columns, z-scored) the threshold is 1.43, so the
-        default run compares all pairs (about 1.5 s to fit, 1 s per 5,000 rows on
-        2 cores); tables with near-duplicate rows keep tiny thresholds and the index.
+        below one differing category; a threshold at or above it means all pairs,
+        whatever the size. So the gate measures on
+        ``DistanceEncoder(numeric_scale="range")`` codes (numeric columns over their
+        range, one differing category = one full range): in z-scores lending_club's
+        threshold is 1.43, above one category, and the default run compared all
+        pairs (+5 s; infeasible at 1M rows).
     random_state : int or None
         Seed for that subsample.
 
@@ -107,7 +109,8 @@ class DistanceGate(RowGate):
         return super().fit(real, schema)
 
     def _fit(self, real: pd.DataFrame) -> None:
-        self.encoder_ = DistanceEncoder(self.schema_).fit(real)
+        self.encoder_ = DistanceEncoder(self.schema_, numeric_scale="range").fit(real)
+        radius = self._max_radius = self.encoder_.category_weight_ * _BELOW_GAP
         self.real_codes_ = self.encoder_.transform(real)
         rng = check_random_state(self.random_state)
         n = len(self.real_codes_)
@@ -117,17 +120,17 @@ class DistanceGate(RowGate):
         self.index_ = None
         small = n <= self.max_exact_rows
         if not small or (n > _MIN_INDEX_ROWS and self.encoder_.onehot_width_):
-            self.index_ = RadiusIndex(self.real_codes_, self.encoder_.onehot_width_)
+            self.index_ = RadiusIndex(self.real_codes_, self.encoder_.onehot_width_,
+                                      gap=self.encoder_.category_weight_)
             if small and self.index_.group_size_.max() > _FINE_GROUPS * n:
                 self.index_ = None  # the categories barely split the rows: all pairs is faster
         if self.index_ is not None:
-            d = np.minimum(self.index_.query(self.real_codes_[pick], _MAX_RADIUS, own=pick),
-                           _MAX_RADIUS)
+            d = np.minimum(self.index_.query(self.real_codes_[pick], radius, own=pick), radius)
         else:
             d = nearest_distance(self.real_codes_[pick], self.real_codes_, own=pick)
         self.threshold_ = self._threshold(d)
-        capped = len(d) and np.quantile(d, self.quantile, method="higher") >= _MAX_RADIUS
-        if self.index_ is not None and (self.threshold_ >= _MAX_RADIUS or capped):
+        capped = len(d) and np.quantile(d, self.quantile, method="higher") >= radius
+        if self.index_ is not None and (self.threshold_ >= radius or capped):
             # the index cannot decide at this distance (a min_distance of one category or
             # more, or a very sparse table whose threshold quantile reads capped distances):
             # all pairs, exact but slow on big tables
@@ -143,7 +146,7 @@ class DistanceGate(RowGate):
         if self.index_ is not None:
             # above _EXACT, so a row with no real row within the cap never reads as a copy
             floor = max(self.threshold_, 10 * _EXACT)
-            self.score_cap_ = float(np.clip(np.median(d), floor, _MAX_RADIUS))
+            self.score_cap_ = float(np.clip(np.median(d), floor, radius))
             self.real_codes_ = None  # the index holds what it needs (1M x 100 codes: 800 MB)
 
     def _threshold(self, d: np.ndarray) -> float:
@@ -195,7 +198,7 @@ def dcr_distributions(kept: pd.DataFrame, real_train: pd.DataFrame, real_holdout
         than to the holdout, where 0.5 is ideal for equal-sized sets) and
         ``share_below_holdout_q05``.
     """
-    scaler = DistanceEncoder(schema).fit(real_train)
+    scaler = DistanceEncoder(schema, numeric_scale="range").fit(real_train)
     train = scaler.transform(real_train)
     holdout = scaler.transform(real_holdout)
     kept_codes = scaler.transform(kept)

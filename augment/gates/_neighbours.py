@@ -43,7 +43,8 @@ class RadiusIndex:
     """Distance from query rows to their nearest reference row, exact up to ``max_radius``.
 
     Works on :class:`~augment.data.DistanceEncoder` codes: a numeric block
-    followed by ``onehot_width`` one-hot columns. Below :data:`CATEGORY_GAP` only
+    followed by ``onehot_width`` one-hot columns. Below ``gap`` (the one-hot value,
+    :data:`CATEGORY_GAP` by default) only
     reference rows with exactly the same categories can be near a query row, so the
     reference is grouped by its categories and, inside a group, sorted by the
     projection of its numeric codes on their first principal direction. A
@@ -86,8 +87,9 @@ class RadiusIndex:
     """
 
     def __init__(self, codes: np.ndarray, onehot_width: int, *, max_pairs: int = 1_000_000,
-                 wide_window: int = 2048, tree_rows: int = 256):
+                 wide_window: int = 2048, tree_rows: int = 256, gap: float = CATEGORY_GAP):
         codes = np.asarray(codes, dtype=float)
+        self.gap = float(gap)  # smallest distance between rows whose categories differ
         self.wide_window = int(wide_window)
         self.tree_rows = int(tree_rows)
         self.n_numeric = codes.shape[1] - int(onehot_width)
@@ -100,7 +102,7 @@ class RadiusIndex:
         proj = numeric @ self.direction_
         self.offset_ = float(proj.min()) if len(proj) else 0.0
         # groups laid end to end on one line, far enough apart that no window crosses
-        self.stride_ = float(np.ptp(proj)) + 2 * CATEGORY_GAP + 1.0 if len(proj) else 1.0
+        self.stride_ = float(np.ptp(proj)) + 2 * self.gap + 1.0 if len(proj) else 1.0
         line = gid * self.stride_ + (proj - self.offset_)
         self.order_ = np.argsort(line, kind="stable")
         self.line_ = line[self.order_]
@@ -133,8 +135,8 @@ class RadiusIndex:
         ``own[i]``, when given, is the reference position of query row ``i``: that row
         does not count, an identical other row does.
         """
-        if not 0 < max_radius < CATEGORY_GAP:
-            raise ValueError(f"max_radius must be in (0, {CATEGORY_GAP:.4f}); got {max_radius}")
+        if not 0 < max_radius < self.gap:
+            raise ValueError(f"max_radius must be in (0, {self.gap:.4f}); got {max_radius}")
         codes = np.asarray(codes, dtype=float)
         out = np.full(len(codes), np.inf)
         gid = self.groups_.get_indexer(self._keys(codes)) if len(codes) else np.zeros(0, int)
@@ -145,8 +147,8 @@ class RadiusIndex:
             return out
         # a projection beyond the reference's span by more than CATEGORY_GAP has no
         # candidate within max_radius; clipping keeps its window inside its own group
-        proj = np.clip(numeric @ self.direction_ - self.offset_, -CATEGORY_GAP,
-                       self.stride_ - 1.0 - CATEGORY_GAP)
+        proj = np.clip(numeric @ self.direction_ - self.offset_, -self.gap,
+                       self.stride_ - 1.0 - self.gap)
         line = gid * self.stride_ + proj
         todo = np.flatnonzero(gid >= 0)
         in_tree = np.isin(gid[todo], list(self.trees_))
@@ -190,7 +192,7 @@ class RadiusIndex:
             position[self.order_] = np.arange(len(self.order_))
         for g in np.unique(gid[rows]):
             mine = np.flatnonzero(gid[rows] == g)
-            start = np.searchsorted(self.line_, g * self.stride_ - CATEGORY_GAP, side="left")
+            start = np.searchsorted(self.line_, g * self.stride_ - self.gap, side="left")
             stop = np.searchsorted(self.line_, (g + 1) * self.stride_ - 1.0, side="left")
             mine_own = None if own is None else position[own[rows[mine]]] - start
             out[mine] = nearest_distance(numeric[rows[mine]], self.numeric_[start:stop],
