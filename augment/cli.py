@@ -193,8 +193,9 @@ def run(cfg: DictConfig, run_dir: Path, pathway: str = "augment") -> Path:
     input_info = {"path": source.path, "name": None if source.path else "lending_club (embedded)",
                   "target": target, "rows": len(frame), "columns": len(frame.columns),
                   "augmented_rows": len(train), "sha256": source.fingerprint(frame)}
-    manifest = write_run(augmenter.result_, run_dir, input_info=input_info, seed=cfg.seed,
-                         config=OmegaConf.to_container(cfg, resolve=True), metrics=metrics)
+    with thread_limit(augmenter.threads):  # the report's discriminator figure fits models too
+        manifest = write_run(augmenter.result_, run_dir, input_info=input_info, seed=cfg.seed,
+                             config=OmegaConf.to_container(cfg, resolve=True), metrics=metrics)
     print(summary(augmenter.result_, run_dir, time.perf_counter() - start), file=sys.stderr)
     return manifest
 
