@@ -26,9 +26,13 @@ STAMPED_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 def commit() -> str:
     """Short HEAD, with ``+dirty`` when tracked files outside ``docs/`` differ from it.
 
-    Edits under ``docs/`` (what the benchmarks write) do not make a run dirty.
-    ``unknown`` outside a git checkout.
+    Edits under ``docs/`` (what the benchmarks write) do not make a run dirty. A run
+    from an export of a commit (``git archive``, so that editing the checkout cannot
+    change a long run midway) names it with ``DOCSTAMP_COMMIT``. ``unknown`` outside a
+    git checkout otherwise.
     """
+    if os.environ.get("DOCSTAMP_COMMIT"):
+        return os.environ["DOCSTAMP_COMMIT"]
     def git(*args: str) -> str:
         return subprocess.run(["git", *args], cwd=ROOT, text=True, capture_output=True,
                               check=True).stdout.strip()
