@@ -295,6 +295,13 @@ def test_consistency_report_numbers():
     assert rep["labeler_contradictions"]["tree"]["compared"] == 5
     assert rep["labeler_contradictions"]["tree"]["contradictions"] == 2
     assert rep["labeler_contradictions"]["tree"]["examples"] == [1, 2]
+    assert rep["labeler_contradictions"]["tree"]["rate"] == pytest.approx(2 / 5, abs=1e-4)
+    assert rep["rule_contradictions"] == []  # no rules labeler given
+    silent = pd.Series([None] * 6, index=idx, dtype=object)
+    none = consistency_report(intended, assigned, others={"quiet": silent})
+    assert none["labeler_contradictions"]["quiet"] == {
+        "compared": 0, "contradictions": 0, "rate": None, "examples": []}
+    assert none["by_region"] == {}
 
 
 def test_consistency_report_finds_contradicting_rules(table):
