@@ -95,7 +95,8 @@ class BaseLabeler(BaseEstimator):
     its own training rows (optimistic: a tree's leaves are purer on the rows
     that shaped them). ``quality_["reference"]`` records the choice. The
     labelers default to ``"in_sample"``: out of fold is lower, and where it
-    binds it let more mislabelled rows through (docs/bench_label_noise.md).
+    binds it let more mislabelled rows through (docs/bench_label_noise.md, "The
+    reference confidence: in sample or out of fold").
     :meth:`label` hands the reference on as ``attrs["class_confidence"]``, and
     the label gate never asks a synthetic row to be surer of its class than
     that (see :class:`augment.gates.LabelAgreementGate`). A labeler flagged weak
