@@ -80,8 +80,8 @@ def job(name: str, seed: int, out: Path, max_rows: int, models: list[str]) -> st
         balance = augmenter.result_.augmented
         metrics = evaluation.evaluate(
             train, test, augmenter.schema_,
-            {"augment:gaussian_copula/default": balance,
-             "augment:gaussian_copula/default+prior": prior_weights(balance, target)},
+            {f"augment:{augmenter.generator}/default": balance,  # the default generator
+             f"augment:{augmenter.generator}/default+prior": prior_weights(balance, target)},
             augmenter.sampling_strategy)
     result = augmenter.result_
     manifest = {"input": {"name": name, "rows": len(df), "target": target}, "seed": seed,
