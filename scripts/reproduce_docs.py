@@ -38,98 +38,97 @@ ONE_THREAD = {k: "1" for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_N
 class Reproducer:
     """How one doc is produced.
 
-    ``full`` and ``quick``: commands, each a script under ``scripts/`` and its arguments;
-    ``{out}`` in a quick command is the temporary folder. ``fresh``: files a full run
-    deletes first (caches a script would otherwise resume from). ``minutes``: rough
-    cost of the full run on the 2-core machine, one thread.
+    ``full`` and ``quick``: command lines, each a script under ``scripts/`` and its
+    arguments (shell quoting); ``{out}`` in a quick command is the temporary folder.
+    ``fresh``: files a full run deletes first (caches a script would otherwise resume
+    from). ``minutes``: rough cost of the full run on the 2-core machine, one thread.
     """
 
     doc: str
-    full: tuple[tuple[str, ...], ...]
-    quick: tuple[tuple[str, ...], ...]
     minutes: float
+    full: tuple[str, ...]
+    quick: tuple[str, ...]
     fresh: tuple[str, ...] = ()
-    note: str = ""
 
     @property
     def name(self) -> str:
         return Path(self.doc).stem
 
 
-REPRODUCERS = [Reproducer(**r) for r in (
-    dict(doc="docs/benchmarks.md", minutes=45,
-         full=(("benchmark.py", "--out", "outputs/benchmark", "--seeds", "0", "1", "2",
-                "--jobs", "1", "--doc", "docs/benchmarks.md"),),
-         quick=(("benchmark.py", "--out", "{out}/benchmark", "--seeds", "0", "--datasets",
-                 "mlc_churn", "--models", "logistic", "--max-rows", "800", "--jobs", "1",
-                 "--doc", "{out}/benchmarks.md"),),
-         fresh=("outputs/benchmark",)),
-    dict(doc="docs/bench_conditioning.md", minutes=3,
-         full=(("bench_conditioning.py", "--rows", "3000", "--out",
-                "docs/bench_conditioning.md"),),
-         quick=(("bench_conditioning.py", "--rows", "200", "--out",
-                 "{out}/bench_conditioning.md"),)),
-    dict(doc="docs/bench_faithful.md", minutes=120,
-         full=(("bench_faithful.py",),),
-         quick=(("bench_faithful.py", "--seeds", "0", "--tables", "Arrests", "--noise-tables",
-                 "Default", "--settings", "smote, default gates", "--noise-settings",
-                 "arf (default pathway), default gates", "--max-rows", "1500", "--out",
-                 "{out}/bench_faithful.md"),)),
-    dict(doc="docs/bench_fidelity.md", minutes=180,
-         full=(("bench_fidelity.py", "--arf-scale"), ("bench_fidelity.py", "--arf-leaf", "10",
-                                                      "20")),
-         quick=(("bench_fidelity.py", "--quick", "--tables", "pima", "--pathways",
-                 "gaussian_copula", "smote", "--csv", "{out}/bench_fidelity.csv", "--md",
-                 "{out}/bench_fidelity.md"),),
-         fresh=("docs/bench_fidelity.csv", "docs/bench_fidelity.arf_leaf.csv",
-                "docs/bench_fidelity.scale.json")),
-    dict(doc="docs/bench_fit_on.md", minutes=4,
-         full=(("bench_fit_on.py", "--seeds", "0", "1", "2", "--out", "docs/bench_fit_on.md"),),
-         quick=(("bench_fit_on.py", "--seeds", "0", "--tables", "Default", "--out",
-                 "{out}/bench_fit_on.md"),)),
-    dict(doc="docs/bench_gates.md", minutes=10,
-         full=(("bench_gates.py", "--realism", "default,p<0.5,auc0.7x1,auc0.7x2",
-                "--ctgan-epochs", "100"),),
-         quick=(("bench_gates.py", "--quick", "--tables", "credit", "--realism", "default",
-                 "--out", "{out}/bench_gates.md"),)),
-    dict(doc="docs/bench_label_noise.md", minutes=150,
-         full=(("bench_label_noise.py",), ("bench_label_noise.py", "--flip", "0.05"),
-               ("bench_label_noise.py", "--frontier"),
-               ("bench_label_noise.py", "--frontier", "--flip", "0.05")),
-         quick=(("bench_label_noise.py", "--tables", "Default", "--methods", "smote intended",
-                 "--max-rows", "1500", "--out", "{out}/bench_label_noise.md", "--figure",
-                 "{out}/bench_label_noise_coverage.png"),)),
-    dict(doc="docs/bench_scale.md", minutes=12,
-         full=(("bench_scale.py", "--sizes", "10000", "100000", "1000000", "--out",
-                "docs/bench_scale.json", "--doc", "docs/bench_scale.md"),),
-         quick=(("bench_scale.py", "--sizes", "2000", "--no-write", "--out",
-                 "{out}/bench_scale.json", "--doc", "{out}/bench_scale.md"),)),
-    dict(doc="docs/bench_targeting.md", minutes=60,
-         full=(("bench_targeting.py", "--epochs", "20", "--rows", "500", "--finetune-steps",
-                "100", "30", "300", "--plain", "--datasets", "lending_club", "credit_data",
-                "--cache", "outputs/bench_targeting", "--out", "docs/bench_targeting.md"),),
-         quick=(("bench_targeting.py", "--epochs", "1", "--rows", "20", "--finetune-steps",
-                 "2", "--datasets", "credit_data", "--models", "tvae", "--regions", "rare-0",
-                 "--out", "{out}/bench_targeting.md"),),
-         fresh=("outputs/bench_targeting",)),
-    dict(doc="docs/bench_thin.md", minutes=60,
-         full=(("bench_thin.py", "--force", "--variants", "default", "declared",
-                "declared_intended", "declared_copula", "declared_perturbation",
-                "declared_smote"),),
-         quick=(("bench_thin.py", "--tables", "Pima", "--seeds", "0", "--models", "logistic",
-                 "--variants", "default", "declared", "--out", "{out}/bench_thin",
-                 "--doc", "{out}/bench_thin.md"),)),
-)]
+REPRODUCERS = [
+    Reproducer(
+        "docs/benchmarks.md", 45,
+        full=("benchmark.py --out outputs/benchmark --seeds 0 1 2 --jobs 1 "
+              "--doc docs/benchmarks.md",),
+        quick=("benchmark.py --out {out}/benchmark --seeds 0 --datasets mlc_churn "
+               "--models logistic --max-rows 800 --jobs 1 --doc {out}/benchmarks.md",),
+        fresh=("outputs/benchmark",)),
+    Reproducer(
+        "docs/bench_conditioning.md", 3,
+        full=("bench_conditioning.py --rows 3000 --out docs/bench_conditioning.md",),
+        quick=("bench_conditioning.py --rows 200 --out {out}/bench_conditioning.md",)),
+    Reproducer(
+        "docs/bench_faithful.md", 120,
+        full=("bench_faithful.py",),
+        quick=("bench_faithful.py --seeds 0 --tables Arrests --noise-tables Default "
+               "--settings 'smote, default gates' "
+               "--noise-settings 'arf (default pathway), default gates' --max-rows 1500 "
+               "--out {out}/bench_faithful.md",)),
+    Reproducer(
+        "docs/bench_fidelity.md", 180,
+        full=("bench_fidelity.py --arf-scale", "bench_fidelity.py --arf-leaf 10 20"),
+        quick=("bench_fidelity.py --quick --tables pima --pathways gaussian_copula smote "
+               "--csv {out}/bench_fidelity.csv --md {out}/bench_fidelity.md",),
+        fresh=("docs/bench_fidelity.csv", "docs/bench_fidelity.arf_leaf.csv",
+               "docs/bench_fidelity.scale.json")),
+    Reproducer(
+        "docs/bench_fit_on.md", 8,
+        full=("bench_fit_on.py --seeds 0 1 2 --out docs/bench_fit_on.md",),
+        quick=("bench_fit_on.py --seeds 0 --tables Default --out {out}/bench_fit_on.md",)),
+    Reproducer(
+        "docs/bench_gates.md", 10,
+        full=("bench_gates.py --realism 'default,p<0.5,auc0.7x1,auc0.7x2' --ctgan-epochs 100",),
+        quick=("bench_gates.py --quick --tables credit --realism default "
+               "--out {out}/bench_gates.md",)),
+    Reproducer(
+        "docs/bench_label_noise.md", 45,
+        full=("bench_label_noise.py", "bench_label_noise.py --flip 0.05",
+              "bench_label_noise.py --frontier", "bench_label_noise.py --frontier --flip 0.05"),
+        quick=("bench_label_noise.py --tables Default --methods 'smote intended' "
+               "--max-rows 1500 --out {out}/bench_label_noise.md "
+               "--figure {out}/bench_label_noise_coverage.png",)),
+    Reproducer(
+        "docs/bench_scale.md", 12,
+        full=("bench_scale.py --sizes 10000 100000 1000000 --out docs/bench_scale.json "
+              "--doc docs/bench_scale.md",),
+        quick=("bench_scale.py --sizes 2000 --no-write --out {out}/bench_scale.json "
+               "--doc {out}/bench_scale.md",)),
+    Reproducer(
+        "docs/bench_targeting.md", 60,
+        full=("bench_targeting.py --epochs 20 --rows 500 --finetune-steps 100 30 300 --plain "
+              "--datasets lending_club credit_data --cache outputs/bench_targeting "
+              "--out docs/bench_targeting.md",),
+        quick=("bench_targeting.py --epochs 1 --rows 20 --finetune-steps 2 "
+               "--datasets credit_data --models tvae --regions rare-0 "
+               "--out {out}/bench_targeting.md",),
+        fresh=("outputs/bench_targeting",)),
+    Reproducer(
+        "docs/bench_thin.md", 25,
+        full=("bench_thin.py --force --variants default declared declared_intended "
+              "declared_copula declared_perturbation declared_smote",),
+        quick=("bench_thin.py --tables Pima --seeds 0 --models logistic "
+               "--variants default declared --out {out}/bench_thin --doc {out}/bench_thin.md",)),
+]
 
 
-def _argv(command: tuple[str, ...], out: str) -> list[str]:
-    script, *args = command
+def _argv(command: str, out: str) -> list[str]:
+    script, *args = shlex.split(command)
     return [sys.executable, str(ROOT / "scripts" / script), *(a.format(out=out) for a in args)]
 
 
-def show(command: tuple[str, ...]) -> str:
+def show(command: str) -> str:
     """A command as a user types it from the repository root."""
-    return shlex.join(["python", f"scripts/{command[0]}", *command[1:]])
+    return f"python scripts/{command}"
 
 
 def run(reproducer: Reproducer, quick: bool, out: Path) -> float:
