@@ -345,16 +345,16 @@ def markdown(shape: pd.DataFrame, noise: pd.DataFrame, args, seconds: float) -> 
         marg_ok = int((part["marginal_kept"] >= part["marginal_candidates"] - 1e-9).sum())
         sub = part.dropna(subset=["subgroup_candidates"])
         sub_ok = int((sub["subgroup_kept"] >= 0.5 * sub["subgroup_candidates"]).sum())
-        noise = ""
+        beyond = ""
         if "auc_se" in part and "marginal_candidates_sd" in part:
             auc_band = int((part["auc_kept"] <= part["auc_candidates"] + np.maximum(
                 0.01, 2 * part["auc_se"] / np.sqrt(len(seeds)))).sum())
             marg_band = int((part["marginal_kept"] >= part["marginal_candidates"] - 2 * part[
                 "marginal_candidates_sd"]).sum())
-            noise = (f" (beyond chance: AUC higher on {len(part) - auc_band}, marginal lower "
-                     f"on {len(part) - marg_band})")
+            beyond = (f" (beyond chance: AUC higher on {len(part) - auc_band}, marginal lower "
+                      f"on {len(part) - marg_band})")
         lines.append(f"- **{setting}**: AUC goal met on {auc_ok} of {len(part)} tables, "
-                     f"marginal goal on {marg_ok} of {len(part)}{noise}, subgroup goal on "
+                     f"marginal goal on {marg_ok} of {len(part)}{beyond}, subgroup goal on "
                      f"{sub_ok} of {len(sub)}"
                      + (f"; batch checks failed {int(part['batch_failed'].sum())}"
                         f" times in {len(part) * len(seeds)} runs" if
