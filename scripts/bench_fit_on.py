@@ -119,7 +119,8 @@ def document(runs: pd.DataFrame, noise: pd.DataFrame, stamped: str) -> str:
         "sub-class region copula, only on the real rows the label gate would keep for their "
         "own class; a class or region with fewer than `min_backed_rows` (20) backed rows falls "
         "back to all its rows (`describe()[\"fit_on\"]`, manifest `generator.fit_on`). "
-        "Everything else at today's defaults (label check, row gates, batch checks); "
+        "Everything else at the defaults of the commit above (label check, row gates, batch "
+        "checks); "
         "wall seconds on a shared 2-core machine, one thread.", "",
         "## Default run on the default data (lending_club)", "",
         "Batch checks against all real rows of the class: marginal and joint similarity, "

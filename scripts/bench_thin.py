@@ -277,7 +277,7 @@ def document(records: list[dict], args, seconds: float) -> str:
     lines = [
         "# Thin-region benchmark (issue 14)",
         "",
-        stamp(computed_at=f"jobs run at commit {commits}; cached jobs are read back"),
+        stamp(computed_at=f"jobs run at commit {commits}"),
         "",
         f"Configuration: seeds {args.seeds}; models {args.models}; training rows capped at "
         f"{args.max_train} (stratified); the subgroup's minority rows keep {args.keep:.0%} in "
