@@ -26,11 +26,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import time
 import warnings
-from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +37,8 @@ import pandas as pd
 warnings.filterwarnings("ignore")
 sys.path.insert(0, str(Path(__file__).parent))
 
+from _docstamp import commit as git_commit  # noqa: E402
+from _docstamp import stamp  # noqa: E402
 from bench_label_noise import load as load_noise_table  # noqa: E402
 
 from augment import Augmenter  # noqa: E402
@@ -263,14 +263,6 @@ def _mean(frame: pd.DataFrame, by: list[str], columns: list[str]) -> pd.DataFram
     return frame.groupby(by, sort=False)[present].mean().round(3).reset_index()
 
 
-def _commit() -> str:
-    out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                         text=True).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                           capture_output=True, text=True).stdout.strip()
-    return out + ("+dirty" if dirty else "")
-
-
 def _merge(path: str, shape: pd.DataFrame, noise: pd.DataFrame):
     """This run's rows over an earlier run's (same table, setting and seed replaced)."""
     before = pd.read_csv(path)
@@ -293,10 +285,10 @@ def markdown(shape: pd.DataFrame, noise: pd.DataFrame, args, seconds: float) -> 
     lines = [
         "# Do the gates keep the real class's shape?",
         "",
-        f"Produced by `python scripts/bench_faithful.py --seeds {' '.join(map(str, seeds))}` "
-        f"on {date.today()} (results computed at commit(s) "
-        f"{', '.join(f'`{c}`' for c in commits)}; `+dirty`: with uncommitted edits of the "
-        f"benchmark script only), train capped at {args.max_rows} rows, 2-core machine shared "
+        stamp(computed_at="results computed at commit(s) "
+              f"{', '.join(f'`{c}`' for c in commits)}; `+dirty`: with uncommitted edits"),
+        "",
+        f"Seeds {seeds}, train capped at {args.max_rows} rows, 2-core machine shared "
         "with other jobs" + (f", {seconds / 60:.0f} min" if seconds else "")
         + ". Defaults: `arf` (adversarial random forest), tree labeler (depth 6), "
         "label check `acceptance=match, floor_quantile=0`, row gates validity, novelty "
@@ -353,16 +345,16 @@ def markdown(shape: pd.DataFrame, noise: pd.DataFrame, args, seconds: float) -> 
         marg_ok = int((part["marginal_kept"] >= part["marginal_candidates"] - 1e-9).sum())
         sub = part.dropna(subset=["subgroup_candidates"])
         sub_ok = int((sub["subgroup_kept"] >= 0.5 * sub["subgroup_candidates"]).sum())
-        noise = ""
+        beyond = ""
         if "auc_se" in part and "marginal_candidates_sd" in part:
             auc_band = int((part["auc_kept"] <= part["auc_candidates"] + np.maximum(
                 0.01, 2 * part["auc_se"] / np.sqrt(len(seeds)))).sum())
             marg_band = int((part["marginal_kept"] >= part["marginal_candidates"] - 2 * part[
                 "marginal_candidates_sd"]).sum())
-            noise = (f" (beyond chance: AUC higher on {len(part) - auc_band}, marginal lower "
-                     f"on {len(part) - marg_band})")
+            beyond = (f" (beyond chance: AUC higher on {len(part) - auc_band}, marginal lower "
+                      f"on {len(part) - marg_band})")
         lines.append(f"- **{setting}**: AUC goal met on {auc_ok} of {len(part)} tables, "
-                     f"marginal goal on {marg_ok} of {len(part)}{noise}, subgroup goal on "
+                     f"marginal goal on {marg_ok} of {len(part)}{beyond}, subgroup goal on "
                      f"{sub_ok} of {len(sub)}"
                      + (f"; batch checks failed {int(part['batch_failed'].sum())}"
                         f" times in {len(part) * len(seeds)} runs" if
@@ -473,7 +465,7 @@ def main() -> None:
         for name in args.noise_tables:
             noise += noise_runs(name, seed, args.max_rows,
                                 {k: NOISE_SETTINGS[k] for k in args.noise_settings})
-    commit = _commit()
+    commit = git_commit()
     shape_frame = pd.DataFrame(shape).assign(commit=commit)
     noise_frame = pd.DataFrame(noise).assign(commit=commit)
     if args.previous:

@@ -36,9 +36,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
-import subprocess
 import sys
 import time
 import traceback
@@ -47,6 +45,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _docstamp import commit, stamp
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -248,17 +247,6 @@ def arf_scale(repeats: int = 3) -> dict:
 
 # -- report -----------------------------------------------------------------------------------
 
-def _commit() -> str:
-    try:
-        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
-                             capture_output=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=ROOT, text=True, capture_output=True).stdout.strip()
-        return sha + ("+dirty" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
 def _pivot(res: pd.DataFrame, metric: str, digits: int = 3, best=None) -> list[str]:
     """Rows: pathways; columns: tables; cells: mean (sd) over seeds and minority classes."""
     tables = [t for t in TABLES if t in set(res["table"])]
@@ -342,9 +330,7 @@ def write_report(res: pd.DataFrame, path: Path, cfg: dict, scale: dict | None, a
     lines = [
         "# Fidelity leaderboard: ungated candidates against held-out real rows",
         "",
-        f"Written by `scripts/bench_fidelity.py{' --quick' if args.quick else ''}` at commit "
-        f"`{_commit()}` on {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC. Results "
-        f"computed at: {_computed_at(res)}.",
+        stamp(computed_at=f"results computed at: {_computed_at(res)}"),
         "",
         "Configuration: " + f"seeds {cfg['seeds']}, test size {cfg['test_size']} "
         f"(stratified), training rows capped at {cfg['max_train']} and held-out rows at "
@@ -436,7 +422,7 @@ def write_report(res: pd.DataFrame, path: Path, cfg: dict, scale: dict | None, a
     path.write_text("\n".join(lines) + "\n")
 
 
-COMMIT = _commit()
+COMMIT = commit()
 
 
 def main(argv=None) -> int:

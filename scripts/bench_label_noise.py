@@ -36,6 +36,9 @@ import numpy as np
 import pandas as pd
 
 warnings.filterwarnings("ignore")
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _docstamp import stamp  # noqa: E402
 
 from augment import Augmenter  # noqa: E402
 from augment.data import Schema, detect_schema  # noqa: E402
@@ -719,10 +722,8 @@ def main() -> None:
     frame, minutes = _collect(args, evaluate_table)
     frame["rejected"] = frame.get("rejected", pd.Series(dtype=object)).map(_reasons)
     text = markdown(frame)
-    command = "python scripts/bench_label_noise.py" + (f" --flip {args.flip}" if args.flip
-                                                       else "")
-    header = (f"`{command}` (seed {args.seed}{flip_note}; {minutes:.1f} min on a shared "
-              f"2-core machine)\n")
+    header = (f"{stamp()} Seed {args.seed}{flip_note}; {minutes:.1f} min on a shared "
+              "2-core machine.\n")
     if args.out == "-":
         print(header + "\n" + text)
         return
@@ -757,9 +758,8 @@ def run_frontier(args) -> None:
     frame, minutes = _collect(args, frontier_table)
     suffix = f"_flip{round(args.flip * 100):02d}" if args.flip else ""
     figure = Path(args.figure or f"docs/bench_label_noise_frontier{suffix}.png")
-    header = (f"`python scripts/bench_label_noise.py --frontier"
-              f"{f' --flip {args.flip}' if args.flip else ''}` (seed {args.seed}; pool "
-              f"{args.pool}x the request; {minutes:.1f} min on a shared 2-core machine)\n")
+    header = (f"{stamp()} Seed {args.seed}; pool {args.pool}x the request; "
+              f"{minutes:.1f} min on a shared 2-core machine.\n")
     if args.out == "-":
         print(header + "\n" + frontier_markdown(frame))
         return

@@ -55,6 +55,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from _docstamp import stamp
 
 from augment.data import DistanceEncoder, detect_schema
 from augment.gates import two_sample_auc
@@ -335,11 +336,7 @@ def main(argv=None) -> int:
                      for r in frame.itertuples() if "fine-tuned" in r.path or "SDV" in r.path)
     header = (
         "# Region targeting benchmark (raw output)\n\n"
-        f"`python scripts/bench_targeting.py --epochs {args.epochs} --rows {args.rows} "
-        f"--finetune-steps {' '.join(map(str, args.finetune_steps))}"
-        + (f" --seed {args.seed}" if args.seed else "")
-        + (" --only-mask" if args.only_mask else "")
-        + (f" --regions {' '.join(args.regions)}" if args.regions else "") + "`\n\n"
+        f"{stamp(argv)}\n\n"
         f"Machine: {platform.platform()}, {os.cpu_count()} CPUs, torch "
         f"{torch.__version__} with 1 thread, CPU only; {args.epochs} epochs, batch_size 500, "
         f"seed {args.seed}; {args.rows} rows requested per path; total "

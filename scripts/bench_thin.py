@@ -28,16 +28,15 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import subprocess
 import sys
 import time
 import warnings
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _docstamp import commit, stamp
 
 warnings.filterwarnings("ignore")
 
@@ -140,7 +139,7 @@ def job(name: str, seed: int, out: Path, args) -> dict:
                 "declared_backed": sum(r["real_rows_backed"] or 0 for r in declared),
             }
         metrics = evaluation.evaluate(train, test, schema, frames, "auto", regions=[region])
-    record = {"table": name, "seed": seed, "commit": _git(), "rule": rule, "minority": minority,
+    record = {"table": name, "seed": seed, "commit": commit(), "rule": rule, "minority": minority,
               "train_rows": len(train), "test_rows": len(test),
               "subgroup_train_natural": natural, "subgroup_train_kept": region.count,
               "subgroup_test_rows": metrics["regions"][0]["test_rows"],
@@ -234,16 +233,6 @@ def _md(frame: pd.DataFrame) -> str:
     return markdown_table(frame)
 
 
-def _git() -> str:
-    def run(*cmd):
-        return subprocess.run(cmd, capture_output=True, text=True,
-                              cwd=Path(__file__).parents[1]).stdout.strip()
-    commit = run("git", "rev-parse", "--short", "HEAD")
-    dirty = run("git", "status", "--porcelain", "--untracked-files=no", "--", ".",
-                ":!docs/bench_thin.md", ":!docs/bench_thin.png")  # what this script writes
-    return commit + (" (with uncommitted changes)" if dirty else "")
-
-
 def figure(frame: pd.DataFrame, path: Path) -> None:
     """Subgroup PR-AUC minus none's on the same seed, per pathway (mean and standard error)."""
     import matplotlib
@@ -288,9 +277,8 @@ def document(records: list[dict], args, seconds: float) -> str:
     lines = [
         "# Thin-region benchmark (issue 14)",
         "",
-        f"Jobs run at commit {commits}; doc written at `{_git()}`, "
-        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; "
-        f"`python scripts/bench_thin.py {' '.join(sys.argv[1:])}`.",
+        stamp(computed_at=f"jobs run at commit {commits}"),
+        "",
         f"Configuration: seeds {args.seeds}; models {args.models}; training rows capped at "
         f"{args.max_train} (stratified); the subgroup's minority rows keep {args.keep:.0%} in "
         "training; test part natural (30%, stratified); augment pathways: "

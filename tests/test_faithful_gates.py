@@ -354,3 +354,34 @@ def test_novelty_copies_of_one_record_are_rejected_and_min_shared_is_checked(tab
     with pytest.raises(ConfigError, match="min_shared"):
         Augmenter(row_gates=(NoveltyGate(min_shared=0),)).fit_resample(
             table.drop(columns="label"), table["label"])
+
+
+def _distortion_rows():
+    rng = np.random.default_rng(0)
+    real = pd.DataFrame({"x": rng.normal(size=400), "z": rng.normal(size=400),
+                         "c": rng.choice(list("abc"), 400), "y": "p"})
+    candidates = pd.DataFrame({"x": rng.normal(0.3, 1.2, 600), "z": rng.normal(size=600),
+                               "c": rng.choice(list("abc"), 600, p=[0.6, 0.3, 0.1]), "y": "p"})
+    return real, candidates, detect_schema(pd.concat([real, real.assign(y="q")]), "y")
+
+
+def test_measure_distortion_names_what_a_selecting_gate_did():
+    from augment.gates._distortion import measure_distortion
+
+    real, candidates, schema = _distortion_rows()
+    corner = measure_distortion(real, candidates, candidates[candidates["x"] > 0.5], schema,
+                                "r", random_state=3)
+    assert corner["auc"]["kept"] > corner["auc"]["candidates"] + 0.1
+    assert corner["marginal"]["kept"] < min(corner["marginal_null"])
+    assert next(iter(corner["most_distorted_columns"])) == "x"
+    assert [f.split(":")[1].split("(")[0].strip() for f in corner["findings"]] == [
+        "gating made the rows easier to tell from real ones",
+        "gating lowered marginal similarity 0.815 -> 0.636"]
+    uniform = measure_distortion(real, candidates, candidates.iloc[:300], schema, "r",
+                                 random_state=3)
+    assert uniform["findings"] == [] and uniform["rows_per_side"] == 300
+    few = measure_distortion(real, candidates, candidates.iloc[:30], schema, "r", random_state=3)
+    assert few["auc"] is None and "the two-sample AUC needs 50" in few["auc_note"]
+    none = measure_distortion(real, candidates, candidates.iloc[:0], schema, "r", random_state=3)
+    assert "skipped" in none
+    assert none["findings"] == ["r: the gates kept none of 600 sampled candidate rows"]

@@ -78,9 +78,11 @@ def test_balanced_weights_let_the_minority_win():
 def test_weak_labeler_warns():
     rng = np.random.default_rng(0)
     df = pd.DataFrame({"x": rng.normal(size=200), "label": rng.choice(["a", "b"], 200)})
-    with pytest.warns(UserWarning, match="weak"):
+    with pytest.warns(UserWarning, match="weak") as record:
         lab = _fit(df)
     assert lab.quality_["weak"]
+    assert lab.quality_["weak_reason"].startswith("cross-validated balanced accuracy 0.")
+    assert {w.filename for w in record if "weak" in str(w.message)} == {__file__}  # fit's caller
 
 
 def test_not_fitted(table):

@@ -110,6 +110,46 @@ def test_rules_file_errors_name_file_and_line(tmp_path, table, text, match):
         _fit(RuleLabeler(str(path)), table)
 
 
+@pytest.mark.parametrize("rule, match", [
+    ({"when": {"amount": {"~": 1}}, "label": "yes"}, r"rule #1: unknown operator '~' on 'amount'"),
+    ({"when": {"grade": {"in": "A"}}, "label": "yes"}, r"'grade' in needs a list; got 'A'"),
+    ({"when": {"grade": {">": 1}}, "label": "yes"}, r"'grade' > 1 needs a numeric column"),
+    ({"when": {"amount": {"between": [5]}}, "label": "yes"}, r"'between' takes \[low, high\]"),
+    ({"when": {"amount": {"between": [9, 5]}}, "label": "yes"},
+     r"impossible condition on 'amount'"),
+    ({"when": {"amount": {">": 5, "<=": 5}}, "label": "yes"}, r"impossible condition on 'amount'"),
+    ({"when": {"grade": {"in": ["A"], "==": "B"}}, "label": "yes"},
+     r"impossible condition on 'grade'"),
+    ({"when": {}, "label": "yes"}, r"rule 'rule1' needs a non-empty 'when:' mapping"),
+    ({"when": {"grade": "A"}, "label": "yes", "then": 1}, r"unknown keys \['then'\]"),
+    ("grade == A", r"rule #1: expected a mapping with when/label/confidence"),
+])
+def test_rules_list_errors_name_the_rule(table, rule, match):
+    with pytest.raises(ConfigError, match=match):
+        _fit(RuleLabeler([rule], base=None, uncovered="abstain"), table)
+
+
+def test_rules_list_errors_are_collected_and_raised_once(table):
+    rules = [{"name": "a", "when": {"nope": 1}, "label": "yes"},
+             {"name": "b", "when": {"grade": "A"}, "label": "maybe", "confidence": 0}]
+    with pytest.raises(ConfigError) as info:
+        _fit(RuleLabeler(rules, base=None, uncovered="abstain"), table)
+    text = str(info.value)
+    assert "rule 'a' uses unknown column 'nope'" in text
+    assert "rule 'b' gives label 'maybe'" in text and "rule 'b' has confidence 0" in text
+
+
+def test_rules_conditions_are_parsed_to_numbers_and_sorted_text(table):
+    rules = [{"name": "r", "when": {"amount": {"between": [1, 300], ">=": 2},
+                                    "grade": {"in": ["B", "A"]}}, "label": "yes"}]
+    lab = _fit(RuleLabeler(rules, base=None, uncovered="abstain"), table)
+    assert lab.rules_[0]["when"] == [
+        {"column": "amount", "op": "between", "value": [1.0, 300.0]},
+        {"column": "amount", "op": ">=", "value": 2.0},
+        {"column": "grade", "op": "in", "value": ["A", "B"]}]
+    assert lab.rules_[0]["confidence"] == 1.0
+
+
 def test_fallback_without_base_is_refused(table):
     with pytest.raises(ConfigError, match="needs a base labeler"):
         _fit(RuleLabeler(RULES, base=None), table)
@@ -255,6 +295,13 @@ def test_consistency_report_numbers():
     assert rep["labeler_contradictions"]["tree"]["compared"] == 5
     assert rep["labeler_contradictions"]["tree"]["contradictions"] == 2
     assert rep["labeler_contradictions"]["tree"]["examples"] == [1, 2]
+    assert rep["labeler_contradictions"]["tree"]["rate"] == pytest.approx(2 / 5, abs=1e-4)
+    assert rep["rule_contradictions"] == []  # no rules labeler given
+    silent = pd.Series([None] * 6, index=idx, dtype=object)
+    none = consistency_report(intended, assigned, others={"quiet": silent})
+    assert none["labeler_contradictions"]["quiet"] == {
+        "compared": 0, "contradictions": 0, "rate": None, "examples": []}
+    assert none["by_region"] == {}
 
 
 def test_consistency_report_finds_contradicting_rules(table):

@@ -153,6 +153,29 @@ def test_trace_real_and_synthetic_rows(runs, capsys):
         trace_row(a, -1)
 
 
+def test_trace_synthetic_row_keeps_its_class_checks_and_places_its_columns(runs, tmp_path):
+    import shutil
+
+    import pandas as pd
+
+    _, a, _ = runs
+    manifest = json.loads((a / "manifest.json").read_text())
+    n_real = manifest["counts"]["real_rows"]
+    syn = trace_row(a, n_real)
+    expected = [b["gate"] for b in manifest["batch_fidelity"]
+                if b["region"] == f"class={syn['label']}"]
+    assert expected and [b["gate"] for b in syn["batch_checks"]] == expected
+    assert not {"_synthetic", "_weight", "_region", "_round", "_rule"} & set(syn["other"])
+    assert not any(k.startswith("_score_") for k in syn["other"])
+    weight = pd.read_parquet(a / "augmented.parquet")["_weight"].iloc[n_real]
+    assert syn["weight"] == pytest.approx(float(weight))
+    copy = tmp_path / "run"
+    shutil.copytree(a, copy)
+    (copy / "augmented.parquet").unlink()
+    with pytest.raises(InvalidDataError, match=r"augmented\.parquet'\. Got: no such file"):
+        trace_row(copy, 0)
+
+
 def test_html_report_is_self_contained(runs):
     _, a, _ = runs
     page = render_html((a / "report.md").read_text(), a)

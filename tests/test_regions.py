@@ -42,6 +42,8 @@ from augment.profile._rule import Condition, format_name, format_value
     ("`my col` == 'it\\'s'", [("my col", "==", ("it's",))]),
     ("Sepal.Length > 5", [("Sepal.Length", ">", (5,))]),
     ("n in (1, 2, 3)", [("n", "in", (1, 2, 3))]),
+    ("`a``b` == false", [("a`b", "==", (False,))]),
+    ("x >= -2 and y NOT IN {'a'}", [("x", ">=", (-2,)), ("y", "not in", ("a",))]),
 ])
 def test_good_rules_parse(rule, expected):
     assert parse_rule(rule) == [Condition(*e) for e in expected]
@@ -65,6 +67,7 @@ def test_good_rules_parse(rule, expected):
     ("grade not {'A'}", "'in' after 'not'"),
     ("age ! 3", "a column name, a quoted value"),
     ("`my col == 3", "a closing ` for the column name"),
+    ("x - 1 == 3", "position 2 expected a column name, a quoted value"),  # a sign after a name
 ])
 def test_bad_rules_raise_with_position(rule, match):
     with pytest.raises(RuleSyntaxError, match=match):

@@ -101,14 +101,33 @@ def measure_distortion(real: pd.DataFrame, candidates: pd.DataFrame, kept: pd.Da
             out["findings"].append(f"{region_id}: the gates kept none of {len(candidates)} "
                                    "sampled candidate rows")
         return out
-    if n >= MIN_AUC_ROWS:
-        auc_c, se_c = _auc(real, candidates, schema, n, rng)
-        auc_k, se_k = _auc(real, kept, schema, n, rng)
-        out["auc"] = {"candidates": round(auc_c, 4), "kept": round(auc_k, 4)}
-        out["auc_se"] = round(float(np.hypot(se_c, se_k)), 4)
-    else:
+    aucs = _auc_change(real, candidates, kept, schema, n, rng, out)
+    _similarity_change(real, candidates, kept, schema, n, rng, out)
+    out["findings"] += _gating_findings(out, aucs, region_id)
+    out["thinned_values"], out["region_shares"] = _cut_shares(
+        candidates, kept, schema, regions, region_id, out["findings"])
+    return out
+
+
+def _auc_change(real, candidates, kept, schema, n: int, rng, out: dict
+                ) -> tuple[float, float] | None:
+    """Two-sample AUC of candidates and of kept rows against ``real`` (``n`` rows per side)
+    into ``out``; the unrounded pair, None when ``n`` is too small for it."""
+    if n < MIN_AUC_ROWS:
         out["auc"] = None
         out["auc_note"] = f"{n} rows per side; the two-sample AUC needs {MIN_AUC_ROWS}"
+        return None
+    auc_c, se_c = _auc(real, candidates, schema, n, rng)
+    auc_k, se_k = _auc(real, kept, schema, n, rng)
+    out["auc"] = {"candidates": round(auc_c, 4), "kept": round(auc_k, 4)}
+    out["auc_se"] = round(float(np.hypot(se_c, se_k)), 4)
+    return auc_c, auc_k
+
+
+def _similarity_change(real, candidates, kept, schema, n: int, rng, out: dict) -> None:
+    """Mean marginal and joint similarity of candidates and of kept rows, the columns whose
+    marginal similarity fell most, and the marginal null (random subsets of the candidates,
+    as many rows as kept), into ``out``."""
     marginal_c = MarginalGate.column_scores(real, candidates, schema)
     marginal_k = MarginalGate.column_scores(real, kept, schema)
     joint = JointGate(max_pairs=20, max_rows=MAX_ROWS, random_state=rng.randint(2**31 - 1))
@@ -124,19 +143,23 @@ def measure_distortion(real: pd.DataFrame, candidates: pd.DataFrame, kept: pd.Da
         "joint": {"candidates": mean(joint_c), "kept": mean(joint_k)},
         "most_distorted_columns": {c: {"candidates": round(marginal_c[c], 4),
                                        "kept": round(marginal_k[c], 4)} for c in worst},
+        "marginal_null": null,
     })
-    findings = out["findings"]
-    if out["auc"] is not None and auc_k > auc_c + max(AUC_TOLERANCE, 2 * out["auc_se"]):
+
+
+def _gating_findings(out: dict, aucs: tuple[float, float] | None, region_id: str) -> list[str]:
+    """Whether gating made the rows easier to tell from real ones, or lowered marginal
+    similarity beyond what random subsets of the candidates show."""
+    findings = []
+    if aucs is not None and aucs[1] > aucs[0] + max(AUC_TOLERANCE, 2 * out["auc_se"]):
         findings.append(f"{region_id}: gating made the rows easier to tell from real ones "
-                        f"(two-sample AUC {auc_c:.3f} candidates -> {auc_k:.3f} kept)")
+                        f"(two-sample AUC {aucs[0]:.3f} candidates -> {aucs[1]:.3f} kept)")
     m_c, m_k = out["marginal"]["candidates"], out["marginal"]["kept"]
-    out["marginal_null"] = null  # random subsets of the candidates, as many rows as kept
-    if m_c is not None and m_k < min([m_c, *null]) - MARGINAL_TOLERANCE:
+    if m_c is not None and m_k < min([m_c, *out["marginal_null"]]) - MARGINAL_TOLERANCE:
+        worst = list(out["most_distorted_columns"])
         findings.append(f"{region_id}: gating lowered marginal similarity {m_c:.3f} -> {m_k:.3f} "
                         f"(most: {', '.join(worst[:2])})")
-    out["thinned_values"], out["region_shares"] = _cut_shares(
-        candidates, kept, schema, regions, region_id, findings)
-    return out
+    return findings
 
 
 def _cut_shares(candidates, kept, schema, regions, region_id: str, findings: list[str]):

@@ -68,29 +68,41 @@ def consistency_report(intended: pd.Series, assigned: pd.Series | pd.DataFrame,
         for region in pd.unique(regions):
             mask = (regions == region).to_numpy()
             report["by_region"][str(region)] = {"rows": int(mask.sum()), "agreement": rate(mask)}
-    report["labeler_contradictions"] = {}
-    for name, other in (others or {}).items():
-        theirs = _labels(other).reindex(intended.index)
-        both = labelled & theirs.notna().to_numpy()
-        differ = both & ~_same(said, theirs)
-        report["labeler_contradictions"][name] = {
-            "compared": int(both.sum()), "contradictions": int(differ.sum()),
-            "rate": round(float(differ.sum() / both.sum()), 4) if both.sum() else None,
-            "examples": intended.index[differ][:max_examples].tolist()}
-    report["rule_contradictions"] = []
-    if rule_labeler is not None and X is not None:
-        from augment.labelers._rules import rule_mask
-
-        rules = rule_labeler.rules_
-        numeric = set(rule_labeler.schema_.numeric)
-        masks = [rule_mask(r, X, numeric) for r in rules]
-        for i, j in combinations(range(len(rules)), 2):
-            if str(rules[i]["label"]) == str(rules[j]["label"]):
-                continue
-            both = masks[i] & masks[j]
-            if both.any():
-                report["rule_contradictions"].append({
-                    "rules": [rules[i]["name"], rules[j]["name"]],
-                    "labels": [rules[i]["label"], rules[j]["label"]],
-                    "rows": int(both.sum()), "examples": X.index[both][:max_examples].tolist()})
+    report["labeler_contradictions"] = {
+        name: _labeler_contradictions(said, _labels(other).reindex(intended.index),
+                                      intended.index, max_examples)
+        for name, other in (others or {}).items()}
+    report["rule_contradictions"] = (
+        _rule_contradictions(rule_labeler, X, max_examples)
+        if rule_labeler is not None and X is not None else [])
     return report
+
+
+def _labeler_contradictions(said: pd.Series, theirs: pd.Series, index: pd.Index,
+                            max_examples: int) -> dict:
+    """Rows two labelers both labelled, and those they label differently."""
+    both = said.notna().to_numpy() & theirs.notna().to_numpy()
+    differ = both & ~_same(said, theirs)
+    return {"compared": int(both.sum()), "contradictions": int(differ.sum()),
+            "rate": round(float(differ.sum() / both.sum()), 4) if both.sum() else None,
+            "examples": index[differ][:max_examples].tolist()}
+
+
+def _rule_contradictions(rule_labeler, X: pd.DataFrame, max_examples: int) -> list[dict]:
+    """Pairs of rules with different labels that both cover some rows of ``X``."""
+    from augment.labelers._rules import rule_mask
+
+    rules = rule_labeler.rules_
+    numeric = set(rule_labeler.schema_.numeric)
+    masks = [rule_mask(r, X, numeric) for r in rules]
+    found = []
+    for i, j in combinations(range(len(rules)), 2):
+        if str(rules[i]["label"]) == str(rules[j]["label"]):
+            continue
+        both = masks[i] & masks[j]
+        if both.any():
+            found.append({
+                "rules": [rules[i]["name"], rules[j]["name"]],
+                "labels": [rules[i]["label"], rules[j]["label"]],
+                "rows": int(both.sum()), "examples": X.index[both][:max_examples].tolist()})
+    return found

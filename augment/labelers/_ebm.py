@@ -33,7 +33,7 @@ class EBMLabeler(BaseLabeler):
         class prior, so the label gate's bar means the same for every labeler;
         ``"balanced"`` weights every class to the same total: a far weaker
         bar for a rare class, which lets more mislabelled rows through
-        (docs/bench_label_noise.md).
+        (docs/bench_label_noise.md, "The defaults these numbers chose").
     calibration : None, "sigmoid" or "isotonic"
         Map the probabilities to observed frequencies (fitted out-of-fold).
     n_reasons : int

@@ -109,92 +109,137 @@ def _validate(rules: list, lines: list[dict], origin: str, schema) -> list[dict]
     parsed = []
     for i, rule in enumerate(rules):
         at = lines[i] if i < len(lines) else {}
-
-        def where(key: str | None = None, column: str | None = None, at=at, i=i) -> str:
-            line = at.get("when", {}).get(column) if column else at.get(key) if key else None
-            line = line or at.get("rule")
-            return f"{origin}:{line}" if line else f"{origin} rule #{i + 1}"
-
+        where = _locator(origin, at, i)
         if not isinstance(rule, dict):
             problems.append(f"{where()}: expected a mapping with when/label/confidence; got "
                             f"{rule!r}.")
             continue
         name = str(rule.get("name", f"rule{i + 1}"))
-        unknown_keys = set(rule) - {"name", "when", "label", "confidence"}
-        if unknown_keys:
-            problems.append(f"{where()}: unknown keys {sorted(unknown_keys)}; expected name, "
-                            "when, label, confidence.")
-        label = rule.get("label")
-        if str(label) not in classes:
-            problems.append(f"{where('label')}: rule {name!r} gives label {label!r}, which is "
-                            f"not a class of '{schema.target}' {sorted(classes)}. Fix: use one "
-                            "of them.")
-        confidence = rule.get("confidence", 1.0)
-        if isinstance(confidence, bool) or not isinstance(confidence, (int, float)) or not (
-                0.0 < float(confidence) <= 1.0):
-            problems.append(f"{where('confidence')}: rule {name!r} has confidence "
-                            f"{confidence!r}; expected a number in (0, 1].")
-            confidence = 1.0
-        when = rule.get("when")
-        if not isinstance(when, dict) or not when:
-            problems.append(f"{where('when')}: rule {name!r} needs a non-empty 'when:' mapping "
-                            "of column -> condition.")
-            when = {}
+        label, confidence = _check_head(rule, name, where, classes, schema.target, problems)
         conditions = []
-        for column, spec in when.items():
-            loc = where(column=column)
-            if column not in schema.columns:
-                problems.append(f"{loc}: rule {name!r} uses unknown column {column!r}. Expected "
-                                f"one of {schema.features}.")
-                continue
-            spec = spec if isinstance(spec, dict) else {"==": spec}
-            numeric = schema.columns[column].is_numeric
-            lo, hi, allowed = -math.inf, math.inf, None
-            for op, value in spec.items():
-                op = str(op)
-                if op not in OPS:
-                    problems.append(f"{loc}: unknown operator {op!r} on {column!r}; expected "
-                                    f"one of {list(OPS)}.")
-                    continue
-                if op in NUMERIC_OPS or op == "between":
-                    values = value if op == "between" else [value]
-                    if not numeric or (op == "between" and (
-                            not isinstance(value, list) or len(value) != 2)) or not all(
-                            isinstance(v, (int, float)) and not isinstance(v, bool)
-                            for v in values):
-                        problems.append(f"{loc}: {column!r} {op} {value!r} needs a numeric "
-                                        "column and number(s) ('between' takes [low, high]).")
-                        continue
-                    if op in ("<", "<="):
-                        hi = min(hi, float(value))
-                    elif op in (">", ">="):
-                        lo = max(lo, float(value))
-                    else:
-                        lo, hi = max(lo, float(value[0])), min(hi, float(value[1]))
-                        if value[0] > value[1]:
-                            lo, hi = math.inf, -math.inf
-                    if lo > hi or (lo == hi and any(o in spec for o in ("<", ">"))):
-                        problems.append(f"{loc}: rule {name!r} has an impossible condition on "
-                                        f"{column!r}: {spec} can never hold.")
-                    value = [float(v) for v in value] if op == "between" else float(value)
-                else:
-                    values = value if op in ("in", "not in") else [value]
-                    if not isinstance(values, list):
-                        problems.append(f"{loc}: {column!r} {op} needs a list; got {value!r}.")
-                        continue
-                    text = {str(v) for v in values}
-                    if op in ("in", "=="):
-                        allowed = text if allowed is None else allowed & text
-                        if not allowed:
-                            problems.append(f"{loc}: rule {name!r} has an impossible condition "
-                                            f"on {column!r}: {spec} can never hold.")
-                    value = sorted(text)
-                conditions.append({"column": column, "op": op, "value": value})
+        for column, spec in _when(rule, name, where, problems).items():
+            conditions += _column_conditions(column, spec, where(column=column), name, schema,
+                                             problems)
         parsed.append({"name": name, "when": conditions, "label": classes.get(str(label)),
                        "confidence": float(confidence), "line": at.get("rule")})
     if problems:
         raise ConfigError(format_problems(f"Invalid rules in {origin}", problems))
     return parsed
+
+
+def _locator(origin: str, at: dict, i: int):
+    """``where(key=..., column=...)``: ``file:line`` of a rule's key or condition (or of the
+    rule; ``origin rule #n`` when no line is known)."""
+    def where(key: str | None = None, column: str | None = None) -> str:
+        line = at.get("when", {}).get(column) if column else at.get(key) if key else None
+        line = line or at.get("rule")
+        return f"{origin}:{line}" if line else f"{origin} rule #{i + 1}"
+
+    return where
+
+
+def _check_head(rule: dict, name: str, where, classes: dict, target: str,
+                problems: list[str]) -> tuple[Any, float]:
+    """A rule's keys, label and confidence checked; (label, confidence: 1.0 if invalid)."""
+    unknown_keys = set(rule) - {"name", "when", "label", "confidence"}
+    if unknown_keys:
+        problems.append(f"{where()}: unknown keys {sorted(unknown_keys)}; expected name, "
+                        "when, label, confidence.")
+    label = rule.get("label")
+    if str(label) not in classes:
+        problems.append(f"{where('label')}: rule {name!r} gives label {label!r}, which is "
+                        f"not a class of '{target}' {sorted(classes)}. Fix: use one "
+                        "of them.")
+    confidence = rule.get("confidence", 1.0)
+    if isinstance(confidence, bool) or not isinstance(confidence, (int, float)) or not (
+            0.0 < float(confidence) <= 1.0):
+        problems.append(f"{where('confidence')}: rule {name!r} has confidence "
+                        f"{confidence!r}; expected a number in (0, 1].")
+        confidence = 1.0
+    return label, confidence
+
+
+def _when(rule: dict, name: str, where, problems: list[str]) -> dict:
+    """A rule's ``when:`` mapping ({} and a problem when it is missing or empty)."""
+    when = rule.get("when")
+    if not isinstance(when, dict) or not when:
+        problems.append(f"{where('when')}: rule {name!r} needs a non-empty 'when:' mapping "
+                        "of column -> condition.")
+        return {}
+    return when
+
+
+def _column_conditions(column, spec, loc: str, name: str, schema,
+                       problems: list[str]) -> list[dict]:
+    """The checked conditions one ``when:`` entry puts on a column."""
+    if column not in schema.columns:
+        problems.append(f"{loc}: rule {name!r} uses unknown column {column!r}. Expected "
+                        f"one of {schema.features}.")
+        return []
+    spec = spec if isinstance(spec, dict) else {"==": spec}
+    check = _ColumnCheck(column, spec, loc, name, problems)
+    numeric = schema.columns[column].is_numeric
+    conditions = []
+    for op, value in spec.items():
+        op = str(op)
+        if op not in OPS:
+            problems.append(f"{loc}: unknown operator {op!r} on {column!r}; expected "
+                            f"one of {list(OPS)}.")
+            continue
+        value = (check.bound(op, value, numeric) if op in NUMERIC_OPS or op == "between"
+                 else check.choice(op, value))
+        if value is not None:
+            conditions.append({"column": column, "op": op, "value": value})
+    return conditions
+
+
+class _ColumnCheck:
+    """The operators of one column's condition, checked together: the range the numeric ones
+    leave and the values the set ones allow, so a condition that can never hold is named."""
+
+    def __init__(self, column, spec: dict, loc: str, name: str, problems: list[str]):
+        self.column, self.spec, self.loc, self.name = column, spec, loc, name
+        self.problems = problems
+        self.lo, self.hi, self.allowed = -math.inf, math.inf, None
+
+    def _impossible(self) -> None:
+        self.problems.append(f"{self.loc}: rule {self.name!r} has an impossible condition on "
+                             f"{self.column!r}: {self.spec} can never hold.")
+
+    def bound(self, op: str, value, numeric: bool):
+        """``< <= > >= between``: the value(s) as floats; None when not numbers."""
+        values = value if op == "between" else [value]
+        if not numeric or (op == "between" and (
+                not isinstance(value, list) or len(value) != 2)) or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            self.problems.append(f"{self.loc}: {self.column!r} {op} {value!r} needs a numeric "
+                                 "column and number(s) ('between' takes [low, high]).")
+            return None
+        if op in ("<", "<="):
+            self.hi = min(self.hi, float(value))
+        elif op in (">", ">="):
+            self.lo = max(self.lo, float(value))
+        else:
+            self.lo, self.hi = max(self.lo, float(value[0])), min(self.hi, float(value[1]))
+            if value[0] > value[1]:
+                self.lo, self.hi = math.inf, -math.inf
+        if self.lo > self.hi or (self.lo == self.hi and any(o in self.spec for o in ("<", ">"))):
+            self._impossible()
+        return [float(v) for v in value] if op == "between" else float(value)
+
+    def choice(self, op: str, value):
+        """``== != in, not in``: the values as sorted text; None when a list is missing."""
+        values = value if op in ("in", "not in") else [value]
+        if not isinstance(values, list):
+            self.problems.append(f"{self.loc}: {self.column!r} {op} needs a list; got "
+                                 f"{value!r}.")
+            return None
+        text = {str(v) for v in values}
+        if op in ("in", "=="):
+            self.allowed = text if self.allowed is None else self.allowed & text
+            if not self.allowed:
+                self._impossible()
+        return sorted(text)
 
 
 def _condition_text(c: dict) -> str:

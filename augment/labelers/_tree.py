@@ -22,9 +22,10 @@ class DecisionTreeLabeler(BaseLabeler):
     the leaf are minority rows. With ``class_weight="balanced"`` they are the
     shares after re-weighting every class to the same total (equal priors); a
     threshold on those is a far weaker bar for a rare class
-    (docs/bench_label_noise.md). Where the labeler is never that sure of a class,
-    its reference confidence (``reference_quantile``) lowers the bar the label gate
-    asks for that class to what its own real rows reach.
+    (docs/bench_label_noise.md, "The defaults these numbers chose"). Where the
+    labeler is never that sure of a class, its reference confidence
+    (``reference_quantile``) lowers the bar the label gate asks for that class to
+    what its own real rows reach.
 
     Parameters
     ----------
@@ -35,7 +36,7 @@ class DecisionTreeLabeler(BaseLabeler):
     class_weight : None or "balanced"
         ``None`` gives P(class | leaf) under the real class prior;
         ``"balanced"`` under equal class priors (the earlier default; see
-        docs/bench_label_noise.md).
+        docs/bench_label_noise.md, "The defaults these numbers chose").
     calibration : None, "sigmoid" or "isotonic"
         Map leaf probabilities to observed frequencies (fitted out-of-fold on the
         real rows, with balanced weights when ``class_weight="balanced"``).

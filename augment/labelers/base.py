@@ -95,7 +95,8 @@ class BaseLabeler(BaseEstimator):
     its own training rows (optimistic: a tree's leaves are purer on the rows
     that shaped them). ``quality_["reference"]`` records the choice. The
     labelers default to ``"in_sample"``: out of fold is lower, and where it
-    binds it let more mislabelled rows through (docs/bench_label_noise.md).
+    binds it let more mislabelled rows through (docs/bench_label_noise.md, "The
+    reference confidence: in sample or out of fold").
     :meth:`label` hands the reference on as ``attrs["class_confidence"]``, and
     the label gate never asks a synthetic row to be surer of its class than
     that (see :class:`augment.gates.LabelAgreementGate`). A labeler flagged weak
@@ -355,8 +356,6 @@ class BaseLabeler(BaseEstimator):
         weights (``*_balanced``), the convention those probabilities follow; the
         warning uses the convention the labeler follows (``calibration_prior``).
         """
-        from sklearn.metrics import balanced_accuracy_score
-
         if len(X) > MAX_QUALITY_ROWS:  # a stratified sample keeps the estimate, not the cost
             from sklearn.model_selection import train_test_split
 
@@ -366,6 +365,27 @@ class BaseLabeler(BaseEstimator):
         if cv is None:
             return {"cv_balanced_accuracy": None, "weak": False,
                     "note": "a class has < 2 rows; not measured"}, None
+        proba, said, value = self._out_of_fold(X, y, cv)
+        codes = self._codes(y)
+        quality: dict[str, Any] = {"cv_balanced_accuracy": round(value, 4),
+                                   "cv_folds": cv.n_splits,
+                                   "class_auc": _class_auc(proba, codes, self.classes_),
+                                   "min_class_auc": MIN_CLASS_AUC}
+        if not self._balanced():
+            quality["cv_decision"] = "argmax of P(class) / class share (the balanced decision)"
+        quality.update(self._calibration_quality(proba, codes))
+        abstained = np.array([s is None for s in said])
+        if abstained.any():
+            quality["abstained"] = round(float(abstained.mean()), 4)
+        quality.update(self._judge_quality(value, quality))
+        return quality, (proba, codes)
+
+    def _out_of_fold(self, X: pd.DataFrame, y: pd.Series, cv
+                     ) -> tuple[np.ndarray, np.ndarray, float]:
+        """Every row labelled by a copy fitted without it: the probabilities, the labels, and
+        the mean balanced accuracy over folds of the decision :meth:`_quality` describes."""
+        from sklearn.metrics import balanced_accuracy_score
+
         proba = np.zeros((len(X), len(self.classes_)))
         said = np.empty(len(X), dtype=object)
         scores = []
@@ -378,24 +398,21 @@ class BaseLabeler(BaseEstimator):
                 out, self.classes_, fold._codes(y.iloc[train]))
             scores.append(balanced_accuracy_score(y.iloc[test].astype(str),
                                                   decided.astype(str)))
-        codes = self._codes(y)
-        value = float(np.mean(scores))
-        class_auc = _class_auc(proba, codes, self.classes_)
-        quality: dict[str, Any] = {"cv_balanced_accuracy": round(value, 4),
-                                   "cv_folds": cv.n_splits, "class_auc": class_auc,
-                                   "min_class_auc": MIN_CLASS_AUC}
-        if not self._balanced():
-            quality["cv_decision"] = "argmax of P(class) / class share (the balanced decision)"
-        quality.update({k: round(v, 4) for k, v in calibration_metrics(proba, codes).items()})
+        return proba, said, float(np.mean(scores))
+
+    def _calibration_quality(self, proba: np.ndarray, codes: np.ndarray) -> dict:
+        """Brier and ECE of out-of-fold probabilities (also with balanced row weights for a
+        labeler with balanced class weights) and the prior they follow."""
+        quality = {k: round(v, 4) for k, v in calibration_metrics(proba, codes).items()}
         if self._balanced():
-            weights = _balanced_weights(codes)
-            balanced = calibration_metrics(proba, codes, weights)
+            balanced = calibration_metrics(proba, codes, _balanced_weights(codes))
             quality.update({f"{k}_balanced": round(v, 4) for k, v in balanced.items()})
-        prior = "balanced" if self._balanced() else "real"
-        quality["calibration_prior"] = prior
-        abstained = np.array([s is None for s in said])
-        if abstained.any():
-            quality["abstained"] = round(float(abstained.mean()), 4)
+        quality["calibration_prior"] = "balanced" if self._balanced() else "real"
+        return quality
+
+    def _judge_quality(self, value: float, quality: dict) -> dict:
+        """Whether the labeler is weak or poorly calibrated, and why; warns when it is."""
+        prior = quality["calibration_prior"]
         ece = quality["ece_balanced" if prior == "balanced" else "ece"]
         reasons = []
         if value < WEAK_LABELER_BALANCED_ACCURACY:
@@ -403,17 +420,16 @@ class BaseLabeler(BaseEstimator):
                            f"{WEAK_LABELER_BALANCED_ACCURACY}")
         if ece > MAX_LABELER_ECE:
             reasons.append(f"expected calibration error {ece:.3f} > {MAX_LABELER_ECE}")
-        quality.update(weak=value < WEAK_LABELER_BALANCED_ACCURACY,
-                       weak_threshold=WEAK_LABELER_BALANCED_ACCURACY,
-                       poorly_calibrated=ece > MAX_LABELER_ECE, max_ece=MAX_LABELER_ECE,
-                       weak_reason="; ".join(reasons))
+        weak = value < WEAK_LABELER_BALANCED_ACCURACY
         if reasons:
-            kind = "weak" if quality["weak"] else "poorly calibrated"
+            kind = "weak" if weak else "poorly calibrated"
             fix = ("consider a deeper model, other features or expert rules"
-                   if quality["weak"] else "consider calibration='sigmoid' or 'isotonic'")
+                   if weak else "consider calibration='sigmoid' or 'isotonic'")
             warnings.warn(f"Labeler '{self.name}' is {kind}: {'; '.join(reasons)}. Its labels "
-                          f"on synthetic rows deserve little trust; {fix}.", stacklevel=3)
-        return quality, (proba, codes)
+                          f"on synthetic rows deserve little trust; {fix}.", stacklevel=4)
+        return dict(weak=weak, weak_threshold=WEAK_LABELER_BALANCED_ACCURACY,
+                    poorly_calibrated=ece > MAX_LABELER_ECE, max_ece=MAX_LABELER_ECE,
+                    weak_reason="; ".join(reasons))
 
     # -- description and storage -----------------------------------------------------------
     def describe(self) -> dict:

@@ -149,75 +149,102 @@ def rule_membership(conditions, schema: Schema, label=None) -> tuple[object, dic
     problems: list[str] = []
     categories: dict[str, set] = {}
     ranges: dict[str, list] = {}
-    classes = list(schema.classes)
     for cond in conditions:
-        column = cond.column
-        if column == schema.target:
-            if cond.op not in ("==", "in") or len(cond.values) != 1:
-                problems.append(f"the target '{column}' takes one class with '=='; got "
-                                f"'{column} {cond.op} ...'")
-                continue
-            found = _class_of(cond.values[0], classes)
-            if found is _NO_CLASS:
-                problems.append(f"class {format_value(cond.values[0])} is not in target "
-                                f"'{column}' (classes {[str(c) for c in classes]})")
-            elif label is not None and label is not _NO_CLASS and found != label:
-                problems.append(f"the rule names class {format_value(found)} but the entry "
-                                f"names class {format_value(label)}")
-            else:
-                label = found
+        if cond.column == schema.target:
+            label = _target_class(cond, list(schema.classes), label, problems)
             continue
-        col = schema.columns.get(column)
-        carried = getattr(schema, "carried", {}).get(column)
-        if col is None and carried is not None:
-            problems.append(f"column '{column}' is carried through, not generated (a likely "
-                            f"{carried['kind']}); a rule names generated columns only. Fix: "
-                            f"keep_columns=['{column}'] to generate it, or leave it out")
-            continue
+        col = _feature_column(cond.column, schema, problems)
         if col is None:
-            problems.append(f"unknown column '{column}'.{_close(column, schema.columns)} "
-                            f"Columns: {list(schema.columns)[:20]}")
             continue
         if col.is_numeric:
             bounds = _numeric_bounds(cond, col.kind == "integer")
             if isinstance(bounds, str):
                 problems.append(bounds)
-                continue
-            low, high = ranges.setdefault(column, [None, None])
-            if bounds[0] is not None:
-                ranges[column][0] = bounds[0] if low is None else max(low, bounds[0])
-            if bounds[1] is not None:
-                ranges[column][1] = bounds[1] if high is None else min(high, bounds[1])
+            else:
+                _narrow(ranges.setdefault(cond.column, [None, None]), bounds)
             continue
-        if cond.op not in ("==", "!=", "in", "not in"):
-            problems.append(f"'{cond.op}' on categorical column '{column}'; use ==, !=, in or "
-                            "not in")
-            continue
-        known = list(as_text(pd.Series(list(col.categories), dtype=object)).iloc[:, 0])
-        if col.n_missing:  # '<missing>' names the missing value, as reports write it
-            known.append(MISSING)
-        asked = list(as_text(pd.Series(list(cond.values), dtype=object)).iloc[:, 0])
-        unknown = [v for v in asked if v not in known]
-        if unknown:
-            problems.append(f"value(s) {unknown} not found in column '{column}'."
-                            f"{_close(unknown[0], known)} Values: {known[:20]}")
-            continue
-        allowed = (set(asked) if cond.op in ("==", "in")
-                   else set(known) - set(asked) - {MISSING})
-        categories[column] = categories.get(column, allowed) & allowed
-    for column, values in categories.items():
-        if not values:
-            problems.append(f"contradictory rule: no value of '{column}' meets every condition "
-                            "on it")
-    for column, (low, high) in ranges.items():
-        if low is not None and high is not None and not low < high:
-            problems.append(f"contradictory rule: no value of '{column}' is >= {low:g} and "
-                            f"< {high:g}")
+        allowed = _allowed_values(cond, col, problems)
+        if allowed is not None:
+            categories[cond.column] = categories.get(cond.column, allowed) & allowed
+    problems += _contradictions(categories, ranges)
     if not categories and not ranges and not problems:
         problems.append("the rule narrows no feature column (a whole class is grown by "
                         "sampling_strategy, not by a region)")
     return (label, {c: sorted(v) for c, v in categories.items()},
             {c: tuple(v) for c, v in ranges.items()}, problems)
+
+
+def _target_class(cond: Condition, classes: list, label, problems: list[str]):
+    """The class a condition on the target names; ``label`` unchanged (and a problem) when
+    it names none, or another class than ``label``."""
+    column = cond.column
+    if cond.op not in ("==", "in") or len(cond.values) != 1:
+        problems.append(f"the target '{column}' takes one class with '=='; got "
+                        f"'{column} {cond.op} ...'")
+        return label
+    found = _class_of(cond.values[0], classes)
+    if found is _NO_CLASS:
+        problems.append(f"class {format_value(cond.values[0])} is not in target "
+                        f"'{column}' (classes {[str(c) for c in classes]})")
+    elif label is not None and label is not _NO_CLASS and found != label:
+        problems.append(f"the rule names class {format_value(found)} but the entry "
+                        f"names class {format_value(label)}")
+    else:
+        return found
+    return label
+
+
+def _feature_column(column: str, schema: Schema, problems: list[str]):
+    """The generated column a rule names (None, and a problem, for a carried or unknown one)."""
+    col = schema.columns.get(column)
+    carried = getattr(schema, "carried", {}).get(column)
+    if col is None and carried is not None:
+        problems.append(f"column '{column}' is carried through, not generated (a likely "
+                        f"{carried['kind']}); a rule names generated columns only. Fix: "
+                        f"keep_columns=['{column}'] to generate it, or leave it out")
+    elif col is None:
+        problems.append(f"unknown column '{column}'.{_close(column, schema.columns)} "
+                        f"Columns: {list(schema.columns)[:20]}")
+    return col
+
+
+def _narrow(limits: list, bounds: tuple) -> None:
+    """Intersect ``[low, high)`` ``limits`` (None: open) with ``bounds``, in place."""
+    low, high = limits
+    if bounds[0] is not None:
+        limits[0] = bounds[0] if low is None else max(low, bounds[0])
+    if bounds[1] is not None:
+        limits[1] = bounds[1] if high is None else min(high, bounds[1])
+
+
+def _allowed_values(cond: Condition, col, problems: list[str]) -> set | None:
+    """The values (as text) of a categorical column a condition allows (None, and a
+    problem, for a numeric operator or a value the column does not have)."""
+    column = cond.column
+    if cond.op not in ("==", "!=", "in", "not in"):
+        problems.append(f"'{cond.op}' on categorical column '{column}'; use ==, !=, in or "
+                        "not in")
+        return None
+    known = list(as_text(pd.Series(list(col.categories), dtype=object)).iloc[:, 0])
+    if col.n_missing:  # '<missing>' names the missing value, as reports write it
+        known.append(MISSING)
+    asked = list(as_text(pd.Series(list(cond.values), dtype=object)).iloc[:, 0])
+    unknown = [v for v in asked if v not in known]
+    if unknown:
+        problems.append(f"value(s) {unknown} not found in column '{column}'."
+                        f"{_close(unknown[0], known)} Values: {known[:20]}")
+        return None
+    return set(asked) if cond.op in ("==", "in") else set(known) - set(asked) - {MISSING}
+
+
+def _contradictions(categories: dict[str, set], ranges: dict[str, list]) -> list[str]:
+    """Columns whose conditions no value meets together."""
+    problems = [f"contradictory rule: no value of '{column}' meets every condition on it"
+                for column, values in categories.items() if not values]
+    problems += [f"contradictory rule: no value of '{column}' is >= {low:g} and < {high:g}"
+                 for column, (low, high) in ranges.items()
+                 if low is not None and high is not None and not low < high]
+    return problems
 
 
 def declare_regions(entries, table: pd.DataFrame, schema: Schema, class_regions: list[Region]
@@ -235,15 +262,7 @@ def declare_regions(entries, table: pd.DataFrame, schema: Schema, class_regions:
     declared: list[Region] = []
     for i, spec in enumerate(specs):
         where = f"regions[{i}] ({spec.rule!r})"
-        label = None
-        if spec.label is not None:
-            label = _class_of(spec.label, schema.classes)
-            if label is _NO_CLASS:
-                hint = (" (YAML reads yes/no/on/off as booleans: quote the class, e.g. "
-                        "class: 'No')" if isinstance(spec.label, bool) else "")
-                problems.append(f"{where}: class {spec.label!r} is not in target "
-                                f"'{schema.target}' (classes {[str(c) for c in schema.classes]})"
-                                + hint)
+        label = _entry_class(spec, where, schema, problems)
         if not spec.conditions:
             continue
         label, categories, ranges, found = rule_membership(spec.conditions, schema, label)
@@ -267,17 +286,44 @@ def declare_regions(entries, table: pd.DataFrame, schema: Schema, class_regions:
                             "a generator needs real rows to learn from. Fix: widen the rule or "
                             "check its values")
             continue
-        parent = grown.get(label)
-        if spec.rows is not None:
-            target = count + int(spec.rows)
-        elif spec.factor is not None:
-            target = max(math.ceil(count * float(spec.factor)), count + 1)
-        else:  # like a discovered region with growth=1: twice its class's growth
-            ratio = parent.target / max(parent.count, 1) if parent is not None else 1.0
-            target = max(math.ceil(count * ratio * 2), count + 1)
+        target = _declared_target(spec, count, grown.get(label))
         declared.append(replace(region, count=count, target=target))
     if problems:
         raise ConfigError(format_problems("Invalid declared regions", problems))
+    return declared, _with_visited_classes(class_regions, declared, schema)
+
+
+def _entry_class(spec, where: str, schema: Schema, problems: list[str]):
+    """The class an entry names with ``class:`` (None when it names none; ``_NO_CLASS``,
+    and a problem, when the target has no such class)."""
+    if spec.label is None:
+        return None
+    label = _class_of(spec.label, schema.classes)
+    if label is _NO_CLASS:
+        hint = (" (YAML reads yes/no/on/off as booleans: quote the class, e.g. "
+                "class: 'No')" if isinstance(spec.label, bool) else "")
+        problems.append(f"{where}: class {spec.label!r} is not in target "
+                        f"'{schema.target}' (classes {[str(c) for c in schema.classes]})"
+                        + hint)
+    return label
+
+
+def _declared_target(spec, count: int, parent: Region | None) -> int:
+    """Rows a declared region should hold: ``count`` plus ``rows``, times ``factor``, or
+    (neither given) twice its class's growth, like a discovered region with growth=1."""
+    if spec.rows is not None:
+        return count + int(spec.rows)
+    if spec.factor is not None:
+        return max(math.ceil(count * float(spec.factor)), count + 1)
+    ratio = parent.target / max(parent.count, 1) if parent is not None else 1.0
+    return max(math.ceil(count * ratio * 2), count + 1)
+
+
+def _with_visited_classes(class_regions: list[Region], declared: list[Region],
+                          schema: Schema) -> list[Region]:
+    """``class_regions`` plus, for a class only declared regions grow, a class region that
+    asks for no rows of its own (so the pipeline visits the class)."""
+    grown = {r.label for r in class_regions}
     classes = list(class_regions)
     for label in dict.fromkeys(r.label for r in declared):
         if label not in grown:
@@ -285,4 +331,4 @@ def declare_regions(entries, table: pd.DataFrame, schema: Schema, class_regions:
             classes.append(Region(id=f"class={label}", target_column=schema.target, label=label,
                                   description=Region.describe(schema.target, label, {}, {}),
                                   count=count, target=count))
-    return declared, classes
+    return classes

@@ -65,29 +65,11 @@ def _tokens(text: str) -> list[_Token]:
         if ch.isspace():
             i += 1
         elif ch in "'\"":
-            j, chars = i + 1, []
-            while j < n and text[j] != ch:
-                if text[j] == "\\" and j + 1 < n:
-                    j += 1
-                chars.append(text[j])
-                j += 1
-            if j >= n:
-                raise _error(text, i, f"a closing {ch} for the text that starts here")
-            out.append(_Token("string", "".join(chars), i))
-            i = j + 1
-        elif ch == "`":  # a doubled backquote inside stands for one
-            j, chars = i + 1, []
-            while True:
-                k = text.find("`", j)
-                if k < 0:
-                    raise _error(text, i, "a closing ` for the column name that starts here")
-                chars.append(text[j:k])
-                if not text.startswith("``", k):
-                    break
-                chars.append("`")
-                j = k + 2
-            out.append(_Token("name", "".join(chars), i))
-            i = k + 1
+            token, i = _quoted(text, i)
+            out.append(token)
+        elif ch == "`":
+            token, i = _backquoted(text, i)
+            out.append(token)
         elif text.startswith(("==", "!=", "<=", ">="), i):
             out.append(_Token("op", text[i:i + 2], i))
             i += 2
@@ -105,14 +87,7 @@ def _tokens(text: str) -> list[_Token]:
             out.append(_Token("number", value, i))
             i = m.end()
         elif m := _IDENT.match(text, i):
-            word = m.group()
-            low = word.lower()
-            if low in ("true", "false"):
-                out.append(_Token("bool", low == "true", i))
-            elif low in _KEYWORDS:
-                out.append(_Token("keyword", low, i))
-            else:
-                out.append(_Token("name", word, i))
+            out.append(_word(m.group(), i))
             i = m.end()
         elif text.startswith(("&&", "&"), i):
             raise _error(text, i, "'and' to join conditions")
@@ -120,6 +95,47 @@ def _tokens(text: str) -> list[_Token]:
             raise _error(text, i, "a column name, a quoted value, a number or an operator")
     out.append(_Token("end", None, n))
     return out
+
+
+def _quoted(text: str, i: int) -> tuple[_Token, int]:
+    """The quoted text starting at ``i`` (backslash escapes the next character), and where
+    the rule goes on."""
+    quote, n = text[i], len(text)
+    j, chars = i + 1, []
+    while j < n and text[j] != quote:
+        if text[j] == "\\" and j + 1 < n:
+            j += 1
+        chars.append(text[j])
+        j += 1
+    if j >= n:
+        raise _error(text, i, f"a closing {quote} for the text that starts here")
+    return _Token("string", "".join(chars), i), j + 1
+
+
+def _backquoted(text: str, i: int) -> tuple[_Token, int]:
+    """The backquoted column name starting at ``i`` (a doubled backquote inside stands for
+    one), and where the rule goes on."""
+    j, chars = i + 1, []
+    while True:
+        k = text.find("`", j)
+        if k < 0:
+            raise _error(text, i, "a closing ` for the column name that starts here")
+        chars.append(text[j:k])
+        if not text.startswith("``", k):
+            break
+        chars.append("`")
+        j = k + 2
+    return _Token("name", "".join(chars), i), k + 1
+
+
+def _word(word: str, i: int) -> _Token:
+    """A bare word: ``true`` / ``false``, a keyword, or a column name."""
+    low = word.lower()
+    if low in ("true", "false"):
+        return _Token("bool", low == "true", i)
+    if low in _KEYWORDS:
+        return _Token("keyword", low, i)
+    return _Token("name", word, i)
 
 
 def _error(text: str, pos: int, expected: str) -> RuleSyntaxError:

@@ -71,14 +71,7 @@ def trace_row(run_dir: str | Path, row: int) -> dict:
         JSON-ready; ``synthetic`` tells which kind of row it is.
     """
     manifest = read_manifest(run_dir)
-    path = Path(run_dir) / AUGMENTED
-    if not path.is_file():
-        raise InvalidDataError(f"Expected '{path}'. Got: no such file. Fix: rerun the run.")
-    table = pd.read_parquet(path)
-    if not isinstance(row, numbers.Integral) or isinstance(row, bool) or not (
-            0 <= row < len(table)):
-        raise InvalidDataError(f"Expected a row index from 0 to {len(table) - 1}. Got {row!r}. "
-                               "Fix: pass a position in augmented.parquet.")
+    table = _read_augmented(run_dir, row)
     record = table.iloc[int(row)]
     provenance_cols = [c for c in table.columns if c.startswith("_")]
     values = {str(c): _plain(record[c]) for c in table.columns if c not in provenance_cols}
@@ -94,6 +87,31 @@ def trace_row(run_dir: str | Path, row: int) -> dict:
         return {**common, "synthetic": False,
                 "origin": f"real row {int(row)} of {n_real} in the input, unchanged",
                 "weight": extra.get("_weight")}
+    return {**common, "synthetic": True, **_synthetic_trace(manifest, extra,
+                                                            f"class={values.get(target)}")}
+
+
+def _read_augmented(run_dir: str | Path, row) -> pd.DataFrame:
+    """``augmented.parquet`` of the run, once ``row`` is known to be a position in it."""
+    path = Path(run_dir) / AUGMENTED
+    if not path.is_file():
+        raise InvalidDataError(f"Expected '{path}'. Got: no such file. Fix: rerun the run.")
+    table = pd.read_parquet(path)
+    if not isinstance(row, numbers.Integral) or isinstance(row, bool) or not (
+            0 <= row < len(table)):
+        raise InvalidDataError(f"Expected a row index from 0 to {len(table) - 1}. Got {row!r}. "
+                               "Fix: pass a position in augmented.parquet.")
+    return table
+
+
+#: Provenance columns a synthetic row's trace places under a heading of its own.
+_PLACED = {"_synthetic", "_weight", "_region", "_generator", "_round", "_rule",
+           "_label_confidence", "_intended", "_relabelled"}
+
+
+def _synthetic_trace(manifest: dict, extra: dict, class_region: str) -> dict:
+    """What made a synthetic row: generator, region, labeler, gates and its class's batch
+    checks, from the manifest and the row's provenance columns ``extra``."""
     generator = manifest.get("generator", {})
     region_id = extra.get("_region")
     region = next((r for r in manifest.get("regions", []) if r.get("id") == region_id), {})
@@ -101,10 +119,8 @@ def trace_row(run_dir: str | Path, row: int) -> dict:
     gates = manifest.get("gates", {})
     scores = {c[len(SCORE_PREFIX):]: v for c, v in extra.items() if c.startswith(SCORE_PREFIX)}
     batch = [{k: b.get(k) for k in ("gate", "score", "threshold", "passed", "message")}
-             for b in manifest.get("batch_fidelity", [])
-             if b.get("region") == f"class={values.get(target)}"]
+             for b in manifest.get("batch_fidelity", []) if b.get("region") == class_region]
     return {
-        **common, "synthetic": True,
         "generator": {"name": generator.get("name"), "class": generator.get("class"),
                       "params": generator.get("params"),
                       "config_hash": config_hash({"class": generator.get("class"),
@@ -122,9 +138,8 @@ def trace_row(run_dir: str | Path, row: int) -> dict:
                   "run; the row passed every row gate listed"},
         "batch_checks": batch,
         "weight": extra.get("_weight"),
-        "other": {k: v for k, v in extra.items() if k not in {
-            "_synthetic", "_weight", "_region", "_generator", "_round", "_rule",
-            "_label_confidence", "_intended", "_relabelled"} and not k.startswith(SCORE_PREFIX)},
+        "other": {k: v for k, v in extra.items()
+                  if k not in _PLACED and not k.startswith(SCORE_PREFIX)},
     }
 
 
