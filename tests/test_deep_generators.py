@@ -403,3 +403,64 @@ def test_unreachable_range_falls_back_to_unmasked_decoding(data):
     assert len(rows) == 20 and sub.contains(rows).all()
     assert "amount: no value mode reaches its range, decoded among all" in \
         gen.acceptance_[sub.id]["how"]
+
+
+def _upstream_table():
+    rng = np.random.RandomState(0)
+    return pd.DataFrame({"x": rng.normal(size=60), "c": rng.choice(list("abc"), 60),
+                         "y": rng.choice(["n", "y"], 60)})
+
+
+@pytest.mark.parametrize("kind", ["ctgan", "tvae"])
+def test_copies_train_and_sample_as_upstream_does(kind):
+    # FocusedCTGAN.fit/_train and LatentTVAE.fit mirror ctgan 0.12.1's CTGAN.fit and
+    # TVAE.fit: with focus 0 and no region, the same seed gives the same weights and rows.
+    import torch
+    from ctgan import CTGAN, TVAE
+
+    from augment.generators._deep_models import FocusedCTGAN, LatentTVAE
+
+    table = _upstream_table()
+    if kind == "ctgan":
+        kw = dict(epochs=2, batch_size=20, pac=10, embedding_dim=8, generator_dim=(16,),
+                  discriminator_dim=(16,), enable_gpu=False)
+        ours, theirs = FocusedCTGAN(focus_columns=["y"], focus=0.0, **kw), CTGAN(**kw)
+        weights = lambda m: m._generator.state_dict()  # noqa: E731
+    else:
+        kw = dict(epochs=2, batch_size=20, embedding_dim=8, compress_dims=(16,),
+                  decompress_dims=(16,), enable_gpu=False)
+        ours, theirs = LatentTVAE(**kw), TVAE(**kw)
+        weights = lambda m: m.decoder.state_dict()  # noqa: E731
+    torch.set_num_threads(1)
+    for model in (ours, theirs):
+        model.set_random_state(3)
+        model.fit(table, discrete_columns=["c", "y"])
+    for key, value in weights(theirs).items():
+        assert torch.equal(weights(ours)[key], value), key
+    for model in (ours, theirs):
+        model.set_random_state(4)
+    pd.testing.assert_frame_equal(ours.sample(30), theirs.sample(30))
+
+
+@pytest.mark.parametrize("kind", ["ctgan", "tvae"])
+def test_sdv_fit_validation_kept(kind):
+    # sdv 2.0.0's _fit refuses pandas' category dtype; the copies do too, and the
+    # generators cast such columns to object before SDV sees them
+    from sdv.errors import InvalidDataTypeError
+
+    from augment.generators._deep_models import _SYNTHS
+
+    table = _upstream_table().astype({"c": "category"})
+    synth = _SYNTHS[kind].__new__(_SYNTHS[kind])
+    with pytest.raises(InvalidDataTypeError, match="'category' type"):
+        synth._fit(table)
+
+
+def test_category_dtype_columns_are_fitted(data):
+    table, _, _, _ = data
+    table = table.astype({"grade": "category"})
+    schema = detect_schema(table, "label")
+    cls = find_class_regions(table["label"], schema, "auto")[0]
+    for make in DEEP:
+        rows = make(epochs=1).fit(table, schema, [cls]).sample(10, cls)
+        assert len(rows) == 10 and set(rows["grade"]) <= set(table["grade"].astype(str))

@@ -53,3 +53,23 @@ def test_the_range_check_can_fail():
     req = Requirement("sdv>=2.0,<2.1")
     assert req.specifier.contains("2.0.0") and not req.specifier.contains("2.1.0")
     assert not req.specifier.contains("1.17.0")
+
+
+def test_copied_upstream_code_is_the_recorded_version():
+    """The deep pathways copy ctgan / sdv code (augment.generators._deep_models.UPSTREAM);
+    a patch release inside the bounds that changes a copied source must fail here."""
+    from augment.generators._deep_models import upstream_drift
+
+    drift = upstream_drift()
+    assert not drift, "\n".join(drift)
+
+
+def test_upstream_drift_names_the_copy_to_resync():
+    from augment.generators._deep_models import UPSTREAM, upstream_drift
+
+    name = "ctgan.synthesizers.ctgan.CTGAN.fit"
+    drift = upstream_drift({name: ("0" * 16, UPSTREAM[name][1])})
+    assert len(drift) == 1
+    assert name in drift[0] and "re-sync FocusedCTGAN.fit" in drift[0]
+    assert "recorded 0000000000000000" in drift[0]
+    assert upstream_drift({name: UPSTREAM[name]}) == []

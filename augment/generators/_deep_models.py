@@ -32,6 +32,13 @@ is the public side.
   the share of the real values assigned to it that fall in a numeric range, and the
   modes that (almost) never do can be ruled out. The scalar is never touched, so
   values are not clipped.
+
+Upstream code this module copies, overrides or reads the private state of is
+pinned: ctgan 0.12.1 and sdv 2.0.0 (``pyproject.toml`` bounds them to those minors).
+Every copy says which upstream function it mirrors, and :data:`UPSTREAM` records a
+hash of each upstream source; :func:`upstream_drift` (run by
+``tests/test_dependencies.py``) names the copy to re-sync when an installed source
+differs from the one the copy was taken from.
 """
 
 from __future__ import annotations
@@ -45,17 +52,115 @@ import torch
 from ctgan.data_sampler import DataSampler
 from ctgan.data_transformer import DataTransformer
 from ctgan.synthesizers._utils import _set_device
-from ctgan.synthesizers.base import random_state, set_random_states
+from ctgan.synthesizers.base import random_state
 from ctgan.synthesizers.ctgan import CTGAN, Discriminator, Generator
 from ctgan.synthesizers.tvae import TVAE, Decoder, Encoder, _loss_function
 from sdv.single_table import CopulaGANSynthesizer, CTGANSynthesizer, TVAESynthesizer
+from sdv.single_table.ctgan import _validate_no_category_dtype
 from sdv.single_table.utils import detect_discrete_columns
 from torch.utils.data import DataLoader, TensorDataset
 
 from augment.data import as_text
 
-__all__ = ["FocusedCTGAN", "LatentTVAE", "StopTraining", "make_synthesizer", "mode_shares",
-           "modes_to_keep"]
+__all__ = ["UPSTREAM", "FocusedCTGAN", "LatentTVAE", "StopTraining", "make_synthesizer",
+           "mode_shares", "modes_to_keep", "upstream_drift"]
+
+#: Upstream code (ctgan 0.12.1, sdv 2.0.0) that this module copies, overrides or relies on
+#: the private state of: {dotted name: (first 16 hex digits of the sha256 of its source,
+#: what here depends on it)}. :func:`upstream_drift` compares them with the installed sources.
+UPSTREAM = {
+    "ctgan.synthesizers.ctgan.CTGAN.fit": (
+        "078d3c4ce1b2a50c", "FocusedCTGAN.fit and FocusedCTGAN._train (copies)"),
+    "ctgan.synthesizers.ctgan.CTGAN.sample": (
+        "fb29366b755b91e4", "FocusedCTGAN.sample (calls it; relies on it calling "
+        "_apply_activate and generate_cond_from_condition_column_info)"),
+    "ctgan.synthesizers.ctgan.CTGAN._apply_activate": (
+        "4b248ac6fe06ee00", "FocusedCTGAN._apply_activate (adds the decoding mask first)"),
+    "ctgan.synthesizers.ctgan.CTGAN.set_device": (
+        "9c09aa462c58e090", "_OneDevice.set_device (replaces it)"),
+    "ctgan.synthesizers.tvae.TVAE.fit": (
+        "d334a170dbcbf8ed", "LatentTVAE.fit and LatentTVAE._step (copies)"),
+    "ctgan.synthesizers.tvae.TVAE.sample": (
+        "4a7727ecb4d945fc", "LatentTVAE.sample (its latent branch is a copy)"),
+    "ctgan.synthesizers.tvae.TVAE.set_device": (
+        "634fed7f6481eec6", "_OneDevice.set_device (replaces it)"),
+    "ctgan.synthesizers.base.BaseSynthesizer": (
+        "362b783aecdc2f5e", "_OneDevice.__getstate__ / __setstate__ (copies, CPU pickles)"),
+    "ctgan.synthesizers.base.random_state": (
+        "9e29892a8a674521", "LatentTVAE.fit / sample (decorated with it)"),
+    "ctgan.synthesizers.base.set_random_states": (
+        "ecc3557124f95c98", "LatentTVAE.fit / _sample_latent (random_state runs them "
+        "inside it)"),
+    "ctgan.data_sampler.DataSampler": (
+        "9ba573a805104b8f", "_FocusedSampler.sample_condvec (copy with focus), "
+        "_FocusedSampler.generate_cond_from_condition_column_info (fixed copy), _RegionSampler "
+        "(stands in for it), FocusedCTGAN.finetune (read _n_discrete_columns, _n_categories, "
+        "_discrete_column_cond_st)"),
+    "ctgan.data_transformer.DataTransformer": (
+        "7ac37c3957245dbc", "_discrete_ids, _spans, decoding_mask, mode_shares (read "
+        "_column_transform_info_list and its span layout)"),
+    "sdv.single_table.ctgan.CTGANSynthesizer._fit": (
+        "2dfc0631c1b64053", "_CTGANSynth._fit (copy ending in a FocusedCTGAN)"),
+    "sdv.single_table.ctgan.TVAESynthesizer._fit": (
+        "32c0cf92d15f4e3c", "_TVAESynth._fit (copy ending in a LatentTVAE)"),
+    "sdv.single_table.ctgan._validate_no_category_dtype": (
+        "16f3423305da6fc9", "_CTGANSynth._fit, _TVAESynth._fit (call it)"),
+    "sdv.single_table.copulagan.CopulaGANSynthesizer": (
+        "570b796e1092e466", "_CopulaGANSynth (runs its _fit and _sample unchanged; relies "
+        "on _fit ending in super()._fit and on CTGANSynthesizer being its base)"),
+    "sdv.single_table.base.BaseSingleTableSynthesizer._set_random_state": (
+        "ff7ad1a6147eb67c", "_DeepGenerator._sample (calls it)"),
+    "sdv.single_table.utils.detect_discrete_columns": (
+        "48dcf5e8ddfe11b1", "_discrete (calls it with the data processor's transformers)"),
+}
+
+
+def _resolve(name: str):
+    import importlib
+
+    parts = name.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        for attr in parts[i:]:
+            obj = getattr(obj, attr)
+        return obj
+    raise ImportError(name)
+
+
+def upstream_source(name: str) -> str:
+    """The installed source of ``name`` (a function under ctgan's ``random_state``
+    decorator, which keeps no ``__wrapped__``, is read through the decorator)."""
+    import inspect
+
+    obj = _resolve(name)
+    if getattr(obj, "__qualname__", "").endswith("random_state.<locals>.wrapper"):
+        obj = next(c.cell_contents for c in obj.__closure__
+                   if inspect.isfunction(c.cell_contents))
+    return inspect.getsource(obj)
+
+
+def upstream_drift(recorded: dict | None = None) -> list[str]:
+    """One line per entry of ``recorded`` (default :data:`UPSTREAM`) whose installed
+    source no longer hashes to the recorded value, naming the copy to re-sync."""
+    import hashlib
+    from importlib.metadata import version
+
+    out = []
+    for name, (digest, ours) in (UPSTREAM if recorded is None else recorded).items():
+        try:
+            got = hashlib.sha256(upstream_source(name).encode()).hexdigest()[:16]
+        except (ImportError, AttributeError, OSError, TypeError) as exc:
+            got = f"unreadable ({type(exc).__name__})"
+        if got != digest:
+            out.append(
+                f"{name} changed (installed ctgan {version('ctgan')}, sdv {version('sdv')}: "
+                f"source hash {got}, recorded {digest} at ctgan 0.12.1 / sdv 2.0.0). Fix: "
+                f"re-sync {ours} in augment/generators/_deep_models.py with the new source, "
+                "then record the new hash in UPSTREAM.")
+    return out
 
 
 class StopTraining(Exception):
@@ -63,7 +168,12 @@ class StopTraining(Exception):
 
 
 class _FocusedSampler(DataSampler):
-    """ctgan's sampler with the conditional vector put on ``focus_ids`` for a share of rows."""
+    """ctgan's sampler with the conditional vector put on ``focus_ids`` for a share of rows.
+
+    ``sample_condvec`` mirrors ctgan 0.12.1's ``DataSampler.sample_condvec`` (plus the
+    focus); ``generate_cond_from_condition_column_info`` is ctgan 0.12.1's with the
+    condition written at ``_discrete_column_cond_st`` (see the module docstring).
+    """
 
     focus_ids: np.ndarray = np.array([], dtype=int)
     focus: float = 0.0
@@ -359,7 +469,8 @@ class FocusedCTGAN(_OneDevice, _Constrainable, _EpochHook, CTGAN):
 
     @random_state
     def fit(self, train_data, discrete_columns=()):
-        """ctgan 0.12's ``CTGAN.fit``; keeps the training matrix and the discriminator."""
+        """Mirrors ctgan 0.12.1's ``CTGAN.fit`` (without the deprecated ``epochs``
+        argument and the verbose bar); keeps the training matrix and the discriminator."""
         self._validate_discrete_columns(train_data, discrete_columns)
         self._validate_null_data(train_data, discrete_columns)
         self._transformer = DataTransformer()
@@ -379,7 +490,8 @@ class FocusedCTGAN(_OneDevice, _Constrainable, _EpochHook, CTGAN):
                     self._generator_lr, self._discriminator_lr)
 
     def _train(self, data, sampler, epochs, steps_per_epoch, batch_size, lr_g, lr_d):
-        """ctgan 0.12's training loop (fresh Adam optimizers), on ``data`` drawn by ``sampler``."""
+        """Mirrors the training loop of ctgan 0.12.1's ``CTGAN.fit`` (fresh Adam optimizers,
+        the same order of random draws), on ``data`` drawn by ``sampler``."""
         generator, discriminator = self._generator, self._discriminator
         opt_g = torch.optim.Adam(generator.parameters(), lr=lr_g, betas=(0.5, 0.9),
                                  weight_decay=self._generator_decay)
@@ -489,7 +601,8 @@ class FocusedCTGAN(_OneDevice, _Constrainable, _EpochHook, CTGAN):
 class LatentTVAE(_OneDevice, _Constrainable, _EpochHook, TVAE):
     """ctgan's TVAE that keeps its encoder and can decode around given latent posteriors.
 
-    ``fit`` is ctgan 0.12's ``TVAE.fit`` with the encoder stored as ``encoder``.
+    ``fit`` mirrors ctgan 0.12.1's ``TVAE.fit`` (without the verbose bar) with the encoder
+    stored as ``encoder``; the latent branch of ``sample`` mirrors ``TVAE.sample``.
     When ``latent`` holds ``(mu, std)`` arrays (one row per real row of a region),
     ``sample`` draws ``z = mu_i + temperature * std_i * eps`` for a random ``i``
     instead of ``z ~ N(0, I)``, and decodes discrete columns among ``allowed``
@@ -503,32 +616,26 @@ class LatentTVAE(_OneDevice, _Constrainable, _EpochHook, TVAE):
         self.temperature = float(temperature)
         self.latent = None
 
+    @random_state
     def fit(self, train_data, discrete_columns=()):
-        def run():
-            self.transformer = DataTransformer()
-            self.transformer.fit(train_data, discrete_columns)
-            data = self.transformer.transform(train_data).astype("float32")
-            self._train_matrix = data
-            dataset = TensorDataset(torch.from_numpy(data).to(self._device))
-            loader = DataLoader(dataset, batch_size=self.batch_size, shuffle=True,
-                                drop_last=False)
-            dim = self.transformer.output_dimensions
-            self.encoder = Encoder(dim, self.compress_dims, self.embedding_dim).to(self._device)
-            self.decoder = Decoder(self.embedding_dim, self.decompress_dims, dim).to(self._device)
-            optimizer = self._optimizer(None)
-            self.loss_values = pd.DataFrame(columns=["Epoch", "Batch", "Loss"])
-            history = []
-            for epoch in range(self.epochs):
-                losses = [self._step(real, optimizer) for (real,) in loader]
-                history.append(pd.DataFrame({"Epoch": epoch, "Batch": range(len(losses)),
-                                             "Loss": losses}))
-                self.loss_values = pd.concat(history, ignore_index=True)
-
-        if self.random_states is None:
-            run()
-        else:
-            with set_random_states(self.random_states, self.set_random_state):
-                run()
+        """Mirrors ctgan 0.12.1's ``TVAE.fit``; keeps the encoder and the training matrix."""
+        self.transformer = DataTransformer()
+        self.transformer.fit(train_data, discrete_columns)
+        data = self.transformer.transform(train_data).astype("float32")
+        self._train_matrix = data
+        dataset = TensorDataset(torch.from_numpy(data).to(self._device))
+        loader = DataLoader(dataset, batch_size=self.batch_size, shuffle=True, drop_last=False)
+        dim = self.transformer.output_dimensions
+        self.encoder = Encoder(dim, self.compress_dims, self.embedding_dim).to(self._device)
+        self.decoder = Decoder(self.embedding_dim, self.decompress_dims, dim).to(self._device)
+        optimizer = self._optimizer(None)
+        self.loss_values = pd.DataFrame(columns=["Epoch", "Batch", "Loss"])
+        history = []
+        for epoch in range(self.epochs):
+            losses = [self._step(real, optimizer) for (real,) in loader]
+            history.append(pd.DataFrame({"Epoch": epoch, "Batch": range(len(losses)),
+                                         "Loss": losses}))
+            self.loss_values = pd.concat(history, ignore_index=True)
 
     def _optimizer(self, lr):
         params = list(self.encoder.parameters()) + list(self.decoder.parameters())
@@ -536,7 +643,7 @@ class LatentTVAE(_OneDevice, _Constrainable, _EpochHook, TVAE):
         return torch.optim.Adam(params, weight_decay=self.l2scale, **extra)
 
     def _step(self, real, optimizer) -> float:
-        """One gradient step of ctgan 0.12's TVAE on the batch ``real``."""
+        """One gradient step of ctgan 0.12.1's ``TVAE.fit`` on the batch ``real``."""
         self.encoder.train()
         self.decoder.train()
         optimizer.zero_grad()
@@ -574,28 +681,26 @@ class LatentTVAE(_OneDevice, _Constrainable, _EpochHook, TVAE):
         return mu.cpu().numpy(), std.cpu().numpy()
 
     def sample(self, samples):
+        """``TVAE.sample``, or with ``latent`` set: ctgan 0.12.1's ``TVAE.sample`` with
+        ``z`` drawn around the region's posteriors and the decoding mask applied."""
         if self.latent is None:
             return super().sample(samples)
-        mask = self._decoding_mask()
+        return self._sample_latent(samples, self._decoding_mask())
 
-        def run():
-            mu, std = self.latent
-            pick = np.random.randint(len(mu), size=samples)
-            eps = torch.randn(samples, mu.shape[1])
-            z = (torch.from_numpy(mu[pick]) +
-                 self.temperature * torch.from_numpy(std[pick]) * eps).to(self._device)
-            self.decoder.eval()
-            with torch.no_grad():
-                fake, sigmas = self.decoder(z)
-            scores = torch.tanh(fake).cpu().numpy()
-            if mask is not None:  # argmax over the allowed categories / modes only
-                scores = scores + mask
-            return self.transformer.inverse_transform(scores, sigmas.detach().cpu().numpy())
-
-        if self.random_states is None:
-            return run()
-        with set_random_states(self.random_states, self.set_random_state):
-            return run()
+    @random_state
+    def _sample_latent(self, samples, mask):
+        mu, std = self.latent
+        pick = np.random.randint(len(mu), size=samples)
+        eps = torch.randn(samples, mu.shape[1])
+        z = (torch.from_numpy(mu[pick]) +
+             self.temperature * torch.from_numpy(std[pick]) * eps).to(self._device)
+        self.decoder.eval()
+        with torch.no_grad():
+            fake, sigmas = self.decoder(z)
+        scores = torch.tanh(fake).cpu().numpy()
+        if mask is not None:  # argmax over the allowed categories / modes only
+            scores = scores + mask
+        return self.transformer.inverse_transform(scores, sigmas.detach().cpu().numpy())
 
 
 def _discrete(synth, processed):
@@ -623,19 +728,14 @@ class _CTGANFitMixin:
 
 class _CTGANSynth(_CTGANFitMixin, CTGANSynthesizer):
     def _fit(self, processed_data):
+        """Mirrors sdv 2.0.0's ``CTGANSynthesizer._fit``, ending in a :class:`FocusedCTGAN`."""
+        _validate_no_category_dtype(processed_data)
         self._fit_ctgan(processed_data)
 
 
-class _CopulaGANSynth(_CTGANFitMixin, CopulaGANSynthesizer):
-    def _fit(self, processed_data):
-        # CopulaGANSynthesizer._fit, ending in a FocusedCTGAN instead of a CTGAN.
-        import rdt
-
-        config = self._create_gaussian_normalizer_config(processed_data)
-        self._gaussian_normalizer_hyper_transformer = rdt.HyperTransformer()
-        self._gaussian_normalizer_hyper_transformer.set_config(config)
-        processed = self._gaussian_normalizer_hyper_transformer.fit_transform(processed_data)
-        self._fit_ctgan(processed)
+class _CopulaGANSynth(CopulaGANSynthesizer, _CTGANSynth):
+    """sdv's ``CopulaGANSynthesizer`` whose own ``_fit`` (unchanged) ends in ``super()._fit``:
+    this class's MRO puts :class:`_CTGANSynth` there, so it fits a :class:`FocusedCTGAN`."""
 
 
 class _TVAESynth(TVAESynthesizer):
@@ -644,6 +744,8 @@ class _TVAESynth(TVAESynthesizer):
     temperature: float = 1.0
 
     def _fit(self, processed_data):
+        """Mirrors sdv 2.0.0's ``TVAESynthesizer._fit``, ending in a :class:`LatentTVAE`."""
+        _validate_no_category_dtype(processed_data)
         self._model = LatentTVAE(epoch_callback=self.epoch_callback,
                                  temperature=self.temperature, **self._model_kwargs)
         self._model.set_random_state(self.model_seed)

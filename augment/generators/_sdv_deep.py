@@ -200,6 +200,9 @@ class _DeepGenerator(BaseGenerator):
         from augment.generators._deep_models import make_synthesizer
 
         frame = table.copy()
+        for column in frame.columns:  # SDV's ctgan / tvae refuse pandas' category dtype
+            if isinstance(frame[column].dtype, pd.CategoricalDtype):
+                frame[column] = frame[column].astype(object)
         region_values = self._region_values(frame)
         metadata = sdv_metadata(self.schema_, with_target=True)
         if region_values is not None:
