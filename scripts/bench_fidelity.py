@@ -24,13 +24,16 @@ at least ``--min-rows``). Measured against the **held-out** real rows of the cla
 Results are appended to a CSV as each cell finishes, so a long leaderboard can be
 run in pieces (``--tables``, ``--pathways``) and resumed; ``--report-only`` writes
 the markdown from the CSV. ``--arf-scale`` times arf vs gaussian_copula fit+sample
-on 10k rows x 20 columns; ``--arf-leaf 10 20`` adds arf's leaf-size trade-off.
+on 10k rows x 20 columns; ``--arf-leaf 10 20`` adds arf's leaf-size trade-off and
+``--arf-alpha 0`` its smoothing trade-off (variants run only those cells).
 
 Usage::
 
     OMP_NUM_THREADS=1 nice -n 10 python scripts/bench_fidelity.py            # full
     python scripts/bench_fidelity.py --quick --csv /tmp/q.csv --md /tmp/q.md  # minutes
     python scripts/bench_fidelity.py --arf-scale
+    python scripts/bench_fidelity.py --tables arrests default --pathways arf \
+        --set arf.min_node_size=20 --csv /tmp/a.csv --md /tmp/a.md      # one variant
 """
 
 from __future__ import annotations
@@ -87,6 +90,20 @@ def settings(quick: bool) -> dict:
             dict(n_t=10, duplicate_K=10, n_estimators=30),
         },
     }
+
+
+def override(params: dict, item: str) -> dict:
+    """``params`` with ``pathway.key=value`` applied (value parsed as JSON, else text)."""
+    key, sep, value = item.partition("=")
+    pathway, dot, name = key.partition(".")
+    if not (sep and dot and name) or pathway not in params:
+        raise SystemExit(f"--set expects PATHWAY.KEY=VALUE with PATHWAY in {sorted(params)}; "
+                         f"got {item!r}")
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError:
+        parsed = value
+    return {**params, pathway: {**params[pathway], name: parsed}}
 
 
 def load(name: str) -> tuple[pd.DataFrame, str]:
@@ -296,19 +313,31 @@ def _refused(res: pd.DataFrame, pathway: str, table: str) -> bool:
     return bool(sel["error"].notna().any())
 
 
-def _leaf_section(res: pd.DataFrame, leaf: pd.DataFrame | None) -> list[str]:
-    """arf's leaf size against fidelity (AUC) and distance to training rows (DCR ratio)."""
-    if leaf is None or not len(leaf):
+#: arf variants: option, parameter, default value, section title, what the section shows
+VARIANTS = {
+    "leaf": ("min_node_size", 5, "arf leaf size: fidelity against distance to training rows",
+             "Larger leaves (`min_node_size`) mix more real rows into each synthetic one: "
+             "candidates move away from training rows (DCR ratio towards 1 and above) and "
+             "become easier to tell from held-out rows (AUC up). 5 is the default."),
+    "alpha": ("alpha", "auto", "arf smoothing: fidelity against distance to training rows",
+              "`alpha` mixes pseudo-rows drawn from the class's real rows inside each leaf's "
+              "box into the leaf's distributions; `auto` (the default) picks per class the "
+              "least smoothing whose rows reach a DCR ratio of 0.9 against the class's own "
+              "rows (leave-one-out); 0 is the published algorithm."),
+}
+
+
+def _variant_section(res: pd.DataFrame, runs: pd.DataFrame | None, kind: str) -> list[str]:
+    """arf's ``kind`` variants against fidelity (AUC) and distance to training rows (DCR)."""
+    if runs is None or not len(runs):
         return []
-    base = res[res.pathway == "arf"].assign(min_node_size=5)
-    both = pd.concat([base, leaf], ignore_index=True)
-    both["pathway"] = "min_node_size=" + both["min_node_size"].astype(int).astype(str)
-    both = both.sort_values("min_node_size")
-    out = ["## arf leaf size: fidelity against distance to training rows", "",
-           "Larger leaves (`min_node_size`) mix more real rows into each synthetic one: "
-           "candidates move away from training rows (DCR ratio towards 1 and above) and "
-           "become easier to tell from held-out rows (AUC up). 5 is the default "
-           f"(computed at {_computed_at(both)}).", ""]
+    key, default, title, text = VARIANTS[kind]
+    base = res[res.pathway == "arf"].assign(**{key: default})
+    both = pd.concat([base, runs], ignore_index=True)
+    both["pathway"] = f"{key}=" + both[key].astype(str)
+    both["order"] = both[key].map(lambda v: (v != default, str(v)))
+    both = both.sort_values("order", kind="stable")
+    out = [f"## {title}", "", f"{text} (computed at {_computed_at(both)}).", ""]
     for metric, digits in (("auc", 3), ("dcr_ratio", 2)):
         g = both.groupby(["pathway", "table"], sort=False)[metric].mean().unstack()
         tables = [t for t in TABLES if t in g.columns]
@@ -321,7 +350,7 @@ def _leaf_section(res: pd.DataFrame, leaf: pd.DataFrame | None) -> list[str]:
 
 
 def write_report(res: pd.DataFrame, path: Path, cfg: dict, scale: dict | None, args,
-                 leaf: pd.DataFrame | None = None) -> None:
+                 variants: dict | None = None) -> None:
     ok = res[res.get("auc").notna()] if "auc" in res else res.iloc[:0]
     gens = ok[ok.pathway != REFERENCE]
     auc = gens.groupby(["table", "pathway"])["auc"].mean().unstack()
@@ -386,7 +415,8 @@ def write_report(res: pd.DataFrame, path: Path, cfg: dict, scale: dict | None, a
         "",
         *_pivot(gens, "sample_s", digits=2),
         "",
-        *_leaf_section(ok, leaf),
+        *[line for kind, runs in (variants or {}).items()
+          for line in _variant_section(ok, runs, kind)],
         "## Goals (issue 13)",
         "",
     ]
@@ -433,29 +463,39 @@ def main(argv=None) -> int:
     parser.add_argument("--csv", type=Path, default=ROOT / "docs" / "bench_fidelity.csv")
     parser.add_argument("--md", type=Path, default=ROOT / "docs" / "bench_fidelity.md")
     parser.add_argument("--report-only", action="store_true")
+    parser.add_argument("--set", nargs="*", default=[], metavar="PATHWAY.KEY=VALUE",
+                        help="override a generator parameter (value parsed as JSON, else "
+                             "text), e.g. --set arf.min_node_size=20; stamped into the report")
     parser.add_argument("--arf-scale", action="store_true",
                         help="time arf vs gaussian_copula on 10k x 20 (saved next to the csv)")
     parser.add_argument("--arf-leaf", nargs="*", type=int, default=None, metavar="N",
                         help="also run arf with these min_node_size values (every table and "
                              "seed) into <csv>.arf_leaf.csv: the leaf-size trade-off section")
+    parser.add_argument("--arf-alpha", nargs="*", type=float, default=None, metavar="A",
+                        help="also run arf with these alpha values (every table and seed) "
+                             "into <csv>.arf_alpha.csv: the smoothing trade-off section")
     args = parser.parse_args(argv)
     cfg = settings(args.quick)
+    for item in args.set:
+        cfg["params"] = override(cfg["params"], item)
     scale_path = args.csv.with_suffix(".scale.json")
-    leaf_path = args.csv.with_suffix(".arf_leaf.csv")
-    if args.arf_leaf:
-        rows = []
-        for size in args.arf_leaf:
-            leaf_cfg = {**cfg, "params": {**cfg["params"], "arf": {"min_node_size": size}}}
+    variant_paths = {kind: args.csv.with_suffix(f".arf_{kind}.csv") for kind in VARIANTS}
+    for kind, values in (("leaf", args.arf_leaf), ("alpha", args.arf_alpha)):
+        if not values:
+            continue
+        key, rows = VARIANTS[kind][0], []
+        for value in values:
+            value_cfg = {**cfg, "params": {**cfg["params"],
+                                           "arf": {**cfg["params"]["arf"], key: value}}}
             for table in args.tables:
                 for seed in cfg["seeds"]:
-                    rows += [{**r, "min_node_size": size}
-                             for r in run_cell(table, "arf", seed, leaf_cfg)]
-        pd.DataFrame(rows).to_csv(leaf_path, index=False)
+                    rows += [{**r, key: value} for r in run_cell(table, "arf", seed, value_cfg)]
+        pd.DataFrame(rows).to_csv(variant_paths[kind], index=False)
     if args.arf_scale:
         scale = arf_scale()
         scale_path.write_text(json.dumps(scale, indent=1))
         print(json.dumps(scale), flush=True)
-    if not args.report_only and not args.arf_scale:
+    if not (args.report_only or args.arf_scale or args.arf_leaf or args.arf_alpha):
         done = set()
         if args.csv.exists():
             prev = pd.read_csv(args.csv)
@@ -482,8 +522,9 @@ def main(argv=None) -> int:
                           f"{time.perf_counter() - start:.1f}s", flush=True)
     if args.csv.exists():
         scale = json.loads(scale_path.read_text()) if scale_path.exists() else None
-        leaf = pd.read_csv(leaf_path) if leaf_path.exists() else None
-        write_report(pd.read_csv(args.csv), args.md, cfg, scale, args, leaf)
+        variants = {kind: pd.read_csv(path) for kind, path in variant_paths.items()
+                    if path.exists()}
+        write_report(pd.read_csv(args.csv), args.md, cfg, scale, args, variants)
     return 0
 
 

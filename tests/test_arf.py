@@ -22,7 +22,8 @@ def _region(table, **narrow):
 
 def _fit(table, regions, **params):
     schema = detect_schema(table, "label")
-    return ARFGenerator(n_trees=10, random_state=0, **params).fit(table, schema, regions)
+    return ARFGenerator(**{"n_trees": 10, "random_state": 0, **params}).fit(table, schema,
+                                                                          regions)
 
 
 @pytest.mark.parametrize("numeric", ["auto", "truncnorm", "empirical"])
@@ -138,6 +139,9 @@ def test_adversarial_rounds_and_budget():
     ({"min_node_size": 2.5}, "min_node_size"),
     ({"delta": 0.7}, r"delta must be a number in \[0, 0.5\)"),
     ({"numeric": "kde"}, "numeric must be one of"),
+    ({"alpha": -1}, "alpha must be .auto. or a number >= 0"),
+    ({"alpha": "big"}, "alpha must be .auto. or a number >= 0"),
+    ({"dcr_target": 0}, "dcr_target must be a number in"),
     ({"max_seconds": -1}, "max_seconds must be a number > 0"),
     ({"max_tree_rows": 10}, "max_tree_rows must be an integer >= 100 or null"),
     ({"early_stop": "yes"}, "early_stop must be true or false"),
@@ -193,3 +197,88 @@ def test_too_small_class_is_refused_before_fitting(table):
     schema, cls = _region(tiny)
     with pytest.raises(InvalidDataError, match=r"class=yes has 3 row.*needs at least 5"):
         ARFGenerator().fit(tiny, schema, [cls])
+
+
+def _discrete_table(n=400, seed=0):
+    # discrete columns tied to a hidden group: leaves of a handful of near-identical rows
+    rng = np.random.default_rng(seed)
+    g = rng.integers(0, 6, n)
+    return pd.DataFrame({
+        "year": 1997 + (g + (rng.random(n) < 0.2)) % 6, "checks": g // 2 + rng.integers(0, 2, n),
+        "colour": np.where((g % 2 == 0) ^ (rng.random(n) < 0.1), "a", "b"),
+        "sex": np.where(rng.random(n) < 0.9, "m", "f"), "age": 18 + 4 * g + rng.integers(0, 12, n),
+        "label": np.where(np.arange(n) < 150, "yes", "no")})
+
+
+def _exact_copies(rows, real, columns):
+    def key(frame):
+        frame = frame[columns].astype({c: float for c in ("year", "checks", "age")})
+        return frame.astype(str).agg("|".join, axis=1)
+
+    return key(rows).isin(set(key(real))).mean()
+
+
+def test_auto_alpha_moves_rows_off_copies_of_a_discrete_class():
+    table = _discrete_table()
+    _, cls = _region(table)
+    columns = [c for c in table if c != "label"]
+    real = table[table.label == "yes"]
+    plain = _fit(table, [cls], alpha=0)
+    auto = _fit(table, [cls])
+    report = auto.fit_report_["yes"]
+    assert plain.fit_report_["yes"]["alpha"] == 0 and report["alpha"] > 0
+    ratios = list(report["alpha_dcr_ratio"].values())
+    assert ratios[-1] >= auto.dcr_target > ratios[0]  # stopped at the first setting that reached
+    assert _exact_copies(auto.sample(1000, cls), real, columns) < \
+        _exact_copies(plain.sample(1000, cls), real, columns)
+    again = _fit(table, [cls])  # same seed: same choice, same rows
+    assert again.fit_report_["yes"]["alpha_dcr_ratio"] == report["alpha_dcr_ratio"]
+    pd.testing.assert_frame_equal(again.sample(50, cls), _fit(table, [cls]).sample(50, cls))
+
+
+def test_auto_alpha_stops_at_no_smoothing_when_that_reaches_the_target():
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame(rng.normal(size=(300, 10)).round(3), columns=list("abcdefghij"))
+    table["label"] = np.where(np.arange(300) < 100, "yes", "no")
+    _, cls = _region(table)
+    gen = _fit(table, [cls], dcr_target=0.8)
+    report = gen.fit_report_["yes"]
+    assert report["alpha"] == 0 and list(report["alpha_dcr_ratio"]) == ["0 (discrete)"]
+    assert report["alpha_dcr_ratio"]["0 (discrete)"] >= 0.8
+    pd.testing.assert_frame_equal(gen.sample(50, cls), _fit(table, [cls], alpha=0).sample(50, cls))
+
+
+def test_alpha_mixes_each_leaf_with_the_class_inside_its_box():
+    # a leaf's smoothed category shares: (own counts + alpha * the class's shares among the
+    # categories its box allows) / (rows + alpha)
+    table = _discrete_table()
+    _, cls = _region(table)
+    gen = _fit(table, [cls], alpha=50.0, n_trees=1, max_iters=0, min_node_size=20)
+    leaves = gen.forests_["yes"]
+    plain = _fit(table, [cls], alpha=0, n_trees=1, max_iters=0, min_node_size=20)
+    j = gen.categorical_columns_.index("sex")
+    real = table[table.label == "yes"]
+    k = len(gen.categories_["sex"]) + 1
+    codes = pd.Categorical(real["sex"], categories=gen.categories_["sex"]).codes
+    class_share = np.bincount(codes, minlength=k) / len(real)
+    count = leaves["count"][:, None]
+    inside = (np.arange(k) > leaves["box"][0][:, len(gen.numeric_columns_) + j, None]) & \
+        (np.arange(k) <= leaves["box"][1][:, len(gen.numeric_columns_) + j, None])
+    prior = class_share * inside
+    prior = prior / prior.sum(axis=1, keepdims=True)
+    want = (count * plain.forests_["yes"]["categorical"][j] + 50 * prior) / (count + 50)
+    np.testing.assert_allclose(leaves["categorical"][j], want)
+    assert not np.allclose(leaves["categorical"][j], plain.forests_["yes"]["categorical"][j])
+
+
+@pytest.mark.parametrize("narrow", [
+    {"categories": {"colour": {"a"}}, "ranges": {"checks": (1, 3)}},
+    {"ranges": {"year": (1999, 2001), "age": (None, 30)}},
+])
+def test_region_sampling_stays_exact_with_alpha(narrow):
+    table = _discrete_table()
+    _, cls = _region(table)
+    _, region = _region(table, **narrow)
+    gen = _fit(table, [cls, region], alpha=10.0)
+    rows = gen.sample(300, region)
+    assert len(rows) == 300 and region.contains(rows).all()

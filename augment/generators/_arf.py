@@ -15,6 +15,14 @@ The algorithm, per class:
    to the box (``numeric="truncnorm"``) or the leaf's own real values
    (``numeric="empirical"``) for numbers, category frequencies for categorical
    and boolean columns, and a missing-value share for every column.
+   Smoothing (``alpha``): each leaf's distributions are mixed with ``alpha``
+   pseudo-rows that follow the class's real rows inside the leaf's box, column
+   by column (category shares, the values of an empirical column, a missing
+   share; a truncated normal takes the mixture's mean and standard deviation).
+   A leaf of a few near-identical rows (small classes, discrete columns) would
+   otherwise hand back copies of them. ``alpha="auto"`` picks, per class, the
+   least smoothing whose rows sit no closer to the class's real rows than those
+   rows sit to each other (:meth:`ARFGenerator._calibrate`).
 4. Generation (FORGE): pick a leaf with probability coverage / number of trees,
    then every column independently from the leaf's distributions.
 
@@ -47,10 +55,21 @@ from augment.profile import Region
 __all__ = ["NUMERIC", "ARFGenerator"]
 
 NUMERIC = ("auto", "truncnorm", "empirical")
-#: ``numeric="auto"``: a column is drawn empirically when one value holds this share of the class.
+#: ``numeric="auto"``: a column is drawn empirically when one value holds this share of the
+#: class, and at least ``SPIKE_ROWS`` rows (in a class of 15 rows every value holds 6.7%).
 SPIKE_SHARE = 0.05
+SPIKE_ROWS = 3
 #: ``early_stop``: a round must lower the out-of-bag accuracy by at least this much.
 EARLY_STOP_GAIN = 0.01
+#: ``alpha="auto"`` tries these pseudo-row counts, smallest first.
+ALPHA_GRID = (0.0, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0)
+#: ``dcr_target`` default: the DCR ratio (drawn rows' median distance to the closest real
+#: row over a real row's to its closest other) ``alpha="auto"`` must reach. 1.0 cost
+#: lending_club 0.07 of two-sample AUC (docs/bench_fidelity.md); 0.9 moved no table's
+#: AUC by more than the seeds do.
+DCR_TARGET = 0.9
+#: ``alpha="auto"`` draws this many rows per alpha (and as many real rows for the reference).
+CALIBRATION_ROWS = 1000
 
 
 class ARFGenerator(BaseGenerator):
@@ -63,6 +82,22 @@ class ARFGenerator(BaseGenerator):
     min_node_size : int
         Fewest rows per leaf (``min_samples_leaf``); larger leaves give smoother
         densities and rows further from any single real row.
+    alpha : "auto" or float >= 0
+        Pseudo-rows mixed into every leaf's distributions, drawn from the class's
+        real rows inside the leaf's box (module docstring; the R ``arf`` package's
+        ``alpha`` is a uniform pseudocount on categories). 0: each leaf's own rows
+        only, as published. ``"auto"``: per class, the first of ``ALPHA_GRID`` on the
+        discrete columns only, then on every column, whose drawn rows reach the DCR
+        ratio ``dcr_target`` (their median distance to the closest real row of the
+        class over that of a real row to its closest other one); the choice and
+        every ratio tried are in ``fit_report_``. On carData Arrests (all columns
+        discrete) alpha=0 put 30% of the candidates on exact copies of training
+        rows and their median distance at 0.33 of held-out rows'; ``"auto"`` brought
+        it to 1.15 with a lower two-sample AUC (docs/bench_fidelity.md).
+    dcr_target : float > 0
+        The DCR ratio ``alpha="auto"`` must reach (``DCR_TARGET``, 0.9); 1.0 asks
+        for rows exactly as far from the real rows as unseen real rows, at some
+        cost in fidelity on wide tables.
     delta : float
         Stop when the forest's out-of-bag accuracy is at most ``0.5 + delta``.
     max_iters : int
@@ -77,9 +112,11 @@ class ARFGenerator(BaseGenerator):
         leaf's real values and truncated to the leaf's box (intersected with the
         class's observed range), or the leaf's real values themselves. ``"auto"``
         draws a column empirically when one of its values holds at least
-        ``SPIKE_SHARE`` (5%) of the class's rows (zero-inflated amounts, small
-        counts: a normal smears such spikes and a discriminator sees it) and from
-        the truncated normal otherwise. ``empirical_columns_`` lists the choice.
+        ``SPIKE_SHARE`` (5%) of the class's rows and at least ``SPIKE_ROWS`` (3)
+        rows (zero-inflated amounts, small counts: a normal smears such spikes and
+        a discriminator sees it) and from the truncated normal otherwise (in a
+        class of under 20 rows a single value holds 5%, yet redrawing its observed
+        values only recombines real rows). ``empirical_columns_`` lists the choice.
     max_seconds : float or None
         Budget for the adversarial rounds of one class; when spent, the current
         forest is used (``fit_report_`` says so).
@@ -100,7 +137,9 @@ class ARFGenerator(BaseGenerator):
     ----------
     fit_report_ : dict
         Per class: rows, rounds run, out-of-bag accuracy per round, leaves,
-        seconds, and why the rounds stopped.
+        seconds, why the rounds stopped, the ``alpha`` used and which columns it
+        smoothed (``smoothed``: "discrete" or "all"), and with ``alpha="auto"`` the
+        DCR ratio of every setting tried (``alpha_dcr_ratio``).
     acceptance_ : dict
         Per region: rows requested, generated, accepted and delivered, the rate
         (1.0: sampling is exact) and how the region was aimed at.
@@ -122,12 +161,16 @@ class ARFGenerator(BaseGenerator):
     name = "arf"
     min_class_rows = 5
 
-    def __init__(self, n_trees: int = 10, min_node_size: int = 5, delta: float = 0.0,
-                 max_iters: int = 10, early_stop: bool = True, numeric: str = "auto",
-                 max_seconds: float | None = None, max_tree_rows: int | None = 5000,
-                 n_jobs: int = 1, progress: bool = False, random_state: int | None = None):
+    def __init__(self, n_trees: int = 10, min_node_size: int = 5,
+                 alpha: float | str = "auto", dcr_target: float = DCR_TARGET,
+                 delta: float = 0.0, max_iters: int = 10, early_stop: bool = True,
+                 numeric: str = "auto", max_seconds: float | None = None,
+                 max_tree_rows: int | None = 5000, n_jobs: int = 1, progress: bool = False,
+                 random_state: int | None = None):
         self.n_trees = n_trees
         self.min_node_size = min_node_size
+        self.alpha = alpha
+        self.dcr_target = dcr_target
         self.delta = delta
         self.max_iters = max_iters
         self.early_stop = early_stop
@@ -155,6 +198,15 @@ class ARFGenerator(BaseGenerator):
                 or not 0 <= self.delta < 0.5):
             problems.append(f"arf delta must be a number in [0, 0.5); got {self.delta!r}. Fix: "
                             "generator.delta=0 (train until the forest cannot beat a coin).")
+        if self.alpha != "auto" and (
+                not isinstance(self.alpha, numbers.Real) or isinstance(self.alpha, bool)
+                or not 0 <= self.alpha < math.inf):
+            problems.append(f"arf alpha must be 'auto' or a number >= 0; got {self.alpha!r}. "
+                            "Fix: generator.alpha=auto (or 0: leaves use their own rows only).")
+        if (not isinstance(self.dcr_target, numbers.Real) or isinstance(self.dcr_target, bool)
+                or not 0 < self.dcr_target <= 2):
+            problems.append(f"arf dcr_target must be a number in (0, 2]; got "
+                            f"{self.dcr_target!r}. Fix: generator.dcr_target=0.9.")
         if self.numeric not in NUMERIC:
             problems.append(f"arf numeric must be one of {list(NUMERIC)}; got {self.numeric!r}. "
                             "Fix: generator.numeric=auto.")
@@ -199,10 +251,10 @@ class ARFGenerator(BaseGenerator):
                                 disable=not self.progress):
             rows = table.loc[target == label, schema.features]
             self.empirical_columns_[label] = self._empirical(rows)
+            empirical = np.array([c in self.empirical_columns_[label]
+                                  for c in self.numeric_columns_], dtype=bool)
             self.forests_[label], self.fit_report_[str(label)] = self._fit_class(
-                self._encode(rows), np.random.RandomState(int(seed)))
-            self.forests_[label]["empirical"] = np.array(
-                [c in self.empirical_columns_[label] for c in self.numeric_columns_], dtype=bool)
+                self._encode(rows), empirical, np.random.RandomState(int(seed)))
 
     def _empirical(self, rows: pd.DataFrame) -> list[str]:
         """Numeric columns drawn from the leaves' real values (``numeric``)."""
@@ -210,8 +262,8 @@ class ARFGenerator(BaseGenerator):
             return list(self.numeric_columns_) if self.numeric == "empirical" else []
         out = []
         for name in self.numeric_columns_:
-            shares = rows[name].value_counts(normalize=True, dropna=True)
-            if len(shares) and shares.iloc[0] >= SPIKE_SHARE:
+            counts = rows[name].value_counts(dropna=True)
+            if len(counts) and counts.iloc[0] >= max(SPIKE_ROWS, SPIKE_SHARE * len(rows)):
                 out.append(name)
         return out
 
@@ -228,7 +280,62 @@ class ARFGenerator(BaseGenerator):
             out[:, p + j] = codes
         return out
 
-    def _fit_class(self, x: np.ndarray, rng: np.random.RandomState) -> tuple[dict, dict]:
+    def _fit_class(self, x: np.ndarray, empirical: np.ndarray,
+                   rng: np.random.RandomState) -> tuple[dict, dict]:
+        start = time.perf_counter()
+        clf, report = self._adversarial(x, rng)
+        if self.alpha == "auto":
+            alpha, continuous, report["alpha_dcr_ratio"] = self._calibrate(clf, x, empirical,
+                                                                           rng)
+        else:
+            alpha, continuous = float(self.alpha), True
+        leaves = self._forde(clf, x, empirical, alpha, continuous)
+        report.update(leaves=len(leaves["coverage"]), alpha=alpha, smoothed=leaves["smoothed"],
+                      seconds=round(time.perf_counter() - start, 3))
+        return leaves, report
+
+    def _calibrate(self, clf, x: np.ndarray, empirical: np.ndarray,
+                   rng: np.random.RandomState) -> tuple[float, bool, dict]:
+        """``alpha="auto"``: the least smoothing whose rows sit no closer to the class's real
+        rows than those rows sit to each other.
+
+        The DCR ratio of a setting: the median distance of ``CALIBRATION_ROWS`` drawn
+        rows to their closest real row of the class, over the median distance of a real
+        row to its closest *other* real row (leave-one-out: what a held-out row would
+        get). Tried in order: every ``ALPHA_GRID`` value on the discrete columns only
+        (categorical and ``empirical_columns_``, where copies come from), then on every
+        column (continuous ones too: their normals widen and, with ``alpha`` large, lose
+        their exact within-leaf dependence); the first to reach ``dcr_target`` wins,
+        else the largest on every column. Returns alpha, whether continuous columns are
+        smoothed, and the ratio of every setting tried."""
+        from sklearn.neighbors import NearestNeighbors
+
+        n_num = len(self.numeric_columns_)
+        code = _gower_codes(x, n_num, [len(self.categories_[c]) + 1
+                                       for c in self.categorical_columns_])
+        nn = NearestNeighbors(n_neighbors=2).fit(code(x))
+        ref = x[rng.choice(len(x), min(len(x), CALIBRATION_ROWS), replace=False)]
+        loo = _median_distance(nn.kneighbors(code(ref))[0][:, 1])
+        integer = np.array([c in self.integer_columns_ for c in self.numeric_columns_],
+                           dtype=bool)
+        raw = self._forde(clf, x, empirical, 0.0)
+        ratios = {}
+        for continuous in (False, True):
+            for alpha in ALPHA_GRID[1:] if continuous else ALPHA_GRID:
+                leaves = _smoothed(raw, x, n_num, alpha, continuous)
+                leaf = rng.choice(len(leaves["coverage"]), size=CALIBRATION_ROWS,
+                                  p=leaves["coverage"])
+                num, cat = _draw_rows(leaves, leaf, rng, alpha, integer)
+                d = _median_distance(nn.kneighbors(code(np.hstack([num, cat])), 1)[0])
+                ratio = round(d / loo, 3) if loo > 0 else float("inf")
+                ratios[f"{alpha:g} ({leaves['smoothed']})"] = ratio
+                if ratio >= self.dcr_target:
+                    return alpha, continuous, ratios
+        return ALPHA_GRID[-1], True, ratios
+
+    def _adversarial(self, x: np.ndarray, rng: np.random.RandomState,
+                     min_node_size: int | None = None) -> tuple[object, dict]:
+        """The adversarial rounds on the class's encoded rows ``x``: the last forest, a report."""
         from sklearn.ensemble import RandomForestClassifier
 
         start = time.perf_counter()
@@ -237,7 +344,8 @@ class ARFGenerator(BaseGenerator):
 
         def forest(synthetic: np.ndarray):
             clf = RandomForestClassifier(
-                n_estimators=self.n_trees, min_samples_leaf=self.min_node_size, oob_score=True,
+                n_estimators=self.n_trees, min_samples_leaf=min_node_size or self.min_node_size,
+                oob_score=True,
                 max_samples=None if self.max_tree_rows is None or 2 * n <= self.max_tree_rows
                 else int(self.max_tree_rows),
                 n_jobs=self.n_jobs, random_state=rng.randint(np.iinfo(np.int32).max))
@@ -268,24 +376,26 @@ class ARFGenerator(BaseGenerator):
         else:
             if acc > 0.5 + self.delta:
                 stopped = f"max_iters={self.max_iters} reached"
-        leaves = self._forde(clf, x)
-        report = {"rows": n, "rounds": len(accuracy) - 1, "oob_accuracy": accuracy,
-                  "leaves": len(leaves["coverage"]), "stopped": stopped,
-                  "seconds": round(time.perf_counter() - start, 3)}
-        return leaves, report
+        return clf, {"rows": n, "rounds": len(accuracy) - 1, "oob_accuracy": accuracy,
+                     "stopped": stopped}
 
-    def _forde(self, clf, x: np.ndarray) -> dict:
-        """Per leaf of ``clf`` with real rows: coverage, box and per-column distributions."""
+    def _forde(self, clf, x: np.ndarray, empirical: np.ndarray, alpha: float,
+               continuous: bool = True) -> dict:
+        """Per leaf of ``clf`` with real rows: coverage, box and per-column distributions
+        (mixed with ``alpha`` pseudo-rows, :func:`_smooth`)."""
         n, p = len(x), len(self.numeric_columns_)
         ids = clf.apply(x)  # (n, trees): node id of every real row in every tree
         offsets = np.cumsum([0] + [e.tree_.node_count for e in clf.estimators_])[:-1]
         flat = (ids + offsets).T.ravel()  # tree-major: every real row once per tree
         nodes, inv = np.unique(flat, return_inverse=True)
         count = np.bincount(inv).astype(float)
-        leaves: dict = {"coverage": count / count.sum()}
+        leaves: dict = {"coverage": count / count.sum(), "count": count.astype(int),
+                        "empirical": empirical}
         member_rows = np.tile(np.arange(n), ids.shape[1])
-        # boxes of the numeric columns, intersected with the class's observed range
-        lo, hi = _boxes(clf, offsets, nodes, p)
+        # boxes of every column (codes for categorical ones); numeric ones are intersected
+        # with the class's observed range below
+        box_lo, box_hi = _boxes(clf, offsets, nodes, x.shape[1])
+        lo, hi = box_lo[:, :p], box_hi[:, :p]
         xn = x[member_rows, :p]
         valid = ~np.isnan(xn)
         with np.errstate(all="ignore"):
@@ -301,7 +411,8 @@ class ARFGenerator(BaseGenerator):
                                                 ) ** 2, len(nodes)) for j in range(p)], 1) \
                 if p else np.zeros((len(nodes), 0))
             sd = np.sqrt(sq / np.maximum(n_valid - 1, 1))
-        leaves.update(lo=lo, hi=hi, mean=mean, sd=sd, missing=1 - n_valid / count[:, None])
+        leaves.update(lo=lo, hi=hi, mean=mean, sd=sd, missing=1 - n_valid / count[:, None],
+                      n_valid=n_valid, box=(box_lo, box_hi))
         leaves["categorical"] = []
         for j, name in enumerate(self.categorical_columns_):
             k = len(self.categories_[name]) + 1
@@ -312,9 +423,11 @@ class ARFGenerator(BaseGenerator):
             order = np.argsort(inv, kind="stable")
             leaves["members"] = member_rows[order].astype(np.int32)
             leaves["start"] = np.r_[0, np.cumsum(count.astype(int))[:-1]]
-            leaves["count"] = count.astype(int)
             leaves["values"] = x[:, :p].copy()
-        return leaves
+            # the class's values of each numeric column, sorted (NaN last): the alpha
+            # pseudo-rows of empirical draws come from those inside the leaf's box
+            leaves["sorted"] = np.sort(x[:, :p], axis=0)
+        return _smoothed(leaves, x, p, alpha, continuous)
 
     # -- sampling -----------------------------------------------------------------------
 
@@ -346,7 +459,7 @@ class ARFGenerator(BaseGenerator):
         for j, (low, high) in ranges.items():
             if leaves["empirical"][j]:
                 members[j] = self._members_in(leaves, j, low, high)
-                mass *= members[j][1] / leaves["count"]
+                mass *= _empirical_mass(leaves, j, members[j], low, high, leaves["alpha"])
             else:
                 mass *= (1 - leaves["missing"][:, j]) * _normal_mass(leaves, j, low, high)
         mass = np.nan_to_num(mass, nan=0.0)
@@ -359,29 +472,13 @@ class ARFGenerator(BaseGenerator):
                 "lower generator.min_node_size.")
             return self._empty()
         leaf = rng.choice(len(mass), size=n, p=mass / mass.sum())
-        out = {}
-        for j, name in enumerate(self.numeric_columns_):
-            if leaves["empirical"][j]:
-                values = _draw_empirical(leaves, j, leaf, members.get(j), rng)
-            else:
-                low, high = ranges.get(j, (-np.inf, np.inf))
-                values = _draw_truncnorm(leaves, j, leaf, low, high, rng)
-                if j not in ranges:
-                    values[rng.random_sample(n) < leaves["missing"][leaf, j]] = np.nan
-            if name in self.integer_columns_:
-                values = np.round(values)
-                if j in ranges:  # rounding stays inside the integers of the range
-                    values = np.clip(values, *ranges[j])
-            out[name] = values
+        integer = np.array([c in self.integer_columns_ for c in self.numeric_columns_],
+                           dtype=bool)
+        num, cat = _draw_rows(leaves, leaf, rng, leaves["alpha"], integer, ranges, allowed,
+                              members)
+        out = {name: num[:, j] for j, name in enumerate(self.numeric_columns_)}
         for j, name in enumerate(self.categorical_columns_):
-            prob = leaves["categorical"][j][leaf]
-            if j in allowed:
-                prob = prob * allowed[j]
-            cum = np.cumsum(prob, axis=1)
-            u = rng.random_sample(n) * cum[:, -1]
-            codes = np.minimum((cum <= u[:, None]).sum(axis=1), prob.shape[1] - 1)
-            cats = np.array([*self.categories_[name], np.nan], dtype=object)
-            out[name] = cats[codes]
+            out[name] = np.array([*self.categories_[name], np.nan], dtype=object)[cat[:, j]]
         stats["generated"] += n
         stats["accepted"] += n
         stats["delivered"] += n
@@ -503,16 +600,178 @@ def _draw_truncnorm(leaves: dict, j: int, leaf: np.ndarray, low: float, high: fl
     return values
 
 
-def _draw_empirical(leaves: dict, j: int, leaf: np.ndarray, members, rng) -> np.ndarray:
-    """Column ``j``: a real value of the leaf (of its rows inside a range when ``members``)."""
+def _draw_rows(leaves: dict, leaf: np.ndarray, rng, alpha: float, integer: np.ndarray,
+               ranges: dict | None = None, allowed: dict | None = None,
+               members: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """One row per entry of ``leaf``: numeric values and category codes, every column drawn
+    independently from the leaf's distributions (inside ``ranges`` / ``allowed`` when given)."""
+    ranges, allowed, members = ranges or {}, allowed or {}, members or {}
+    n, p = len(leaf), len(leaves["empirical"])
+    num = np.empty((n, p))
+    for j in range(p):
+        low, high = ranges.get(j, (-np.inf, np.inf))
+        if leaves["empirical"][j]:
+            values = _draw_empirical(leaves, j, leaf, members.get(j), rng, alpha, low, high)
+        else:
+            values = _draw_truncnorm(leaves, j, leaf, low, high, rng)
+            if j not in ranges:
+                values[rng.random_sample(n) < leaves["missing"][leaf, j]] = np.nan
+        if integer[j]:
+            values = np.round(values)
+            if j in ranges:  # rounding stays inside the integers of the range
+                values = np.clip(values, *ranges[j])
+        num[:, j] = values
+    cat = np.empty((n, len(leaves["categorical"])), dtype=int)
+    for j, freq in enumerate(leaves["categorical"]):
+        prob = freq[leaf]
+        if j in allowed:
+            prob = prob * allowed[j]
+        cum = np.cumsum(prob, axis=1)
+        u = rng.random_sample(n) * cum[:, -1]
+        cat[:, j] = np.minimum((cum <= u[:, None]).sum(axis=1), prob.shape[1] - 1)
+    return num, cat
+
+
+def _median_distance(d: np.ndarray) -> float:
+    """Median of distances, those at rounding level (duplicates) counted as 0."""
+    return float(np.median(np.where(d < 1e-6, 0.0, d)))
+
+
+def _gower_codes(fit: np.ndarray, p: int, n_codes: list[int]):
+    """A function encoding rows like :class:`augment.gates.MixedScaler` (scaling fitted on
+    ``fit``): numeric columns over their range (missing: median plus an indicator),
+    category codes one-hot times ``sqrt(1/2)``; Euclidean distance then reads like Gower's."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        center = np.nan_to_num(np.nanmedian(fit[:, :p], axis=0)) if p else np.zeros(0)
+        span = np.nanmax(fit[:, :p], axis=0) - np.nanmin(fit[:, :p], axis=0) if p else \
+            np.zeros(0)
+    span = np.where(np.isfinite(span) & (span > 0), span, 1.0)
+
+    def code(rows: np.ndarray) -> np.ndarray:
+        x = rows[:, :p]
+        missing = np.isnan(x)
+        parts = [(np.where(missing, center, x) - center) / span, missing.astype(float)]
+        for j, k in enumerate(n_codes):
+            parts.append(np.sqrt(0.5) * (rows[:, p + j, None].astype(int) == np.arange(k)))
+        return np.hstack(parts)
+
+    return code
+
+
+def _box_span(leaves: dict, j: int, low: float, high: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per leaf: first position and number of the class's sorted values of column ``j``
+    inside the leaf's box ``(lo, hi]`` and inside ``[low, high]``."""
+    v = leaves["sorted"][:, j]
+    v = v[~np.isnan(v)]
+    lo, hi = leaves["box"][0][:, j], leaves["box"][1][:, j]
+    start = np.maximum(np.searchsorted(v, lo, side="right"), np.searchsorted(v, low, "left"))
+    end = np.minimum(np.searchsorted(v, hi, side="right"), np.searchsorted(v, high, "right"))
+    return start, np.maximum(end - start, 0)
+
+
+def _empirical_mass(leaves: dict, j: int, members, low: float, high: float,
+                    alpha: float) -> np.ndarray:
+    """Per leaf: the share of its column-``j`` distribution inside ``[low, high]``: its own
+    rows (weight: their number) mixed with ``alpha`` pseudo-rows drawn from the class's
+    values inside its box."""
+    count = leaves["count"]
+    if not alpha > 0:
+        return members[1] / count
+    _, inside = _box_span(leaves, j, low, high)
+    _, box = _box_span(leaves, j, -np.inf, np.inf)
+    prior = np.divide(inside, box, out=np.zeros(len(box)), where=box > 0)
+    weight = np.where(box > 0, alpha, 0.0)
+    return (members[1] + weight * prior) / (count + weight)
+
+
+def _draw_empirical(leaves: dict, j: int, leaf: np.ndarray, members, rng, alpha: float = 0.0,
+                    low: float = -np.inf, high: float = np.inf) -> np.ndarray:
+    """Column ``j``: a real value of the leaf (of its rows inside a range when ``members``);
+    with ``alpha`` > 0, from the leaf's rows or, with probability ``alpha / (rows + alpha)``
+    (rows: the leaf's rows inside the range), a class value inside the leaf's box (and range)."""
     if members is None:
         start, count, rows = leaves["start"][leaf], leaves["count"][leaf], leaves["members"]
     else:
         rows, per_leaf = members
         count = per_leaf[leaf]
         start = np.r_[0, np.cumsum(per_leaf)[:-1]][leaf]
-    pick = rows[start + (rng.random_sample(len(leaf)) * count).astype(int)]
-    return leaves["values"][pick, j].astype(float)
+    u = rng.random_sample(len(leaf))
+    values = np.full(len(leaf), np.nan)
+    if len(rows):  # none: every leaf's mass in the range is its pseudo-rows'
+        pick = rows[np.minimum(start + (u * count).astype(int), len(rows) - 1)]
+        values = leaves["values"][pick, j].astype(float)
+    if not alpha > 0:
+        return values
+    box_start, box_count = _box_span(leaves, j, low, high)
+    box_start, box_count = box_start[leaf], box_count[leaf]
+    weight = np.where(box_count > 0, alpha, 0.0)
+    prior = rng.random_sample(len(leaf)) * (count + weight) >= count
+    v = leaves["sorted"][:, j]
+    at = box_start + (rng.random_sample(len(leaf)) * box_count).astype(int)
+    values[prior] = v[np.minimum(at[prior], len(v) - 1)]
+    return values
+
+
+def _smoothed(leaves: dict, x: np.ndarray, p: int, alpha: float,
+              continuous: bool = True) -> dict:
+    """``leaves`` with ``alpha`` recorded and, when it is > 0, its distributions mixed
+    (:func:`_smooth`; the arrays it changes are copied, the rest shared)."""
+    out = dict(leaves, alpha=float(alpha), smoothed="all" if continuous else "discrete")
+    if alpha > 0:
+        out.update(mean=leaves["mean"].copy(), sd=leaves["sd"].copy(),
+                   missing=leaves["missing"].copy(),
+                   categorical=[f.copy() for f in leaves["categorical"]])
+        _smooth(out, x, p, float(alpha), continuous)
+    return out
+
+
+def _smooth(leaves: dict, x: np.ndarray, p: int, alpha: float, continuous: bool) -> None:
+    """Mix every leaf's distributions with ``alpha`` pseudo-rows that follow the class's real
+    rows inside the leaf's box (``alpha``): a leaf of few rows borrows from the class
+    instead of reproducing its own rows. Category shares and missing shares become the
+    mixture's; a truncated normal gets the mixture's mean and standard deviation."""
+    n = len(x)
+    box_lo, box_hi = leaves["box"]
+    count, n_valid = leaves["count"].astype(float), leaves["n_valid"]
+    for j in range(p):
+        if not (continuous or leaves["empirical"][j]):
+            continue
+        v = x[:, j]
+        miss = float(np.isnan(v).mean())
+        leaves["missing"][:, j] = (count * leaves["missing"][:, j] + alpha * miss) / (count + alpha)
+        v = np.sort(v[~np.isnan(v)])
+        if not len(v):
+            continue
+        s1, s2 = np.r_[0, np.cumsum(v)], np.r_[0, np.cumsum(v * v)]
+        a = np.searchsorted(v, box_lo[:, j], side="right")
+        b = np.searchsorted(v, box_hi[:, j], side="right")
+        m = (b - a).astype(float)
+        w = np.where(m > 0, alpha, 0.0)
+        with np.errstate(all="ignore"):
+            mb = np.where(m > 0, (s1[b] - s1[a]) / m, 0.0)
+            e2b = np.where(m > 0, (s2[b] - s2[a]) / m, 0.0)
+            k = n_valid[:, j]
+            mean_l = np.nan_to_num(leaves["mean"][:, j])
+            sd_l = np.nan_to_num(leaves["sd"][:, j])
+            e2l = sd_l ** 2 * np.maximum(k - 1, 0) / np.maximum(k, 1) + mean_l ** 2
+            total = k + w
+            mean = np.where(total > 0, (k * mean_l + w * mb) / total, leaves["mean"][:, j])
+            e2 = np.where(total > 0, (k * e2l + w * e2b) / total, np.nan)
+            sd = np.sqrt(np.maximum(e2 - mean ** 2, 0.0))
+        leaves["mean"][:, j] = mean
+        leaves["sd"][:, j] = np.where(total > 0, sd, leaves["sd"][:, j])
+    for j, freq in enumerate(leaves["categorical"]):
+        k = freq.shape[1]
+        codes = np.arange(k)
+        prior = np.bincount(x[:, p + j].astype(int), minlength=k) / n
+        inside = (codes[None, :] > box_lo[:, p + j, None]) & (codes[None, :] <= box_hi[:, p + j,
+                                                                                       None])
+        prior = prior[None, :] * inside
+        total = prior.sum(axis=1, keepdims=True)
+        prior = np.divide(prior, total, out=np.zeros_like(prior), where=total > 0)
+        w = np.where(total[:, 0] > 0, alpha, 0.0)[:, None]
+        leaves["categorical"][j] = (count[:, None] * freq + w * prior) / (count[:, None] + w)
 
 
 def _how(region: Region) -> str:
