@@ -84,6 +84,7 @@ def test_high_cardinality_is_refused_before_fitting(table):
 
 
 @pytest.mark.parametrize("params, match", [
+    ({"targeting": "exact"}, "targeting must be one of"),
     ({"n_t": 1}, "n_t must be an integer >= 2; got 1"),
     ({"diffusion_type": "ddpm"}, "diffusion_type must be one of"),
     ({"n_jobs": 0}, "n_jobs must be an integer >= 1 or -1"),
@@ -103,3 +104,24 @@ def test_pickles_and_runs_through_augmenter(table, fitted):
                     batch_gates=())
     X_res, _ = aug.fit_resample(table.drop(columns="label"), table["label"])
     assert len(X_res) > len(table)
+
+
+def test_region_covariates_raise_acceptance_over_rejection():
+    # a 6-row region of a 150-row class: the class flow lands ~3% of its rows there
+    from conftest import make_table
+
+    table = make_table(300, 150)
+    schema, regions = _regions(table, categories={"grade": {"A"}},
+                               ranges={"amount": (175.0, None)})
+    region = regions[1]
+    rates = {}
+    for targeting in ("condition", "rejection"):
+        gen = ForestFlowGenerator(**SMALL,
+                                  targeting=targeting).fit(table, schema, regions)
+        rows = gen.sample(30, region)  # rejection may run out of its budget (a shortfall)
+        assert len(rows) == 30 or targeting == "rejection"
+        assert region.contains(rows.assign(label="yes")).all()
+        rates[targeting] = gen.acceptance_[region.id]["rate"]
+        assert ("X_covs" in gen.acceptance_[region.id]["how"]) == (targeting == "condition")
+        assert gen.covariate_regions_ == ([region.id] if targeting == "condition" else [])
+    assert rates["condition"] > 3 * rates["rejection"]
