@@ -284,17 +284,17 @@ class ARFGenerator(BaseGenerator):
                    rng: np.random.RandomState) -> tuple[dict, dict]:
         start = time.perf_counter()
         clf, report = self._adversarial(x, rng)
+        raw = self._forde(clf, x, empirical, 0.0)
         if self.alpha == "auto":
-            alpha, continuous, report["alpha_dcr_ratio"] = self._calibrate(clf, x, empirical,
-                                                                           rng)
+            alpha, continuous, report["alpha_dcr_ratio"] = self._calibrate(raw, x, rng)
         else:
             alpha, continuous = float(self.alpha), True
-        leaves = self._forde(clf, x, empirical, alpha, continuous)
+        leaves = _smoothed(raw, x, len(self.numeric_columns_), alpha, continuous)
         report.update(leaves=len(leaves["coverage"]), alpha=alpha, smoothed=leaves["smoothed"],
                       seconds=round(time.perf_counter() - start, 3))
         return leaves, report
 
-    def _calibrate(self, clf, x: np.ndarray, empirical: np.ndarray,
+    def _calibrate(self, raw: dict, x: np.ndarray,
                    rng: np.random.RandomState) -> tuple[float, bool, dict]:
         """``alpha="auto"``: the least smoothing whose rows sit no closer to the class's real
         rows than those rows sit to each other.
@@ -318,7 +318,6 @@ class ARFGenerator(BaseGenerator):
         loo = _median_distance(nn.kneighbors(code(ref))[0][:, 1])
         integer = np.array([c in self.integer_columns_ for c in self.numeric_columns_],
                            dtype=bool)
-        raw = self._forde(clf, x, empirical, 0.0)
         ratios = {}
         for continuous in (False, True):
             for alpha in ALPHA_GRID[1:] if continuous else ALPHA_GRID:
@@ -379,7 +378,7 @@ class ARFGenerator(BaseGenerator):
         return clf, {"rows": n, "rounds": len(accuracy) - 1, "oob_accuracy": accuracy,
                      "stopped": stopped}
 
-    def _forde(self, clf, x: np.ndarray, empirical: np.ndarray, alpha: float,
+    def _forde(self, clf, x: np.ndarray, empirical: np.ndarray, alpha: float = 0.0,
                continuous: bool = True) -> dict:
         """Per leaf of ``clf`` with real rows: coverage, box and per-column distributions
         (mixed with ``alpha`` pseudo-rows, :func:`_smooth`)."""

@@ -15,7 +15,7 @@ it inside), and a region is sampled with the covariates of its own real rows
 membership). The flow is not exact, so rows are still checked against the
 region and the rest rejected within a budget of ``max_tries * n`` generated
 rows; ``acceptance_`` records the rate. On a 6-row region of a 150-row class
-(MASS-like test table, ``grade == A and amount >= 175``) rejection of the
+(the tests' ``make_table(300, 150)``: ``grade == A and amount >= 175``) rejection of the
 class's rows accepted 3% and covariate conditioning 80%. The package's other
 route, ``impute`` (fix the pinned columns, fill in the rest), exists only for
 ``diffusion_type="vp"`` and takes values, not ranges. ``targeting="rejection"``
