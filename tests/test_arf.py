@@ -243,8 +243,8 @@ def test_auto_alpha_stops_at_no_smoothing_when_that_reaches_the_target():
     _, cls = _region(table)
     gen = _fit(table, [cls], dcr_target=0.8)
     report = gen.fit_report_["yes"]
-    assert report["alpha"] == 0 and list(report["alpha_dcr_ratio"]) == ["0 (discrete)"]
-    assert report["alpha_dcr_ratio"]["0 (discrete)"] >= 0.8
+    assert report["alpha"] == 0 and list(report["alpha_dcr_ratio"]) == ["0 (none)"]
+    assert report["alpha_dcr_ratio"]["0 (none)"] >= 0.8
     pd.testing.assert_frame_equal(gen.sample(50, cls), _fit(table, [cls], alpha=0).sample(50, cls))
 
 

@@ -138,7 +138,7 @@ class ARFGenerator(BaseGenerator):
     fit_report_ : dict
         Per class: rows, rounds run, out-of-bag accuracy per round, leaves,
         seconds, why the rounds stopped, the ``alpha`` used and which columns it
-        smoothed (``smoothed``: "discrete" or "all"), and with ``alpha="auto"`` the
+        smoothed (``smoothed``: "none", "discrete" or "all"), and with ``alpha="auto"`` the
         DCR ratio of every setting tried (``alpha_dcr_ratio``).
     acceptance_ : dict
         Per region: rows requested, generated, accepted and delivered, the rate
@@ -332,8 +332,7 @@ class ARFGenerator(BaseGenerator):
                     return alpha, continuous, ratios
         return ALPHA_GRID[-1], True, ratios
 
-    def _adversarial(self, x: np.ndarray, rng: np.random.RandomState,
-                     min_node_size: int | None = None) -> tuple[object, dict]:
+    def _adversarial(self, x: np.ndarray, rng: np.random.RandomState) -> tuple[object, dict]:
         """The adversarial rounds on the class's encoded rows ``x``: the last forest, a report."""
         from sklearn.ensemble import RandomForestClassifier
 
@@ -343,8 +342,7 @@ class ARFGenerator(BaseGenerator):
 
         def forest(synthetic: np.ndarray):
             clf = RandomForestClassifier(
-                n_estimators=self.n_trees, min_samples_leaf=min_node_size or self.min_node_size,
-                oob_score=True,
+                n_estimators=self.n_trees, min_samples_leaf=self.min_node_size, oob_score=True,
                 max_samples=None if self.max_tree_rows is None or 2 * n <= self.max_tree_rows
                 else int(self.max_tree_rows),
                 n_jobs=self.n_jobs, random_state=rng.randint(np.iinfo(np.int32).max))
@@ -716,7 +714,8 @@ def _smoothed(leaves: dict, x: np.ndarray, p: int, alpha: float,
               continuous: bool = True) -> dict:
     """``leaves`` with ``alpha`` recorded and, when it is > 0, its distributions mixed
     (:func:`_smooth`; the arrays it changes are copied, the rest shared)."""
-    out = dict(leaves, alpha=float(alpha), smoothed="all" if continuous else "discrete")
+    out = dict(leaves, alpha=float(alpha),
+               smoothed="none" if not alpha > 0 else "all" if continuous else "discrete")
     if alpha > 0:
         out.update(mean=leaves["mean"].copy(), sd=leaves["sd"].copy(),
                    missing=leaves["missing"].copy(),
