@@ -395,7 +395,8 @@ class _OneDevice:
                 if isinstance(value, (torch.nn.Module, torch.Tensor))]
 
     def set_device(self, device):
-        """Move every module and tensor the model holds to ``device`` (ctgan's meaning)."""
+        """Move every module and tensor the model holds to ``device`` (ctgan's meaning;
+        replaces ctgan 0.12.1's ``CTGAN.set_device`` / ``TVAE.set_device``)."""
         self._device = _set_device(getattr(self, "_enable_gpu", True), device)
         for key in self._torch_attributes():
             value = self.__dict__[key]
@@ -405,6 +406,8 @@ class _OneDevice:
                 value.to(self._device)
 
     def __getstate__(self):
+        """Mirrors ctgan 0.12.1's ``BaseSynthesizer.__getstate__`` (random states stored as
+        their states), with CPU copies instead of moving the live modules."""
         state = self.__dict__.copy()
         for key in self._torch_attributes():
             state[key] = _cpu(state[key])
@@ -418,6 +421,7 @@ class _OneDevice:
         return state
 
     def __setstate__(self, state):
+        """Mirrors ctgan 0.12.1's ``BaseSynthesizer.__setstate__``; honours ``enable_gpu``."""
         state = dict(state)
         np_state = state.pop("_numpy_random_state", None)
         torch_state = state.pop("_torch_random_state", None)
