@@ -254,7 +254,7 @@ class ARFGenerator(BaseGenerator):
             empirical = np.array([c in self.empirical_columns_[label]
                                   for c in self.numeric_columns_], dtype=bool)
             self.forests_[label], self.fit_report_[str(label)] = self._fit_class(
-                self._encode(rows), empirical, np.random.RandomState(int(seed)))
+                rows, empirical, np.random.RandomState(int(seed)))
 
     def _empirical(self, rows: pd.DataFrame) -> list[str]:
         """Numeric columns drawn from the leaves' real values (``numeric``)."""
@@ -280,13 +280,14 @@ class ARFGenerator(BaseGenerator):
             out[:, p + j] = codes
         return out
 
-    def _fit_class(self, x: np.ndarray, empirical: np.ndarray,
+    def _fit_class(self, rows: pd.DataFrame, empirical: np.ndarray,
                    rng: np.random.RandomState) -> tuple[dict, dict]:
         start = time.perf_counter()
+        x = self._encode(rows)
         clf, report = self._adversarial(x, rng)
         raw = self._forde(clf, x, empirical, 0.0)
         if self.alpha == "auto":
-            alpha, continuous, report["alpha_dcr_ratio"] = self._calibrate(raw, x, rng)
+            alpha, continuous, report["alpha_dcr_ratio"] = self._calibrate(raw, x, rows, rng)
         else:
             alpha, continuous = float(self.alpha), True
         leaves = _smoothed(raw, x, len(self.numeric_columns_), alpha, continuous)
@@ -294,7 +295,7 @@ class ARFGenerator(BaseGenerator):
                       seconds=round(time.perf_counter() - start, 3))
         return leaves, report
 
-    def _calibrate(self, raw: dict, x: np.ndarray,
+    def _calibrate(self, raw: dict, x: np.ndarray, rows: pd.DataFrame,
                    rng: np.random.RandomState) -> tuple[float, bool, dict]:
         """``alpha="auto"``: the least smoothing whose rows sit no closer to the class's real
         rows than those rows sit to each other.
@@ -302,20 +303,24 @@ class ARFGenerator(BaseGenerator):
         The DCR ratio of a setting: the median distance of ``CALIBRATION_ROWS`` drawn
         rows to their closest real row of the class, over the median distance of a real
         row to its closest *other* real row (leave-one-out: what a held-out row would
-        get). Tried in order: every ``ALPHA_GRID`` value on the discrete columns only
-        (categorical and ``empirical_columns_``, where copies come from), then on every
+        get), both on :class:`augment.data.DistanceEncoder` codes fitted on the class's
+        rows (the space of every distance in augment). Tried in order: every
+        ``ALPHA_GRID`` value on the discrete columns only (categorical and
+        ``empirical_columns_``, where copies come from), then on every
         column (continuous ones too: their normals widen and, with ``alpha`` large, lose
         their exact within-leaf dependence); the first to reach ``dcr_target`` wins,
         else the largest on every column. Returns alpha, whether continuous columns are
         smoothed, and the ratio of every setting tried."""
         from sklearn.neighbors import NearestNeighbors
 
+        from augment.data import DistanceEncoder
+
         n_num = len(self.numeric_columns_)
-        code = _gower_codes(x, n_num, [len(self.categories_[c]) + 1
-                                       for c in self.categorical_columns_])
-        nn = NearestNeighbors(n_neighbors=2).fit(code(x))
-        ref = x[rng.choice(len(x), min(len(x), CALIBRATION_ROWS), replace=False)]
-        loo = _median_distance(nn.kneighbors(code(ref))[0][:, 1])
+        encoder = DistanceEncoder(self.schema_).fit(rows)
+        codes = encoder.transform(rows)
+        nn = NearestNeighbors(n_neighbors=2).fit(codes)
+        ref = codes[rng.choice(len(codes), min(len(codes), CALIBRATION_ROWS), replace=False)]
+        loo = _median_distance(nn.kneighbors(ref)[0][:, 1])
         integer = np.array([c in self.integer_columns_ for c in self.numeric_columns_],
                            dtype=bool)
         ratios = {}
@@ -325,7 +330,8 @@ class ARFGenerator(BaseGenerator):
                 leaf = rng.choice(len(leaves["coverage"]), size=CALIBRATION_ROWS,
                                   p=leaves["coverage"])
                 num, cat = _draw_rows(leaves, leaf, rng, alpha, integer)
-                d = _median_distance(nn.kneighbors(code(np.hstack([num, cat])), 1)[0])
+                drawn = encoder.transform(self._frame(num, cat))
+                d = _median_distance(nn.kneighbors(drawn, 1)[0])
                 ratio = round(d / loo, 3) if loo > 0 else float("inf")
                 ratios[f"{alpha:g} ({leaves['smoothed']})"] = ratio
                 if ratio >= self.dcr_target:
@@ -473,13 +479,17 @@ class ARFGenerator(BaseGenerator):
                            dtype=bool)
         num, cat = _draw_rows(leaves, leaf, rng, leaves["alpha"], integer, ranges, allowed,
                               members)
-        out = {name: num[:, j] for j, name in enumerate(self.numeric_columns_)}
-        for j, name in enumerate(self.categorical_columns_):
-            out[name] = np.array([*self.categories_[name], np.nan], dtype=object)[cat[:, j]]
         stats["generated"] += n
         stats["accepted"] += n
         stats["delivered"] += n
         stats["rate"] = 1.0
+        return self._frame(num, cat)
+
+    def _frame(self, num: np.ndarray, cat: np.ndarray) -> pd.DataFrame:
+        """Drawn values and category codes as a frame of the feature columns."""
+        out = {name: num[:, j] for j, name in enumerate(self.numeric_columns_)}
+        for j, name in enumerate(self.categorical_columns_):
+            out[name] = np.array([*self.categories_[name], np.nan], dtype=object)[cat[:, j]]
         return pd.DataFrame(out)
 
     def _range(self, name: str, low, high) -> tuple[float, float]:
@@ -632,28 +642,6 @@ def _draw_rows(leaves: dict, leaf: np.ndarray, rng, alpha: float, integer: np.nd
 def _median_distance(d: np.ndarray) -> float:
     """Median of distances, those at rounding level (duplicates) counted as 0."""
     return float(np.median(np.where(d < 1e-6, 0.0, d)))
-
-
-def _gower_codes(fit: np.ndarray, p: int, n_codes: list[int]):
-    """A function encoding rows like :class:`augment.gates.MixedScaler` (scaling fitted on
-    ``fit``): numeric columns over their range (missing: median plus an indicator),
-    category codes one-hot times ``sqrt(1/2)``; Euclidean distance then reads like Gower's."""
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        center = np.nan_to_num(np.nanmedian(fit[:, :p], axis=0)) if p else np.zeros(0)
-        span = np.nanmax(fit[:, :p], axis=0) - np.nanmin(fit[:, :p], axis=0) if p else \
-            np.zeros(0)
-    span = np.where(np.isfinite(span) & (span > 0), span, 1.0)
-
-    def code(rows: np.ndarray) -> np.ndarray:
-        x = rows[:, :p]
-        missing = np.isnan(x)
-        parts = [(np.where(missing, center, x) - center) / span, missing.astype(float)]
-        for j, k in enumerate(n_codes):
-            parts.append(np.sqrt(0.5) * (rows[:, p + j, None].astype(int) == np.arange(k)))
-        return np.hstack(parts)
-
-    return code
 
 
 def _box_span(leaves: dict, j: int, low: float, high: float) -> tuple[np.ndarray, np.ndarray]:
