@@ -65,8 +65,8 @@ EARLY_STOP_GAIN = 0.01
 ALPHA_GRID = (0.0, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0)
 #: ``dcr_target`` default: the DCR ratio (drawn rows' median distance to the closest real
 #: row over a real row's to its closest other) ``alpha="auto"`` must reach. With 0.9 no
-#: table of docs/bench_fidelity.md lost two-sample AUC beyond its seed spread; 1.0 (measured
-#: on range-scaled codes, before DistanceEncoder) cost lending_club 0.07 (0.691 -> 0.765).
+#: table of docs/bench_fidelity.md lost two-sample AUC beyond its seed spread; 1.0 cost
+#: lending_club 0.07 (0.691 -> 0.765).
 DCR_TARGET = 0.9
 #: ``alpha="auto"`` draws this many rows per alpha (and as many real rows for the reference).
 CALIBRATION_ROWS = 1000
@@ -92,9 +92,9 @@ class ARFGenerator(BaseGenerator):
         class over that of a real row to its closest other one); the choice and
         every ratio tried are in ``fit_report_``. On carData Arrests (all columns
         discrete) alpha=0 put about 30% of the candidates on exact copies of
-        training rows and their median distance to the closest training row at 0.36
-        of held-out rows'; ``"auto"`` brought it to 0.98 and the two-sample AUC from
-        0.588 to 0.562 (docs/bench_fidelity.md).
+        training rows and their median distance to the closest training row at 0.33
+        of held-out rows'; ``"auto"`` brought it to 1.15 and the two-sample AUC from
+        0.588 to 0.550 (docs/bench_fidelity.md).
     dcr_target : float > 0
         The DCR ratio ``alpha="auto"`` must reach (``DCR_TARGET``, 0.9); 1.0 asks
         for rows exactly as far from the real rows as unseen real rows, at some
@@ -304,8 +304,9 @@ class ARFGenerator(BaseGenerator):
         The DCR ratio of a setting: the median distance of ``CALIBRATION_ROWS`` drawn
         rows to their closest real row of the class, over the median distance of a real
         row to its closest *other* real row (leave-one-out: what a held-out row would
-        get), both on :class:`augment.data.DistanceEncoder` codes fitted on the class's
-        rows (the space of every distance in augment). Tried in order: every
+        get), both on ``DistanceEncoder(numeric_scale="range")`` codes fitted on the
+        class's rows (the space of the near-copy check and of
+        :func:`augment.gates.dcr_distributions`). Tried in order: every
         ``ALPHA_GRID`` value on the discrete columns only (categorical and
         ``empirical_columns_``, where copies come from), then on every
         column (continuous ones too: their normals widen and, with ``alpha`` large, lose
@@ -317,7 +318,7 @@ class ARFGenerator(BaseGenerator):
         from augment.data import DistanceEncoder
 
         n_num = len(self.numeric_columns_)
-        encoder = DistanceEncoder(self.schema_).fit(rows)
+        encoder = DistanceEncoder(self.schema_, numeric_scale="range").fit(rows)
         codes = encoder.transform(rows)
         nn = NearestNeighbors(n_neighbors=2).fit(codes)
         ref = codes[rng.choice(len(codes), min(len(codes), CALIBRATION_ROWS), replace=False)]
