@@ -25,7 +25,7 @@ Results are appended to a CSV as each cell finishes, so a long leaderboard can b
 run in pieces (``--tables``, ``--pathways``) and resumed; ``--report-only`` writes
 the markdown from the CSV. ``--arf-scale`` times arf vs gaussian_copula fit+sample
 on 10k rows x 20 columns; ``--arf-leaf 10 20`` adds arf's leaf-size trade-off and
-``--arf-alpha 0`` its smoothing trade-off (variants run only those cells).
+``--arf-alpha 0`` its smoothing trade-off (then the leaderboard's missing cells run too).
 
 Usage::
 
@@ -496,7 +496,7 @@ def main(argv=None) -> int:
         scale = arf_scale()
         scale_path.write_text(json.dumps(scale, indent=1))
         print(json.dumps(scale), flush=True)
-    if not (args.report_only or args.arf_scale or args.arf_leaf or args.arf_alpha):
+    if not args.report_only and not args.arf_scale:
         done = set()
         if args.csv.exists():
             prev = pd.read_csv(args.csv)
