@@ -84,3 +84,14 @@ def test_the_augmenter_runs_every_component_under_its_setting(table, threads):
         assert _pools() == outside  # restored after fitting
     assert _SEEN
     assert all(np.all(np.array(pools) == threads) for pools in _SEEN)
+
+
+def test_the_deep_generators_seed_context_limits_threads_through_the_one_context():
+    torch = pytest.importorskip("torch")
+    from augment.generators._sdv_deep import torch_context
+
+    before = torch.get_num_threads()
+    with torch_context(0, 1):
+        assert torch.get_num_threads() == 1
+        assert os.environ["OMP_NUM_THREADS"] == "1"
+    assert torch.get_num_threads() == before

@@ -88,30 +88,30 @@ MODE_COVERAGE = 0.99
 
 @contextlib.contextmanager
 def torch_context(seed: int | None, n_threads: int | None):
-    """Seed python, numpy and torch (CPU and CUDA) and pin torch's CPU threads; restore all
-    on exit (CUDA's generators when CUDA was already in use on entry)."""
+    """Seed python, numpy and torch (CPU and CUDA) and limit threads through the one thread
+    context (:func:`augment._threads.thread_limit`, torch included); restore all on exit
+    (CUDA's generators when CUDA was already in use on entry)."""
     import torch
+
+    from augment._threads import thread_limit
 
     py_state, np_state, torch_state = random.getstate(), np.random.get_state(), \
         torch.get_rng_state()
     cuda_state = (torch.cuda.get_rng_state_all() if torch.cuda.is_available()
                   and torch.cuda.is_initialized() else None)
-    threads = torch.get_num_threads()
-    if n_threads is not None:
-        torch.set_num_threads(int(n_threads))
     if seed is not None:
         random.seed(seed)
         np.random.seed(seed % 2**32)
         torch.manual_seed(seed)
     try:
-        yield
+        with thread_limit(None if n_threads is None else int(n_threads)):
+            yield
     finally:
         random.setstate(py_state)
         np.random.set_state(np_state)
         torch.set_rng_state(torch_state)
         if cuda_state is not None:
             torch.cuda.set_rng_state_all(cuda_state)
-        torch.set_num_threads(threads)
 
 
 def _positive_int(value) -> bool:
