@@ -68,7 +68,7 @@ REPRODUCERS = [
         full=("bench_conditioning.py --rows 3000 --out docs/bench_conditioning.md",),
         quick=("bench_conditioning.py --rows 200 --out {out}/bench_conditioning.md",)),
     Reproducer(
-        "docs/bench_faithful.md", 120,
+        "docs/bench_faithful.md", 15,
         full=("bench_faithful.py",),
         quick=("bench_faithful.py --seeds 0 --tables Arrests --noise-tables Default "
                "--settings 'smote, default gates' "
