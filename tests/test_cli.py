@@ -240,3 +240,19 @@ def test_sweep_with_failed_jobs_exits_1_and_says_which(table, tmp_path, csv):
     assert "2 of 2 sweep jobs failed" in proc.stderr
     assert "sampling_strategy={nope:10}: ConfigError" in proc.stderr
     assert "sampling_strategy={zz:3}: ConfigError" in proc.stderr
+
+
+def test_the_help_examples_name_config_options_that_exist():
+    import re
+    from pathlib import Path
+
+    from omegaconf import OmegaConf
+
+    conf = Path(config_dir())
+    template = OmegaConf.load(conf / "config.yaml").hydra.help.template
+    groups = {p.name for p in conf.iterdir() if p.is_dir()}
+    named = re.findall(r"\b([a-z_]+)=([A-Za-z0-9_,]+)", template)
+    checked = [(g, v) for g, values in named if g in groups for v in values.split(",")]
+    assert checked  # the examples do name options
+    for group, value in checked:
+        assert (conf / group / f"{value}.yaml").exists(), f"help names {group}={value}"
