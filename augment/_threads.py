@@ -34,8 +34,10 @@ def thread_limit(threads: int | None) -> Iterator[None]:
     - torch's CPU threads (``torch.set_num_threads``) when torch is already imported
       (augment does not import it for this).
 
-    Everything is restored on exit, also after an error. ``None`` leaves every pool
-    as it is (the libraries' defaults: usually one thread per core). Measured on a
+    Everything set here is restored on exit, also after an error; a pool (or torch)
+    first loaded inside the block read the limit when it started and keeps it.
+    ``None`` leaves every pool as it is (the libraries' defaults: usually one thread
+    per core). Measured on a
     busy 2-core machine, one OpenMP thread made gradient boosting 5-100x faster than
     the default (docs/bench_gates.md); sweep jobs running side by side need one each.
 

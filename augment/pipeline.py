@@ -282,7 +282,7 @@ def _shortfall_warnings(records: list[dict]) -> list[str]:
 
 def run_pipeline(table: pd.DataFrame, schema: Schema, regions: list[Region], *,
                  generator: BaseGenerator, labeler: BaseLabeler, row_gates: list[RowGate],
-                 batch_gates: list[BatchGate], batch_on_fail: str = "warn",
+                 batch_gates: list[BatchGate], batch_on_fail: str = "reject",
                  weight_mode: str = "balance", max_rounds: int = 5,
                  max_rows_per_round: int = 50_000, check_all: bool = False,
                  spill_rows: int | None = None, progress: bool = True,

@@ -128,7 +128,7 @@ def _copies(rows: pd.DataFrame, train: pd.DataFrame, schema) -> float | None:
     if not len(rows):
         return None
     gate = NoveltyGate().fit(train, schema)
-    return round(float(np.isin(gate._keys(rows), list(gate.real_keys_)).mean()), 4)
+    return round(float(np.isin(gate._keys(rows), gate.real_counts_.index).mean()), 4)
 
 
 def _marginal(real: pd.DataFrame, rows: pd.DataFrame, schema, size: int, seed: int,

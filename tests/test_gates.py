@@ -235,3 +235,27 @@ def test_distance_leaves_exact_copies_to_novelty_where_real_rows_have_twins():
         assert bool(out["keep"].all()) == twins
         if not twins:
             assert (out["reason"] == "distance: identical to a real record on every feature").all()
+
+
+def test_distance_rejects_copies_of_rows_without_a_twin_even_where_twins_are_common():
+    from augment import gates
+
+    rng = np.random.default_rng(1)
+    unique = pd.DataFrame({"x": rng.normal(size=500), "label": rng.choice(["p", "q"], 500)})
+    real = pd.concat([unique, unique.head(40)], ignore_index=True)  # 40 rows with a twin
+    gate = gates.DistanceGate(random_state=0).fit(real, detect_schema(real, "label"))
+    assert gate.twin_share_ > gate.quantile
+    out = gate.check(real.iloc[[0, 300]].reset_index(drop=True))  # twin / no twin
+    assert out["keep"].tolist() == [True, False]
+
+
+def test_novelty_reads_minus_zero_as_zero_and_an_unknown_class_at_the_overall_rate():
+    from augment.gates import NoveltyGate
+
+    real = pd.DataFrame({"x": [0.0, 0.0, 0.0, 1.0], "label": [0, 0, 0, 1]})
+    gate = NoveltyGate(random_state=0).fit(real, detect_schema(real, "label"))
+    rows = pd.DataFrame({"x": [-0.0], "label": [0]})
+    out = gate.check(rows)
+    assert gate.report_[0]["copies"] == 1 and out["keep"].all()  # 3 real rows share 0.0
+    other = gate.check(rows.assign(label=[0.0]))  # the class as another dtype
+    assert gate.report_[0]["real_rate"] == pytest.approx(0.75) and other["keep"].all()

@@ -67,10 +67,11 @@ class DistanceGate(RowGate):
     random_state : int or None
         Seed for that subsample.
 
-    Exact copies are rejected unless more than ``quantile`` of the real rows have an
-    exact twin (small discrete tables): a copy is then no closer to a real record
-    than real records are to each other, and the novelty check judges it (copies
-    of values several real rows share are kept at the rate real rows share them).
+    Exact copies are rejected, except, where more than ``quantile`` of the real rows
+    have an exact twin (small discrete tables), copies of real rows that have one: such
+    a copy is no closer to a real record than real records are to each other, and the
+    novelty check judges it (copies of values several real rows share are kept at the
+    rate real rows share them). A copy of a real row without a twin is always rejected.
 
     ``score`` is the distance to the closest real record (larger is more novel).
     ``threshold_`` is the learned cut-off and ``real_nn_distance_`` the real
@@ -142,6 +143,10 @@ class DistanceGate(RowGate):
         # sits no closer to a real record than real records sit to each other, and copies
         # are the novelty check's to judge (it keeps copies of shared values at their rate)
         self.twin_share_ = float(np.mean(d <= _EXACT)) if len(d) else 0.0
+        self.twin_keys_ = None
+        if self.twin_share_ > self.quantile:  # only a copy of a row with a twin is waived
+            keys = pd.Series(_row_keys(self.real_codes_)).value_counts()
+            self.twin_keys_ = set(keys.index[keys.to_numpy() >= 2].tolist())
         self.score_cap_ = None
         if self.index_ is not None:
             # above _EXACT, so a row with no real row within the cap never reads as a copy
@@ -162,13 +167,23 @@ class DistanceGate(RowGate):
 
     def _check(self, rows: pd.DataFrame, labels) -> pd.DataFrame:
         dist = self.distances(rows)
-        exact = (dist <= _EXACT) & (getattr(self, "twin_share_", 0.0) <= self.quantile)
+        exact = dist <= _EXACT
+        twins = getattr(self, "twin_keys_", None)
+        if twins is not None and exact.any():  # copies of rows real rows share: novelty's call
+            shared = np.fromiter((k in twins for k in _row_keys(
+                self.encoder_.transform(rows.iloc[np.flatnonzero(exact)]))), dtype=bool)
+            exact[np.flatnonzero(exact)[shared]] = False
         near = dist < self.threshold_
         reason = np.where(
             exact, "distance: identical to a real record on every feature",
             [f"distance: {d:.4f} to the closest real record < {self.threshold_:.4f} "
              f"(real-to-real nearest-neighbour q{self.quantile:g})" for d in dist])
         return row_result(rows.index, ~(near | exact), dist, reason)
+
+
+def _row_keys(codes: np.ndarray) -> np.ndarray:
+    """A hash per row of codes (rounded to 9 decimals: equal rows, equal keys)."""
+    return pd.util.hash_pandas_object(pd.DataFrame(np.round(codes, 9)), index=False).to_numpy()
 
 
 def dcr_distributions(kept: pd.DataFrame, real_train: pd.DataFrame, real_holdout: pd.DataFrame,

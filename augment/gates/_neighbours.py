@@ -11,8 +11,9 @@ from augment.data import CATEGORY_WEIGHT
 
 __all__ = ["CATEGORY_GAP", "RadiusIndex", "nearest_distance"]
 
-#: On :class:`~augment.data.DistanceEncoder` codes two rows that differ in a category
-#: are at least this far apart (one value unseen: ``sqrt(1/2)``; both seen: 1).
+#: On default (``numeric_scale="std"``) :class:`~augment.data.DistanceEncoder` codes two
+#: rows that differ in a category are at least this far apart (one value unseen: 1; both
+#: seen: ``sqrt(2)``); other scales pass their one-hot value as ``RadiusIndex(gap=...)``.
 CATEGORY_GAP = CATEGORY_WEIGHT
 _SLACK = 1e-6  # widens every window: the float sort key is not exact
 #: At most this many distances in memory at once (256 MiB of float64).

@@ -79,7 +79,8 @@ class NoveltyGate(RowGate):
         for col in self.schema_.columns.values():
             values = frame[col.name]
             if col.is_numeric:
-                parts[col.name] = pd.to_numeric(values, errors="coerce").astype(float)
+                # + 0.0: -0.0 (a rounded small negative) and 0.0 are one value
+                parts[col.name] = pd.to_numeric(values, errors="coerce").astype(float) + 0.0
             else:
                 parts[col.name] = as_text(values).iloc[:, 0]
         normal = pd.DataFrame(parts, index=frame.index)
@@ -92,7 +93,6 @@ class NoveltyGate(RowGate):
         self._rng = check_random_state(self.random_state)
         keys = self._keys(real)
         self.real_counts_ = pd.Series(keys).value_counts()
-        self.real_keys_ = set(self.real_counts_.index.tolist())
         self.kept_keys_: set = set()
         self.rates_ = self._rates(real, keys)
         self._reference: dict | None = None
@@ -106,10 +106,11 @@ class NoveltyGate(RowGate):
         others = self.real_counts_.reindex(keys).to_numpy(dtype=float) - 1
         shared = others >= self.min_shared
         target = self.schema_.target
-        if target not in real:
-            return {"": float(shared.mean()) if len(shared) else 0.0}
-        text = as_text(real[[target]]).iloc[:, 0].to_numpy()
-        return {str(c): float(shared[text == c].mean()) for c in pd.unique(text)}
+        rates = {"": float(shared.mean()) if len(shared) else 0.0}  # any class: all rows
+        if target in real:
+            text = as_text(real[[target]]).iloc[:, 0].to_numpy()
+            rates.update({str(c): float(shared[text == c].mean()) for c in pd.unique(text)})
+        return rates
 
     def set_reference(self, real: pd.DataFrame | None, key: str | None = None) -> NoveltyGate:
         """Copy at the rate of these real rows (a region's) instead of the whole class's."""
@@ -145,7 +146,7 @@ class NoveltyGate(RowGate):
         shared = counts >= self.min_shared
         for value in pd.unique(text):
             mask = text == value
-            rate = rates.get(str(value), 0.0)
+            rate = rates.get(str(value), rates[""])  # a class the real rows lack: all rows'
             idx = np.flatnonzero(mask & shared)
             prob = min(1.0, rate * mask.sum() / len(idx)) if len(idx) else 0.0
             kept = self._rng.random_sample(len(idx)) < prob

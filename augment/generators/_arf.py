@@ -89,8 +89,9 @@ class ARFGenerator(BaseGenerator):
         only, as published. ``"auto"``: per class, the first of ``ALPHA_GRID`` on the
         discrete columns only, then on every column, whose drawn rows reach the DCR
         ratio ``dcr_target`` (their median distance to the closest real row of the
-        class over that of a real row to its closest other one); the choice and
-        every ratio tried are in ``fit_report_``. On carData Arrests (all columns
+        class over that of a real row to its closest other one; none reaching it:
+        the setting closest to it); the choice and every ratio tried are in
+        ``fit_report_``. On carData Arrests (all columns
         discrete) alpha=0 put about 30% of the candidates on exact copies of
         training rows and their median distance to the closest training row at 0.33
         of held-out rows'; ``"auto"`` brought it to 1.15 and the two-sample AUC from
@@ -311,7 +312,7 @@ class ARFGenerator(BaseGenerator):
         ``empirical_columns_``, where copies come from), then on every
         column (continuous ones too: their normals widen and, with ``alpha`` large, lose
         their exact within-leaf dependence); the first to reach ``dcr_target`` wins,
-        else the largest on every column. Returns alpha, whether continuous columns are
+        else the setting with the highest ratio. Returns alpha, whether continuous columns are
         smoothed, and the ratio of every setting tried."""
         from sklearn.neighbors import NearestNeighbors
 
@@ -326,6 +327,7 @@ class ARFGenerator(BaseGenerator):
         integer = np.array([c in self.integer_columns_ for c in self.numeric_columns_],
                            dtype=bool)
         ratios = {}
+        best = (-np.inf, ALPHA_GRID[-1], True)
         for continuous in (False, True):
             for alpha in ALPHA_GRID[1:] if continuous else ALPHA_GRID:
                 leaves = _smoothed(raw, x, n_num, alpha, continuous)
@@ -336,9 +338,10 @@ class ARFGenerator(BaseGenerator):
                 d = _median_distance(nn.kneighbors(drawn, 1)[0])
                 ratio = round(d / loo, 3) if loo > 0 else float("inf")
                 ratios[f"{alpha:g} ({leaves['smoothed']})"] = ratio
+                best = max(best, (ratio, alpha, continuous))
                 if ratio >= self.dcr_target:
                     return alpha, continuous, ratios
-        return ALPHA_GRID[-1], True, ratios
+        return best[1], best[2], ratios  # none reached the target: the closest setting
 
     def _adversarial(self, x: np.ndarray, rng: np.random.RandomState) -> tuple[object, dict]:
         """The adversarial rounds on the class's encoded rows ``x``: the last forest, a report."""
@@ -692,7 +695,10 @@ def _draw_empirical(leaves: dict, j: int, leaf: np.ndarray, members, rng, alpha:
         return values
     box_start, box_count = _box_span(leaves, j, low, high)
     box_start, box_count = box_start[leaf], box_count[leaf]
-    weight = np.where(box_count > 0, alpha, 0.0)
+    whole = _box_span(leaves, j, -np.inf, np.inf)[1][leaf]
+    # the pseudo-rows' weight inside the range, as in _empirical_mass: alpha x the share of
+    # the box's class values that fall inside it
+    weight = alpha * np.divide(box_count, whole, out=np.zeros(len(leaf)), where=whole > 0)
     prior = rng.random_sample(len(leaf)) * (count + weight) >= count
     v = leaves["sorted"][:, j]
     at = box_start + (rng.random_sample(len(leaf)) * box_count).astype(int)
