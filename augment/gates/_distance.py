@@ -111,7 +111,7 @@ class DistanceGate(RowGate):
 
     def _fit(self, real: pd.DataFrame) -> None:
         self.encoder_ = DistanceEncoder(self.schema_, numeric_scale="range").fit(real)
-        radius = self._max_radius = self.encoder_.category_weight_ * _BELOW_GAP
+        radius = self.encoder_.category_weight_ * _BELOW_GAP
         self.real_codes_ = self.encoder_.transform(real)
         rng = check_random_state(self.random_state)
         n = len(self.real_codes_)
