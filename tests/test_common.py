@@ -36,6 +36,7 @@ FAST = {
     "ebm": {"max_rounds": 20, "outer_bags": 1},
     "rules": {"rules": [{"when": {"amount": {">": 150}}, "label": "yes", "confidence": 0.9}]},
     "realism": {"n_splits": 2, "max_iter": 10, "min_rows": 5},
+    "class_check": {"n_splits": 2, "max_iter": 10, "min_rows": 5},
     "two_sample": {"n_permutations": 50, "n_splits": 2},
 }
 #: One value per component that its checks must refuse; a component whose constructor takes
@@ -58,6 +59,7 @@ BAD = {
     "distance": {"quantile": 1.5},
     "novelty": {"min_shared": 0},
     "realism": {"acceptance": "sometimes"},
+    "class_check": {"floor_quantile": 1.0},
     "label": {"policy": "whatever"},
     "marginal": {"min_score": 2.0},
     "joint": {"coefficient": "Kendall"},

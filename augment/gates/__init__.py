@@ -1,5 +1,6 @@
 """Gates: which synthetic rows to keep, each decision with a score and a reason."""
 
+from augment.gates._class_check import ClassCheckGate
 from augment.gates._constraints import Constraint, ConstraintGate, discover_constraints
 from augment.gates._distance import DistanceGate, dcr_distributions
 from augment.gates._distortion import measure_distortion
@@ -19,7 +20,7 @@ from augment.gates.base import BatchGate, BatchResult, RowGate, row_result
 
 #: Names accepted wherever a gate can be given as a string.
 ROW_GATES = {cls.name: cls for cls in (ValidityGate, NoveltyGate, ConstraintGate, DistanceGate,
-                                       RealismGate)}
+                                       ClassCheckGate, RealismGate)}
 BATCH_GATES = {cls.name: cls for cls in (MarginalGate, TwoSampleGate, JointGate)}
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "ROW_GATES",
     "BatchGate",
     "BatchResult",
+    "ClassCheckGate",
     "Constraint",
     "ConstraintGate",
     "DistanceGate",
