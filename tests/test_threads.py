@@ -1,6 +1,7 @@
 """One thread context (augment._threads.thread_limit): pins, restores, reaches every component."""
 
 import os
+import warnings
 
 import numpy as np
 import pytest
@@ -8,7 +9,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 from augment import Augmenter
 from augment._threads import THREAD_VARIABLES, thread_limit
-from augment.errors import AugmentError, ConfigError
+from augment.errors import AugmentError, AugmentWarning, ConfigError
 from augment.gates import MarginalGate, NoveltyGate
 from augment.generators import SMOTEGenerator
 
@@ -95,3 +96,75 @@ def test_the_deep_generators_seed_context_limits_threads_through_the_one_context
         assert torch.get_num_threads() == 1
         assert os.environ["OMP_NUM_THREADS"] == "1"
     assert torch.get_num_threads() == before
+
+
+_TINY_DEEP = dict(epochs=1, batch_size=20, embedding_dim=8, progress=False)
+
+
+def _deep(name: str, **params):
+    from augment.generators import CopulaGANGenerator, CTGANGenerator, TVAEGenerator
+
+    if name == "tvae":
+        return TVAEGenerator(compress_dims=(8,), decompress_dims=(8,), **_TINY_DEEP, **params)
+    cls = CTGANGenerator if name == "ctgan" else CopulaGANGenerator
+    return cls(generator_dim=(8,), discriminator_dim=(8,), **_TINY_DEEP, **params)
+
+
+def _torch_threads_seen(table, monkeypatch, **augmenter) -> list[int]:
+    """torch's thread count at every training epoch of a deep generator fitted by an Augmenter."""
+    torch = pytest.importorskip("torch")
+    from augment.generators._sdv_deep import _DeepGenerator
+
+    seen, on_epoch = [], _DeepGenerator._on_epoch
+
+    def spy(self, model, losses):
+        seen.append(torch.get_num_threads())
+        return on_epoch(self, model, losses)
+
+    monkeypatch.setattr(_DeepGenerator, "_on_epoch", spy)
+    with warnings.catch_warnings():  # a 1-epoch model's rows: quality warnings are expected
+        warnings.simplefilter("ignore", AugmentWarning)
+        Augmenter(random_state=0, min_confidence=0.5, row_gates=["validity"], batch_gates=[],
+                  max_rounds=1, **augmenter).fit_table(table, "label")
+    return seen
+
+
+@pytest.mark.parametrize("name", ["ctgan", "copulagan", "tvae"])
+def test_deep_generators_train_under_the_augmenters_threads(table, monkeypatch, name):
+    torch = pytest.importorskip("torch")
+    previous = torch.get_num_threads()
+    try:
+        seen = _torch_threads_seen(table, monkeypatch, generator=_deep(name, random_state=0),
+                                   threads=2)
+        assert seen and set(seen) == {2}  # the one setting, not the generator's own default
+        torch.set_num_threads(3)
+        seen = _torch_threads_seen(table, monkeypatch, generator=_deep(name, random_state=0),
+                                   threads=None)
+        assert seen and set(seen) == {3}  # threads=None: the libraries' (here torch's) setting
+    finally:
+        torch.set_num_threads(previous)
+
+
+def test_an_explicit_n_threads_still_pins_its_generator(table, monkeypatch):
+    torch = pytest.importorskip("torch")
+    previous = torch.get_num_threads()
+    try:
+        gen = _deep("ctgan", n_threads=1, random_state=0)
+        seen = _torch_threads_seen(table, monkeypatch, generator=gen, threads=2)
+        assert seen and set(seen) == {1}
+        assert torch.get_num_threads() == previous  # restored after the run
+    finally:
+        torch.set_num_threads(previous)
+
+
+@pytest.mark.parametrize("option", ["ctgan", "copulagan", "tvae"])
+def test_no_generator_config_pins_threads_of_its_own(option):
+    from hydra import compose, initialize_config_dir
+
+    from augment._instantiate import instantiate
+    from augment.cli import config_dir
+
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
+        cfg = compose(config_name="config", overrides=[f"generator={option}"])
+    generator = instantiate(cfg.generator, "generator")
+    assert generator.n_threads is None and type(generator)().n_threads is None
