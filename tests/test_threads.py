@@ -249,3 +249,18 @@ def test_a_bad_entry_point_threads_setting_is_reported(bad):
     for component in (TwoSampleGate(threads=bad), Evaluation(threads=bad)):
         assert any("threads must be an integer >= 1 or null" in p
                    for p in component.check_params())
+
+
+def test_torch_first_imported_inside_the_block_keeps_its_limit():
+    """What thread_limit's docstring says: a pool first loaded inside keeps the limit."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("torch")
+    code = ("import os\nfrom augment._threads import thread_limit\n"
+            "with thread_limit(1):\n    import torch\n    inside = torch.get_num_threads()\n"
+            "print(inside, torch.get_num_threads(), os.environ['OMP_NUM_THREADS'])")
+    env = {**os.environ, **{name: "2" for name in THREAD_VARIABLES}}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True, timeout=120).stdout.split()
+    assert out == ["1", "1", "2"]  # torch kept 1 thread; the variables were restored
