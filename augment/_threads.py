@@ -1,4 +1,16 @@
-"""The one place that pins threads: BLAS, OpenMP and torch, for a block, restored after it."""
+"""The one place that pins threads: BLAS, OpenMP and torch, for a block, restored after it.
+
+The rule: one setting, ``threads``. The :class:`~augment.Augmenter` and the CLI own it
+(default 1) and run everything they call under :func:`thread_limit`. Every other public
+entry point that fits models takes ``threads=None`` and applies :func:`thread_limit`
+itself: ``None`` (default) leaves threads to the caller's limit (inside a run, the run's
+setting; on its own, the libraries' defaults), an integer pins its own work and restores
+the caller's state afterwards. Such entry points: the deep generators (``n_threads``),
+:func:`~augment.gates.two_sample_scores` / :func:`~augment.gates.two_sample_auc` /
+:class:`~augment.gates.TwoSampleGate`, :class:`~augment.evaluate.Evaluation` and
+:func:`~augment.report.write_run`. A component never pins threads of its own by default:
+that would override the run's setting.
+"""
 
 from __future__ import annotations
 
@@ -34,12 +46,17 @@ def thread_limit(threads: int | None) -> Iterator[None]:
     - torch's CPU threads (``torch.set_num_threads``) when torch is already imported
       (augment does not import it for this).
 
-    Everything set here is restored on exit, also after an error; a pool (or torch)
-    first loaded inside the block read the limit when it started and keeps it.
-    ``None`` leaves every pool as it is (the libraries' defaults: usually one thread
-    per core). Measured on a
-    busy 2-core machine, one OpenMP thread made gradient boosting 5-100x faster than
-    the default (docs/bench_gates.md); sweep jobs running side by side need one each.
+    Everything set here is restored on exit, also after an error, for the pools (and
+    torch) loaded on entry. A pool first loaded inside the block (an OpenMP or BLAS
+    runtime, or torch first imported there) read the limit when it started and keeps it
+    after the block: e.g. ``import torch`` first done inside ``Augmenter(threads=1)``
+    leaves torch on one thread; call ``torch.set_num_threads`` (or import torch before)
+    to choose otherwise. ``None`` leaves every pool as it is: the caller's limit, or the
+    libraries' defaults (usually one thread per core).
+
+    Measured on a busy 2-core machine, one OpenMP thread made gradient boosting 5-100x
+    faster than the default (docs/bench_gates.md); sweep jobs running side by side need
+    one each.
 
     Examples
     --------

@@ -249,6 +249,26 @@ def test_distance_rejects_copies_of_rows_without_a_twin_even_where_twins_are_com
     assert out["keep"].tolist() == [True, False]
 
 
+def test_distance_encodes_each_checked_row_once(monkeypatch):
+    from augment import gates
+    from augment.data import DistanceEncoder
+
+    rng = np.random.default_rng(1)
+    unique = pd.DataFrame({"x": rng.normal(size=500), "label": rng.choice(["p", "q"], 500)})
+    real = pd.concat([unique, unique.head(40)], ignore_index=True)  # twins: copies are looked up
+    gate = gates.DistanceGate(random_state=0).fit(real, detect_schema(real, "label"))
+    rows = pd.concat([real.iloc[[0, 300]], unique.assign(x=unique.x + 1e-3).head(3)],
+                     ignore_index=True)  # a copy with a twin, one without, three new rows
+    encoded = []
+    transform = DistanceEncoder.transform
+    monkeypatch.setattr(DistanceEncoder, "transform",
+                        lambda self, frame: encoded.append(len(frame)) or transform(self, frame))
+    out = gate.check(rows)
+    assert encoded == [len(rows)]  # the exact copies' keys reuse the codes
+    assert out["keep"].tolist() == [True, False, True, True, True]
+    np.testing.assert_array_equal(out["score"].to_numpy(), gate.distances(rows))
+
+
 def test_novelty_reads_minus_zero_as_zero_and_an_unknown_class_at_the_overall_rate():
     from augment.gates import NoveltyGate
 

@@ -9,6 +9,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
 
+from augment._threads import thread_limit, threads_problems
 from augment.data import Schema
 from augment.errors import ConfigError
 from augment.evaluate._baselines import BASELINES, BaselineSkipped, baseline_rows
@@ -39,17 +40,23 @@ class Evaluation(BaseEstimator):
         threshold on (F1 of the minority class); the model is then refit on all of them.
     random_state : int or None
         Seed of the split and of the models.
+    threads : int or None
+        Threads of every BLAS, OpenMP and torch pool while :meth:`evaluate` fits its
+        baselines and models (:func:`augment._threads.thread_limit`, restored
+        afterwards). ``None`` (default): the caller's limit (the CLI runs evaluation
+        under the run's ``threads``; called on its own, the libraries' defaults).
     """
 
     def __init__(self, test_size: float = 0.3, max_train_rows: int | None = None,
                  models=MODELS, baselines=BASELINES, validation_size: float = 0.25,
-                 random_state: int | None = None):
+                 random_state: int | None = None, threads: int | None = None):
         self.test_size = test_size
         self.validation_size = validation_size
         self.max_train_rows = max_train_rows
         self.models = models
         self.baselines = baselines
         self.random_state = random_state
+        self.threads = threads
 
     def check_params(self) -> list[str]:
         problems = []
@@ -71,6 +78,7 @@ class Evaluation(BaseEstimator):
         if unknown:
             problems.append(f"evaluate baselines must be a subset of {list(BASELINES)}; got "
                             f"{list(self.baselines)}.")
+        problems.extend(f"evaluate {p}" for p in threads_problems(self.threads))
         return problems
 
     def split(self, table: pd.DataFrame, target: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -94,8 +102,14 @@ class Evaluation(BaseEstimator):
         ``regions`` (e.g. the fitted augmenter's ``regions_``): every region that is
         not a whole class also gets metrics on its held-out rows (``regions`` in
         each result, see :func:`~augment.evaluate._regions.region_metrics`) and the
-        worst region's PR-AUC and recall.
+        worst region's PR-AUC and recall. Everything is fitted under ``threads``.
         """
+        with thread_limit(self.threads):  # a bad setting: ConfigError before any fit
+            return self._evaluate(train, test, schema, augmented, sampling_strategy, pathway,
+                                  regions)
+
+    def _evaluate(self, train, test, schema, augmented, sampling_strategy, pathway, regions
+                  ) -> dict:
         target = schema.target
         seed = 0 if self.random_state is None else int(self.random_state)
         frames = augmented if isinstance(augmented, dict) else {pathway: augmented}
@@ -119,7 +133,6 @@ class Evaluation(BaseEstimator):
             if found:
                 notes[name] = found
         regions = [r for r in regions if r.kind != "class"]
-        # threads: the caller's thread_limit (augment._threads; the CLI uses the run's setting)
         results = self._fit_all(pathways, test, schema, classes, minority, seed, regions)
         return {"seed": self.random_state, "train_rows": len(train), "test_rows": len(test),
                 "classes": [str(c) for c in classes], "minority": minority,

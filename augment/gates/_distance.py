@@ -160,19 +160,22 @@ class DistanceGate(RowGate):
 
     def distances(self, rows: pd.DataFrame) -> np.ndarray:
         """Distance from each row to its closest real record (capped at ``score_cap_``)."""
-        codes = self.encoder_.transform(rows)
+        return self._code_distances(self.encoder_.transform(rows))
+
+    def _code_distances(self, codes: np.ndarray) -> np.ndarray:
         if self.index_ is None:
             return nearest_distance(codes, self.real_codes_)
         return np.minimum(self.index_.query(codes, self.score_cap_), self.score_cap_)
 
     def _check(self, rows: pd.DataFrame, labels) -> pd.DataFrame:
-        dist = self.distances(rows)
+        codes = self.encoder_.transform(rows)  # once: the copies' keys reuse these codes
+        dist = self._code_distances(codes)
         exact = dist <= _EXACT
         twins = getattr(self, "twin_keys_", None)
         if twins is not None and exact.any():  # copies of rows real rows share: novelty's call
-            shared = np.fromiter((k in twins for k in _row_keys(
-                self.encoder_.transform(rows.iloc[np.flatnonzero(exact)]))), dtype=bool)
-            exact[np.flatnonzero(exact)[shared]] = False
+            copies = np.flatnonzero(exact)
+            shared = np.fromiter((k in twins for k in _row_keys(codes[copies])), dtype=bool)
+            exact[copies[shared]] = False
         near = dist < self.threshold_
         reason = np.where(
             exact, "distance: identical to a real record on every feature",

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
 
+from augment._threads import thread_limit, threads_problems
 from augment.data import make_encoder
 from augment.gates.base import BatchGate, BatchResult
 
@@ -13,16 +14,17 @@ __all__ = ["TwoSampleGate", "permutation_p_value", "two_sample_auc", "two_sample
 
 
 def two_sample_auc(real: pd.DataFrame, synthetic: pd.DataFrame, schema, *, n_splits: int = 5,
-                   max_rows: int = 5000, random_state=None) -> float:
+                   max_rows: int = 5000, random_state=None, threads: int | None = None) -> float:
     """Cross-validated ROC-AUC of a gradient-boosting classifier, real (0) vs synthetic (1).
 
     Each side is subsampled to the size of the smaller one (at most ``max_rows``)
     so the classes are balanced; 0.5 means indistinguishable, 1.0 fully separable.
+    ``threads``: as in :func:`two_sample_scores`.
     """
     from sklearn.metrics import roc_auc_score
 
     y, proba = two_sample_scores(real, synthetic, schema, n_splits=n_splits, max_rows=max_rows,
-                                 random_state=random_state)
+                                 random_state=random_state, threads=threads)
     return float(roc_auc_score(y, proba))
 
 
@@ -56,8 +58,15 @@ def permutation_p_value(y: np.ndarray, scores: np.ndarray, *, n_permutations: in
 
 
 def two_sample_scores(real: pd.DataFrame, synthetic: pd.DataFrame, schema, *, n_splits: int = 5,
-                      max_rows: int = 5000, random_state=None) -> tuple[np.ndarray, np.ndarray]:
-    """Labels (0 real, 1 synthetic) and out-of-fold P(synthetic) behind :func:`two_sample_auc`."""
+                      max_rows: int = 5000, random_state=None, threads: int | None = None
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Labels (0 real, 1 synthetic) and out-of-fold P(synthetic) behind :func:`two_sample_auc`.
+
+    ``threads``: threads of the classifier's pools while it is fitted (see
+    :func:`augment._threads.thread_limit`, restored afterwards); ``None`` (default) leaves
+    them to the caller's limit (the Augmenter and the CLI pin one; on its own, the
+    libraries' defaults).
+    """
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
     from sklearn.pipeline import make_pipeline
@@ -81,8 +90,8 @@ def two_sample_scores(real: pd.DataFrame, synthetic: pd.DataFrame, schema, *, n_
     )
     cv = StratifiedKFold(n_splits=min(n_splits, n), shuffle=True,
                          random_state=rng.randint(np.iinfo(np.int32).max))
-    # threads: the caller's thread_limit (augment._threads; the Augmenter pins one)
-    proba = cross_val_predict(model, X, y, cv=cv, method="predict_proba")[:, 1]
+    with thread_limit(threads):
+        proba = cross_val_predict(model, X, y, cv=cv, method="predict_proba")[:, 1]
     return y, proba
 
 
@@ -103,17 +112,22 @@ class TwoSampleGate(BatchGate):
         0 skips it. Pass/fail still follows ``max_auc`` only.
     random_state : int or None
         Seed for subsampling, folds, the classifier and the permutations.
+    threads : int or None
+        Threads of the classifier's pools (:func:`two_sample_scores`); ``None``
+        (default): the caller's limit, i.e. the Augmenter's ``threads`` in a run.
     """
 
     name = "two_sample"
 
     def __init__(self, max_auc: float = 0.9, n_splits: int = 5, max_rows: int = 5000,
-                 n_permutations: int = 1000, random_state: int | None = None):
+                 n_permutations: int = 1000, random_state: int | None = None,
+                 threads: int | None = None):
         self.max_auc = max_auc
         self.n_splits = n_splits
         self.max_rows = max_rows
         self.n_permutations = n_permutations
         self.random_state = random_state
+        self.threads = threads
 
     def check_params(self) -> list[str]:
         problems = super().check_params()
@@ -127,6 +141,7 @@ class TwoSampleGate(BatchGate):
         if not isinstance(self.n_permutations, int) or self.n_permutations < 0:
             problems.append("two_sample n_permutations must be an integer >= 0; got "
                             f"{self.n_permutations!r}.")
+        problems.extend(f"two_sample {p}" for p in threads_problems(self.threads))
         return problems
 
     def _threshold(self) -> float:
@@ -137,7 +152,8 @@ class TwoSampleGate(BatchGate):
 
         rng = check_random_state(self.random_state)
         y, proba = two_sample_scores(real, synthetic, schema, n_splits=self.n_splits,
-                                     max_rows=self.max_rows, random_state=rng)
+                                     max_rows=self.max_rows, random_state=rng,
+                                     threads=self.threads)
         auc = float(roc_auc_score(y, proba))
         p_value = permutation_p_value(y, proba, n_permutations=self.n_permutations,
                                       random_state=rng) if self.n_permutations else None

@@ -88,9 +88,11 @@ MODE_COVERAGE = 0.99
 
 @contextlib.contextmanager
 def torch_context(seed: int | None, n_threads: int | None):
-    """Seed python, numpy and torch (CPU and CUDA) and limit threads through the one thread
-    context (:func:`augment._threads.thread_limit`, torch included); restore all on exit
-    (CUDA's generators when CUDA was already in use on entry)."""
+    """Seed python, numpy and torch (CPU and CUDA); restore the random states on exit (CUDA's
+    generators when CUDA was already in use on entry). An explicit ``n_threads`` pins the
+    block through the one thread context (:func:`augment._threads.thread_limit`, torch
+    included; restored on exit); ``None`` leaves threads to the caller's limit (the
+    Augmenter's ``threads``)."""
     import torch
 
     from augment._threads import thread_limit
@@ -219,6 +221,7 @@ class _DeepGenerator(BaseGenerator):
         try:
             with torch_context(seed, self.n_threads), warnings.catch_warnings():
                 warnings.simplefilter("ignore")
+                self.threads_ = sys.modules["torch"].get_num_threads()  # what fit ran with
                 synth = make_synthesizer(
                     self.kind, metadata, hooks=hooks, enable_gpu=bool(self.enable_gpu),
                     epochs=int(self.epochs), batch_size=int(self.batch_size),
@@ -432,7 +435,7 @@ class _DeepGenerator(BaseGenerator):
             out["training"] = {
                 "epochs_run": self.epochs_run_, "epochs": self.epochs,
                 "stopped_early": self.stopped_early_, "fit_seconds": self.fit_seconds_,
-                "device": self.device_, "n_threads": self.n_threads,
+                "device": self.device_, "n_threads": self.n_threads, "threads": self.threads_,
                 "loss_curve": {c: [int(v) if c == "epoch" else round(float(v), 4)
                                    for v in compact[c]] for c in compact.columns},
             }
@@ -492,8 +495,11 @@ _COMMON_DOC = """
     enable_gpu : bool
         Train and sample on CUDA when it is present.
     n_threads : int or None
-        torch CPU threads during fit and sample (restored afterwards). Same seed and
-        thread count give identical rows; ``None`` keeps torch's setting.
+        Threads of torch (and of every BLAS / OpenMP pool) during fit and sample,
+        restored afterwards. ``None`` (default): the caller's limit, i.e. the one
+        setting ``Augmenter(threads=...)`` / CLI ``threads=`` (outside them, torch's own
+        setting); an integer overrides it for this generator only. Same seed and thread
+        count give identical rows (``threads_`` records the count fit ran with).
     targeting : {{"condition", "rejection"}}
         How rows are aimed at a region (module docstring).
     max_tries : int
@@ -541,8 +547,8 @@ class CTGANGenerator(_CTGANLike):
         Per region id: ``requested``, ``delivered``, ``generated``, ``accepted``, ``rate``,
         ``how`` (every step that aimed the rows), ``finetune`` (steps, rows, batch, lr,
         seconds) when a fine-tuned copy sampled the region.
-    epochs_run_, stopped_early_, fit_seconds_, device_
-        What training did.
+    epochs_run_, stopped_early_, fit_seconds_, device_, threads_
+        What training did (``threads_``: torch's CPU threads during fit).
 
     Examples
     --------
@@ -556,7 +562,7 @@ class CTGANGenerator(_CTGANLike):
 
     def __init__(self, epochs: int = 300, batch_size: int = 500,
                  max_seconds: float | None = None, enable_gpu: bool = True,
-                 n_threads: int | None = 1, targeting: str = "condition", focus: float = 0.5,
+                 n_threads: int | None = None, targeting: str = "condition", focus: float = 0.5,
                  max_tries: int = 50, finetune_steps: int = FINETUNE_STEPS,
                  finetune_lr: float = 2e-4, constrain: bool = True,
                  mask_modes: bool = True, min_region_rows: int = 10, embedding_dim: int = 128,
@@ -618,7 +624,7 @@ class TVAEGenerator(_DeepGenerator):
 
     def __init__(self, epochs: int = 300, batch_size: int = 500,
                  max_seconds: float | None = None, enable_gpu: bool = True,
-                 n_threads: int | None = 1, targeting: str = "condition",
+                 n_threads: int | None = None, targeting: str = "condition",
                  temperature: float = 1.0, max_tries: int = 50,
                  finetune_steps: int = FINETUNE_STEPS, finetune_lr: float = 1e-3,
                  constrain: bool = True, mask_modes: bool = True,

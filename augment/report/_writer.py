@@ -7,6 +7,7 @@ import os
 import shutil
 from pathlib import Path
 
+from augment._threads import thread_limit
 from augment.report._figures import make_figures
 from augment.report._html import render_html
 from augment.report._manifest import build_manifest, sha256_file
@@ -27,15 +28,27 @@ def _json_default(value):
 
 
 def write_run(result, run_dir: str | Path, *, input_info: dict, seed=None,
-              config: dict | None = None, metrics: dict | None = None) -> Path:
+              config: dict | None = None, metrics: dict | None = None,
+              threads: int | None = None) -> Path:
     """Write ``augmented.parquet``, ``rejected.parquet``, ``figures/``, ``report.md``,
     ``metrics.json`` (when evaluation ran) and ``manifest.json``.
 
     Files are written to a staging folder first and moved into ``run_dir`` at the
     end, ``manifest.json`` last; a stale manifest from an earlier run in the same
     folder is removed before anything else. Returns the manifest path.
+
+    ``threads``: threads of every BLAS, OpenMP and torch pool while the figures fit
+    their discriminators (:func:`augment._threads.thread_limit`, restored afterwards);
+    ``None`` (default) leaves them to the caller's limit (the CLI writes under the
+    run's ``threads``; called on its own, the libraries' defaults).
     """
-    run_dir = Path(run_dir)
+    with thread_limit(threads):  # a bad setting: ConfigError before anything is touched
+        return _write_run(result, Path(run_dir), input_info=input_info, seed=seed,
+                          config=config, metrics=metrics)
+
+
+def _write_run(result, run_dir: Path, *, input_info: dict, seed, config: dict | None,
+               metrics: dict | None) -> Path:
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / MANIFEST).unlink(missing_ok=True)
     (run_dir / "metrics.json").unlink(missing_ok=True)
