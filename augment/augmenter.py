@@ -125,6 +125,8 @@ class Augmenter(BaseEstimator):
         Per-row checks besides the label check (default validity, novelty,
         constraints discovered in the real rows, distance to the closest record,
         and realism: a cross-fitted discriminator's density-ratio acceptance).
+        Add ``"class_check"`` (:class:`~augment.gates.ClassCheckGate`, the CLI's
+        ``gate=clean_labels``) for much lower label noise at some cost in shape.
     batch_gates : list of str or BatchGate
         Per-class checks of the kept rows against real ones (default marginal and
         joint similarity and a classifier two-sample test with permutation p-value).

