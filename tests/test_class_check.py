@@ -135,3 +135,19 @@ def test_bad_parameters_are_refused_before_fitting(boundary, params, message):
 def test_an_unfitted_gate_says_so():
     with pytest.raises(NotFittedError, match="Call fit"):
         ClassCheckGate().set_reference(None)
+
+
+def test_the_class_check_in_a_run_lowers_label_noise_where_the_truth_is_known():
+    from augment import Augmenter
+
+    table = _boundary(1500, np.random.default_rng(5)).drop(columns="g")
+    noise = {}
+    for name, extra in (("default", ()), ("clean", ("class_check",))):
+        gates = ("validity", "novelty", "constraints", "distance", *extra)
+        aug = Augmenter(sampling_strategy={"a": 800}, profile=None, row_gates=gates,
+                        batch_gates=(), random_state=0).fit_table(table, "y")
+        kept = aug.result_.synthetic
+        assert len(kept)
+        noise[name] = float((kept["x"] + kept["z"] <= 1).mean())
+        assert ("class_check" in aug.result_.gates["row"]) == bool(extra)
+    assert noise["clean"] < noise["default"] / 2, noise

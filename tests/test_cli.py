@@ -123,6 +123,16 @@ def test_cli_smote_on_parquet(table, tmp_path):
     assert out["_synthetic"].sum() > 0
 
 
+def test_cli_clean_labels_gate_adds_the_class_check(csv, tmp_path):
+    proc = _run(f"data.path={csv}", "data.target=label", "gate=clean_labels",
+                f"hydra.run.dir={tmp_path / 'run'}")
+    assert proc.returncode == 0, proc.stderr
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert "class_check" in manifest["gates"]["row"]
+    assert manifest["gates"]["params"]["class_check"]["floor_quantile"] == 0.4
+    assert "realism" in manifest["gates"]["row"]  # the default gates stay
+
+
 def test_cli_strict_label_gate_is_a_named_option(csv, tmp_path):
     proc = _run(f"data.path={csv}", "data.target=label", "gate=strict_label",
                 f"hydra.run.dir={tmp_path / 'run'}")
