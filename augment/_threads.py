@@ -7,7 +7,9 @@ itself: ``None`` (default) leaves threads to the caller's limit (inside a run, t
 setting; on its own, the libraries' defaults), an integer pins its own work and restores
 the caller's state afterwards. Such entry points: the deep generators (``n_threads``),
 :func:`~augment.gates.two_sample_scores` / :func:`~augment.gates.two_sample_auc` /
-:class:`~augment.gates.TwoSampleGate`, :class:`~augment.evaluate.Evaluation` and
+:class:`~augment.gates.TwoSampleGate`, the row gates that fit models
+(:class:`~augment.gates.RealismGate`, :class:`~augment.gates.ClassCheckGate`),
+:class:`~augment.evaluate.Evaluation` and
 :func:`~augment.report.write_run`. A component never pins threads of its own by default:
 that would override the run's setting.
 """

@@ -191,7 +191,7 @@ def _entry_point(table, entry: str):
     spy on) and a call ``f(threads)``."""
     from augment.data import detect_schema
     from augment.evaluate import Evaluation
-    from augment.gates import TwoSampleGate, two_sample_auc
+    from augment.gates import ClassCheckGate, RealismGate, TwoSampleGate, two_sample_auc
 
     schema = detect_schema(table, "label")
     real, rows = table.iloc[:40], table.iloc[35:]
@@ -202,13 +202,24 @@ def _entry_point(table, entry: str):
     if entry == "TwoSampleGate":
         return cv, lambda t: TwoSampleGate(n_permutations=0, threads=t, **gate).check(
             real, rows, schema, "all")
+    if entry == "RealismGate":
+        return "augment.gates._realism.cross_fitted_scores", lambda t: RealismGate(
+            min_rows=5, max_iter=5, threads=t, **gate).fit(real, schema).check(rows)
+    if entry in ("ClassCheckGate.fit", "ClassCheckGate.check"):
+        fitted = ClassCheckGate(max_iter=5, min_rows=5, **gate).fit(table, schema)  # 2 classes
+        if entry == "ClassCheckGate.check":
+            return "augment.gates._class_check.match_acceptance", lambda t: fitted.set_params(
+                threads=t).check(rows)
+        return "augment.gates._class_check.make_encoder", lambda t: ClassCheckGate(
+            max_iter=5, threads=t, **gate).fit(table, schema)
     kept = table.assign(_synthetic=False, _weight=1.0)
     return "augment.evaluate._harness.make_model", lambda t: Evaluation(
         models=("logistic",), baselines=(), threads=t, random_state=0).evaluate(
         table, table, schema, kept, "auto")
 
 
-@pytest.mark.parametrize("entry", ["two_sample_auc", "TwoSampleGate", "Evaluation"])
+@pytest.mark.parametrize("entry", ["two_sample_auc", "TwoSampleGate", "Evaluation", "RealismGate",
+                                   "ClassCheckGate.fit", "ClassCheckGate.check"])
 def test_entry_points_that_fit_models_pin_their_own_threads_or_inherit(table, monkeypatch,
                                                                          entry):
     target, call = _entry_point(table, entry)
@@ -244,9 +255,10 @@ def test_write_run_pins_its_figures_threads(table, monkeypatch, tmp_path):
 @pytest.mark.parametrize("bad", [0, True])
 def test_a_bad_entry_point_threads_setting_is_reported(bad):
     from augment.evaluate import Evaluation
-    from augment.gates import TwoSampleGate
+    from augment.gates import ClassCheckGate, RealismGate, TwoSampleGate
 
-    for component in (TwoSampleGate(threads=bad), Evaluation(threads=bad)):
+    for component in (TwoSampleGate(threads=bad), Evaluation(threads=bad),
+                      RealismGate(threads=bad), ClassCheckGate(threads=bad)):
         assert any("threads must be an integer >= 1 or null" in p
                    for p in component.check_params())
 

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
 
+from augment._threads import thread_limit, threads_problems
 from augment.data import as_text, make_encoder
 from augment.errors import ConfigError, NotFittedError, format_problems
 from augment.gates._label import match_acceptance
@@ -62,6 +63,9 @@ class ClassCheckGate(RowGate):
         below it, rows are kept unscored and ``report_`` says so.
     random_state : int or None
         Seed of the folds, the models and the random keep decisions.
+    threads : int or None
+        Threads of the models' pools in ``fit`` and ``check`` (restored afterwards);
+        None (default): the caller's limit (in a run, the Augmenter's ``threads``).
 
     Not in the default gate set: cutting the least class-like rows costs shape
     (``gate=clean_labels`` adds it; docs/bench_faithful.md has the frontier).
@@ -87,13 +91,14 @@ class ClassCheckGate(RowGate):
 
     def __init__(self, floor_quantile: float = 0.4, n_splits: int = 5, max_iter: int = 100,
                  max_train_rows: int = 20000, min_rows: int = 10,
-                 random_state: int | None = None):
+                 random_state: int | None = None, threads: int | None = None):
         self.floor_quantile = floor_quantile
         self.n_splits = n_splits
         self.max_iter = max_iter
         self.max_train_rows = max_train_rows
         self.min_rows = min_rows
         self.random_state = random_state
+        self.threads = threads
 
     def check_params(self) -> list[str]:
         problems = super().check_params()  # random_state
@@ -107,13 +112,19 @@ class ClassCheckGate(RowGate):
             if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
                 problems.append(f"class_check {key} must be an integer >= {low}; got "
                                 f"{value!r}.")
+        problems.extend(f"class_check {p}" for p in threads_problems(self.threads))
         return problems
 
     def fit(self, real: pd.DataFrame, schema) -> ClassCheckGate:
         problems = self.check_params()
         if problems:
             raise ConfigError(format_problems("Class check parameters are invalid", problems))
-        return super().fit(real, schema)
+        with thread_limit(self.threads):
+            return super().fit(real, schema)
+
+    def check(self, rows: pd.DataFrame, labels: pd.DataFrame | None = None) -> pd.DataFrame:
+        with thread_limit(self.threads):
+            return super().check(rows, labels)
 
     # -- fitting ---------------------------------------------------------------------------
 

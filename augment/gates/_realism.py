@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
 
+from augment._threads import thread_limit, threads_problems
 from augment.data import as_text, make_encoder
 from augment.errors import ConfigError, NotFittedError, format_problems
 from augment.gates.base import RowGate, row_result
@@ -197,6 +198,9 @@ class RealismGate(RowGate):
         Train on earlier calls' candidate rows too (above). ``fit`` forgets them.
     random_state : int or None
         Seed for folds, subsampling and the discriminators.
+    threads : int or None
+        Threads of the discriminators' pools in ``fit`` and ``check`` (restored
+        afterwards); None (default): the caller's limit (in a run, the Augmenter's).
 
     ``score`` is the out-of-fold P(synthetic) (lower is more realistic).
 
@@ -221,7 +225,7 @@ class RealismGate(RowGate):
                  max_p_synthetic: float | None = None, target_auc: float | None = None,
                  n_splits: int = 3, n_rounds: int = 2, max_iter: int = 60,
                  max_train_rows: int = 4000, min_rows: int = 20, remember: bool = True,
-                 random_state: int | None = None):
+                 random_state: int | None = None, threads: int | None = None):
         self.acceptance = acceptance
         self.ratio_quantile = ratio_quantile
         self.max_p_synthetic = max_p_synthetic
@@ -233,6 +237,7 @@ class RealismGate(RowGate):
         self.min_rows = min_rows
         self.remember = remember
         self.random_state = random_state
+        self.threads = threads
 
     def check_params(self) -> list[str]:
         problems = super().check_params()  # random_state
@@ -259,13 +264,19 @@ class RealismGate(RowGate):
             value = getattr(self, key)
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
                 problems.append(f"realism {key} must be an integer >= {low}; got {value!r}.")
+        problems.extend(f"realism {p}" for p in threads_problems(self.threads))
         return problems
 
     def fit(self, real: pd.DataFrame, schema) -> RealismGate:
         problems = self.check_params()
         if problems:
             raise ConfigError(format_problems("Realism gate parameters are invalid", problems))
-        return super().fit(real, schema)
+        with thread_limit(self.threads):
+            return super().fit(real, schema)
+
+    def check(self, rows: pd.DataFrame, labels: pd.DataFrame | None = None) -> pd.DataFrame:
+        with thread_limit(self.threads):
+            return super().check(rows, labels)
 
     def _encode(self, frame: pd.DataFrame) -> np.ndarray:
         return np.asarray(self.encoder_.transform(frame[self.schema_.features]), dtype=float)
