@@ -454,6 +454,8 @@ class ARFGenerator(BaseGenerator):
             # the class's values of each numeric column, sorted (NaN last): the alpha
             # pseudo-rows of empirical draws come from those inside the leaf's box
             leaves["sorted"] = np.sort(x[:, :p], axis=0)
+            # and their missing share: a pseudo-row is missing that often (as in _smooth)
+            leaves["class_missing"] = np.isnan(x[:, :p]).mean(axis=0)
         return _smoothed(leaves, x, p, alpha, continuous)
 
     # -- sampling -----------------------------------------------------------------------
@@ -727,13 +729,14 @@ def _empirical_mass(leaves: dict, j: int, members, low: float, high: float,
                     alpha: float) -> np.ndarray:
     """Per leaf: the share of its column-``j`` distribution inside ``[low, high]``: its own
     rows (weight: their number) mixed with ``alpha`` pseudo-rows drawn from the class's
-    values inside its box."""
+    values inside its box, missing as often as in the class (never inside a range)."""
     count = leaves["count"]
     if not alpha > 0:
         return members[1] / count
     _, inside = _box_span(leaves, j, low, high)
     _, box = _box_span(leaves, j, -np.inf, np.inf)
     prior = np.divide(inside, box, out=np.zeros(len(box)), where=box > 0)
+    prior *= 1 - leaves["class_missing"][j]
     weight = np.where(box > 0, alpha, 0.0)
     return (members[1] + weight * prior) / (count + weight)
 
@@ -742,7 +745,9 @@ def _draw_empirical(leaves: dict, j: int, leaf: np.ndarray, members, rng, alpha:
                     low: float = -np.inf, high: float = np.inf) -> np.ndarray:
     """Column ``j``: a real value of the leaf (of its rows inside a range when ``members``);
     with ``alpha`` > 0, from the leaf's rows or, with probability ``alpha / (rows + alpha)``
-    (rows: the leaf's rows inside the range), a class value inside the leaf's box (and range)."""
+    (rows: the leaf's rows inside the range), a pseudo-row: a class value inside the leaf's
+    box (and range), missing as often as in the class (outside a range), so the drawn
+    missing share is the smoothed ``leaves["missing"]``."""
     if members is None:
         start, count, rows = leaves["start"][leaf], leaves["count"][leaf], leaves["members"]
     else:
@@ -760,12 +765,17 @@ def _draw_empirical(leaves: dict, j: int, leaf: np.ndarray, members, rng, alpha:
     box_start, box_count = box_start[leaf], box_count[leaf]
     whole = _box_span(leaves, j, -np.inf, np.inf)[1][leaf]
     # the pseudo-rows' weight inside the range, as in _empirical_mass: alpha x the share of
-    # the box's class values that fall inside it
+    # the box's class values that fall inside it (x the present share: NaN is outside)
+    miss = float(leaves["class_missing"][j])
     weight = alpha * np.divide(box_count, whole, out=np.zeros(len(leaf)), where=whole > 0)
+    if members is not None:
+        weight *= 1 - miss
     prior = rng.random_sample(len(leaf)) * (count + weight) >= count
     v = leaves["sorted"][:, j]
     at = box_start + (rng.random_sample(len(leaf)) * box_count).astype(int)
     values[prior] = v[np.minimum(at[prior], len(v) - 1)]
+    if members is None and miss > 0:
+        values[prior & (rng.random_sample(len(leaf)) < miss)] = np.nan
     return values
 
 
@@ -787,7 +797,8 @@ def _smooth(leaves: dict, x: np.ndarray, p: int, alpha: float, continuous: bool)
     """Mix every leaf's distributions with ``alpha`` pseudo-rows that follow the class's real
     rows inside the leaf's box (``alpha``): a leaf of few rows borrows from the class
     instead of reproducing its own rows. Category shares and missing shares become the
-    mixture's; a truncated normal gets the mixture's mean and standard deviation."""
+    mixture's (an empirical column's draws follow it: :func:`_draw_empirical`); a truncated
+    normal gets the mixture's mean and standard deviation."""
     n = len(x)
     box_lo, box_hi = leaves["box"]
     count, n_valid = leaves["count"].astype(float), leaves["n_valid"]
@@ -796,15 +807,18 @@ def _smooth(leaves: dict, x: np.ndarray, p: int, alpha: float, continuous: bool)
             continue
         v = x[:, j]
         miss = float(np.isnan(v).mean())
-        leaves["missing"][:, j] = (count * leaves["missing"][:, j] + alpha * miss) / (count + alpha)
         v = np.sort(v[~np.isnan(v)])
-        if not len(v):
+        if not len(v):  # all missing: the leaves' missing share is already 1
             continue
         s1, s2 = np.r_[0, np.cumsum(v)], np.r_[0, np.cumsum(v * v)]
         a = np.searchsorted(v, box_lo[:, j], side="right")
         b = np.searchsorted(v, box_hi[:, j], side="right")
         m = (b - a).astype(float)
         w = np.where(m > 0, alpha, 0.0)
+        # an empirical column draws pseudo-rows only where the box holds class values
+        pseudo = w if leaves["empirical"][j] else alpha
+        leaves["missing"][:, j] = (count * leaves["missing"][:, j] + pseudo * miss) / (count
+                                                                                      + pseudo)
         with np.errstate(all="ignore"):
             mb = np.where(m > 0, (s1[b] - s1[a]) / m, 0.0)
             e2b = np.where(m > 0, (s2[b] - s2[a]) / m, 0.0)
