@@ -25,7 +25,8 @@ Results are appended to a CSV as each cell finishes, so a long leaderboard can b
 run in pieces (``--tables``, ``--pathways``) and resumed; ``--report-only`` writes
 the markdown from the CSV. ``--arf-scale`` times arf vs gaussian_copula fit+sample
 on 10k rows x 20 columns; ``--arf-leaf 10 20`` adds arf's leaf-size trade-off and
-``--arf-alpha 0`` its smoothing trade-off (then the leaderboard's missing cells run too).
+``--arf-alpha 0`` its smoothing trade-off, ``--arf-target 0.9`` its DCR-target trade-off
+(then the leaderboard's missing cells run too).
 
 Usage::
 
@@ -336,8 +337,12 @@ VARIANTS = {
     "alpha": ("alpha", "auto", "arf smoothing: fidelity against distance to training rows",
               "`alpha` mixes pseudo-rows drawn from the class's real rows inside each leaf's "
               "box into the leaf's distributions; `auto` (the default) picks per class the "
-              "least smoothing whose rows reach a DCR ratio of 0.9 against the class's own "
-              "rows (leave-one-out); 0 is the published algorithm."),
+              "least smoothing whose rows reach a DCR ratio of `dcr_target` (1.0) against the "
+              "class's own rows (leave-one-out); 0 is the published algorithm."),
+    "target": ("dcr_target", 1.0, "arf DCR target: fidelity against distance to training rows",
+               "`dcr_target` is the DCR ratio `alpha=auto` must reach against the class's own "
+               "rows (leave-one-out). 1.0 (the default) asks for rows no closer to the training "
+               "rows than unseen real rows; 0.9 was the earlier default."),
 }
 
 
@@ -568,13 +573,17 @@ def main(argv=None) -> int:
     parser.add_argument("--arf-alpha", nargs="*", type=float, default=None, metavar="A",
                         help="also run arf with these alpha values (every table and seed) "
                              "into <csv>.arf_alpha.csv: the smoothing trade-off section")
+    parser.add_argument("--arf-target", nargs="*", type=float, default=None, metavar="T",
+                        help="also run arf with these dcr_target values (every table and "
+                             "seed) into <csv>.arf_target.csv: the DCR target trade-off")
     args = parser.parse_args(argv)
     cfg = settings(args.quick)
     for item in args.set:
         cfg["params"] = override(cfg["params"], item)
     scale_path = args.csv.with_suffix(".scale.json")
     variant_paths = {kind: args.csv.with_suffix(f".arf_{kind}.csv") for kind in VARIANTS}
-    for kind, values in (("leaf", args.arf_leaf), ("alpha", args.arf_alpha)):
+    for kind, values in (("leaf", args.arf_leaf), ("alpha", args.arf_alpha),
+                         ("target", args.arf_target)):
         if not values:
             continue
         key, rows = VARIANTS[kind][0], []
