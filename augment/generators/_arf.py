@@ -112,8 +112,8 @@ class ARFGenerator(BaseGenerator):
         ``fit_report_``. On carData Arrests (all columns
         discrete) alpha=0 put about 30% of the candidates on exact copies of
         training rows and their median distance to the closest training row at 0.33
-        of held-out rows'; ``"auto"`` brought it to 1.15 and the two-sample AUC from
-        0.588 to 0.550 (docs/bench_fidelity.md).
+        of held-out rows'; ``"auto"`` brings it to 1.27 and the two-sample AUC from
+        0.588 to 0.562 (docs/bench_fidelity.md).
     dcr_target : float > 0
         The DCR ratio ``alpha="auto"`` must reach (``DCR_TARGET``, 1.0: rows as far
         from the class's real rows as unseen real rows are); 0.9 buys two-sample AUC
