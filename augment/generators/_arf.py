@@ -698,6 +698,9 @@ def _linked(x: np.ndarray) -> dict[int, tuple[int, float, float, int | None]]:
             if i in out or not np.array_equal(np.isnan(u), ~ok) \
                     or len(np.unique(u[ok])) < LINK_MIN_VALUES:
                 continue
+            with np.errstate(all="ignore"):  # a cheap screen before the fit
+                if not abs(np.corrcoef(u[ok], v[ok])[0, 1]) > 0.99:
+                    continue
             slope, intercept = np.polyfit(u[ok], v[ok], 1)
             fit = intercept + slope * u[ok]
             step = 10.0 ** -decimals if decimals is not None else 0.0
