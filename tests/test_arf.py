@@ -282,3 +282,55 @@ def test_region_sampling_stays_exact_with_alpha(narrow):
     gen = _fit(table, [cls, region], alpha=10.0)
     rows = gen.sample(300, region)
     assert len(rows) == 300 and region.contains(rows).all()
+
+
+def _charge_table(n=300, seed=0):
+    # a charge that is minutes x a rate rounded to cents, and a column that only correlates
+    rng = np.random.default_rng(seed)
+    minutes = np.round(rng.uniform(0, 350, n), 1)
+    return pd.DataFrame({"minutes": minutes, "charge": np.round(minutes * 0.045, 2),
+                         "calls": rng.integers(50, 150, n),
+                         "noisy": np.round(minutes * 2 + rng.normal(0, 5, n), 1),
+                         "label": np.where(np.arange(n) < 100, "yes", "no")})
+
+
+def test_an_exact_affine_column_is_drawn_from_its_parent():
+    table = _charge_table()
+    _, cls = _region(table)
+    gen = _fit(table, [cls])
+    assert gen.fit_report_["yes"]["linked"] == {"charge": "minutes"}  # not calls or noisy
+    rows = gen.sample(500, cls)
+    np.testing.assert_allclose(rows["charge"], np.round(rows["minutes"] * 0.045, 2), atol=0.011)
+    assert (rows["charge"] * 100 - np.round(rows["charge"] * 100)).abs().max() < 1e-6
+    unlinked = np.abs(rows["noisy"] - 2 * rows["minutes"])  # still drawn on its own
+    assert unlinked.max() > 20
+
+
+def test_a_region_pinning_a_linked_column_stays_exact():
+    table = _charge_table()
+    _, cls = _region(table)
+    _, region = _region(table, ranges={"charge": (5.0, 10.0)})
+    rows = _fit(table, [cls, region]).sample(200, region)
+    assert len(rows) == 200 and region.contains(rows).all()
+
+
+def test_smoothed_empirical_draws_keep_the_missing_share():
+    # a zero-inflated (empirical) column, missing in 30% of the class's rows: draws mixed
+    # with pseudo-rows must be missing as often as the smoothed leaves say, not less
+    rng = np.random.default_rng(0)
+    n = 400
+    debt = np.where(rng.random(n) < 0.5, 0.0, np.round(rng.lognormal(5, 1, n), 2))
+    debt[rng.random(n) < 0.3] = np.nan
+    table = pd.DataFrame({"debt": debt, "x": rng.normal(size=n),
+                          "label": np.where(np.arange(n) < 150, "yes", "no")})
+    _, cls = _region(table)
+    gen = _fit(table, [cls], alpha=20.0)
+    leaves = gen.forests_["yes"]
+    assert gen.empirical_columns_["yes"] == ["debt"]
+    j = gen.numeric_columns_.index("debt")
+    want = float(leaves["coverage"] @ leaves["missing"][:, j])
+    got = gen.sample(4000, cls)["debt"].isna().mean()
+    assert abs(got - want) < 0.03  # before: pseudo-rows never missing, 0.13 vs 0.27
+    _, region = _region(table, ranges={"debt": (0.0, 100.0)})
+    rows = _fit(table, [cls, region], alpha=20.0).sample(300, region)
+    assert len(rows) == 300 and region.contains(rows).all()
