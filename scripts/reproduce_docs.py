@@ -76,11 +76,13 @@ REPRODUCERS = [
                "--out {out}/bench_faithful.md",)),
     Reproducer(
         "docs/bench_fidelity.md", 180,
-        full=("bench_fidelity.py --arf-scale", "bench_fidelity.py --arf-leaf 10 20 --arf-alpha 0"),
+        full=("bench_fidelity.py --arf-scale",
+              "bench_fidelity.py --arf-leaf 10 20 --arf-alpha 0 --arf-target 0.9"),
         quick=("bench_fidelity.py --quick --tables pima --pathways gaussian_copula smote "
                "--csv {out}/bench_fidelity.csv --md {out}/bench_fidelity.md",),
         fresh=("docs/bench_fidelity.csv", "docs/bench_fidelity.arf_leaf.csv",
-               "docs/bench_fidelity.arf_alpha.csv", "docs/bench_fidelity.scale.json")),
+               "docs/bench_fidelity.arf_alpha.csv", "docs/bench_fidelity.arf_target.csv",
+               "docs/bench_fidelity.scale.json")),
     Reproducer(
         "docs/bench_fit_on.md", 8,
         full=("bench_fit_on.py --seeds 0 1 2 --out docs/bench_fit_on.md",),
