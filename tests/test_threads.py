@@ -210,7 +210,7 @@ def _entry_point(table, entry: str):
         if entry == "ClassCheckGate.check":
             return "augment.gates._class_check.match_acceptance", lambda t: fitted.set_params(
                 threads=t).check(rows)
-        return "augment.gates._class_check.make_encoder", lambda t: ClassCheckGate(
+        return "augment.gates._boosted.make_encoder", lambda t: ClassCheckGate(
             max_iter=5, threads=t, **gate).fit(table, schema)
     kept = table.assign(_synthetic=False, _weight=1.0)
     return "augment.evaluate._harness.make_model", lambda t: Evaluation(

@@ -9,18 +9,18 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
 
-from augment._threads import thread_limit, threads_problems
-from augment.data import as_text, make_encoder
-from augment.errors import ConfigError, NotFittedError, format_problems
+from augment.data import as_text
+from augment.errors import NotFittedError
+from augment.gates._boosted import ModelRowGate, boosted_classifier
 from augment.gates._label import match_acceptance
-from augment.gates.base import RowGate, row_result
+from augment.gates.base import row_result
 
 __all__ = ["ClassCheckGate"]
 
 _SEED_MAX = np.iinfo(np.int32).max
 
 
-class ClassCheckGate(RowGate):
+class ClassCheckGate(ModelRowGate):
     """Rejects rows a boosted class model ranks below most real rows of their class.
 
     The labeler is shallow on purpose (its rule explains each label), and where
@@ -87,6 +87,7 @@ class ClassCheckGate(RowGate):
     """
 
     name = "class_check"
+    title = "Class check"
     cost = 3
 
     def __init__(self, floor_quantile: float = 0.4, n_splits: int = 5, max_iter: int = 100,
@@ -112,43 +113,19 @@ class ClassCheckGate(RowGate):
             if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
                 problems.append(f"class_check {key} must be an integer >= {low}; got "
                                 f"{value!r}.")
-        problems.extend(f"class_check {p}" for p in threads_problems(self.threads))
         return problems
-
-    def fit(self, real: pd.DataFrame, schema) -> ClassCheckGate:
-        problems = self.check_params()
-        if problems:
-            raise ConfigError(format_problems("Class check parameters are invalid", problems))
-        with thread_limit(self.threads):
-            return super().fit(real, schema)
-
-    def check(self, rows: pd.DataFrame, labels: pd.DataFrame | None = None) -> pd.DataFrame:
-        with thread_limit(self.threads):
-            return super().check(rows, labels)
 
     # -- fitting ---------------------------------------------------------------------------
 
     def _model(self, seed: int):
-        from sklearn.ensemble import HistGradientBoostingClassifier
-
-        mask = [False] * len(self.schema_.numeric) + [n <= 250 for n in self.n_categories_]
-        return HistGradientBoostingClassifier(
-            max_iter=self.max_iter, learning_rate=0.1, max_leaf_nodes=15, min_samples_leaf=20,
-            l2_regularization=1.0, categorical_features=mask, early_stopping=False,
-            random_state=seed)
-
-    def _encode(self, frame: pd.DataFrame) -> np.ndarray:
-        return np.asarray(self.encoder_.transform(frame[self.schema_.features]), dtype=float)
+        return boosted_classifier(self.schema_, self.n_categories_, self.max_iter, seed,
+                                  min_samples_leaf=20, l2_regularization=1.0)
 
     def _target(self, frame: pd.DataFrame) -> np.ndarray:
         return as_text(frame[[self.schema_.target]]).iloc[:, 0].to_numpy()
 
     def _fit(self, real: pd.DataFrame) -> None:
-        schema = self.schema_
-        self.encoder_ = make_encoder(schema, "ordinal").fit(real[schema.features])
-        encoder = self.encoder_.named_transformers_["cat"] if schema.categorical else None
-        self.n_categories_ = ([len(c) for c in encoder.named_steps["encode"].categories_]
-                              if encoder is not None else [])
+        self._fit_codes(real)
         rng = check_random_state(self.random_state)
         X, y = self._encode(real), self._target(real)
         self.classes_ = np.unique(y)

@@ -6,24 +6,14 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
 
-from augment._threads import thread_limit, threads_problems
-from augment.data import as_text, make_encoder
-from augment.errors import ConfigError, NotFittedError, format_problems
-from augment.gates.base import RowGate, row_result
+from augment.data import as_text
+from augment.errors import NotFittedError
+from augment.gates._boosted import ModelRowGate, boosted_classifier
+from augment.gates.base import row_result
 
 __all__ = ["RealismGate", "cross_fitted_scores", "threshold_for_auc"]
 
 _SEED_MAX = np.iinfo(np.int32).max
-
-
-def _discriminator(schema, n_categories: list[int], max_iter: int, seed: int):
-    """Gradient boosting on ordinal codes; categoricals with <= 250 codes stay categorical."""
-    from sklearn.ensemble import HistGradientBoostingClassifier
-
-    mask = [False] * len(schema.numeric) + [n <= 250 for n in n_categories]
-    return HistGradientBoostingClassifier(
-        max_iter=max_iter, learning_rate=0.1, max_leaf_nodes=15, min_samples_leaf=10,
-        categorical_features=mask, early_stopping=False, random_state=seed)
 
 
 def cross_fitted_scores(X_real: np.ndarray, X_synth: np.ndarray, make_model, *, n_splits: int = 3,
@@ -136,7 +126,7 @@ def _remember(history: np.ndarray, new: np.ndarray, cap: int, rng) -> np.ndarray
     return rows if len(rows) <= cap else rows[np.sort(rng.choice(len(rows), cap, replace=False))]
 
 
-class RealismGate(RowGate):
+class RealismGate(ModelRowGate):
     """Drops rows a cross-fitted real-vs-synthetic discriminator confidently calls synthetic.
 
     Per class (rows grouped by their target value), a gradient-boosting classifier
@@ -219,6 +209,7 @@ class RealismGate(RowGate):
     """
 
     name = "realism"
+    title = "Realism gate"
     cost = 4
 
     def __init__(self, acceptance: str = "ratio", ratio_quantile: float = 0.9,
@@ -264,29 +255,10 @@ class RealismGate(RowGate):
             value = getattr(self, key)
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
                 problems.append(f"realism {key} must be an integer >= {low}; got {value!r}.")
-        problems.extend(f"realism {p}" for p in threads_problems(self.threads))
         return problems
 
-    def fit(self, real: pd.DataFrame, schema) -> RealismGate:
-        problems = self.check_params()
-        if problems:
-            raise ConfigError(format_problems("Realism gate parameters are invalid", problems))
-        with thread_limit(self.threads):
-            return super().fit(real, schema)
-
-    def check(self, rows: pd.DataFrame, labels: pd.DataFrame | None = None) -> pd.DataFrame:
-        with thread_limit(self.threads):
-            return super().check(rows, labels)
-
-    def _encode(self, frame: pd.DataFrame) -> np.ndarray:
-        return np.asarray(self.encoder_.transform(frame[self.schema_.features]), dtype=float)
-
     def _fit(self, real: pd.DataFrame) -> None:
-        schema = self.schema_
-        self.encoder_ = make_encoder(schema, "ordinal").fit(real[schema.features])
-        encoder = self.encoder_.named_transformers_["cat"] if schema.categorical else None
-        self.n_categories_ = ([len(c) for c in encoder.named_steps["encode"].categories_]
-                              if encoder is not None else [])
+        self._fit_codes(real)
         self.real_codes_ = self._real_by_class(real)
         self._reference = None
         self._rng = check_random_state(self.random_state)
@@ -358,7 +330,7 @@ class RealismGate(RowGate):
         from sklearn.metrics import roc_auc_score
 
         def make_model(seed):
-            return _discriminator(self.schema_, self.n_categories_, self.max_iter, seed)
+            return boosted_classifier(self.schema_, self.n_categories_, self.max_iter, seed)
 
         n = len(synth)
         keep = np.ones(n, bool)
