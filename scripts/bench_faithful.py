@@ -70,6 +70,10 @@ SETTINGS = {
     "arf, match floor 0.5 + realism ratio": {"generator": "arf", "floor_quantile": 0.5},
     "arf, strict (gate=strict_label)": {"generator": "arf", **STRICT},
     "arf, class check (gate=clean_labels)": {"generator": "arf", **CLEAN},
+    # the null control: no row check, so the kept rows are a random subset of the candidates
+    # and every candidates-vs-kept difference is noise (the scale of the goals' resolution)
+    "arf, no row checks (null control)": {"generator": "arf", "row_gates": (),
+                                           "label_policy": "intended"},
     "gaussian_copula, default gates": {"generator": "gaussian_copula"},
     "gaussian_copula, strict (gate=strict_label)": {"generator": "gaussian_copula", **STRICT},
     "smote, default gates": {"generator": "smote"},
@@ -312,7 +316,9 @@ def markdown(shape: pd.DataFrame, noise: pd.DataFrame, args, seconds: float) -> 
         "(gate=clean_labels)`: the default gates and `ClassCheckGate` (a cross-fitted "
         "gradient-boosting class model; rows below the 0.4 quantile of its out-of-fold "
         "P(class) over the class's real rows rejected, the rest matched to their spread); "
-        "`floor 0.25`: the same at the 0.25 quantile.",
+        "`floor 0.25`: the same at the 0.25 quantile. `no row checks (null control)`: label "
+        "policy `intended` and no row check, so the kept rows are a random subset of the "
+        "candidates: its differences are noise alone, the resolution of the goals below.",
         "",
         "## 1. Shape: candidates against kept rows, against held-out real minority rows",
         "",
