@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from augment.data import detect_schema
-from augment.errors import ConfigError, NotFittedError
+from augment.errors import ConfigError, InvalidDataError, NotFittedError
 from augment.gates import ClassCheckGate
 
 
@@ -81,7 +83,7 @@ def test_kept_rows_follow_the_real_rows_spread_of_p_above_the_floor(boundary, fi
     raw, shares = deciles(out["score"].to_numpy()), deciles(kept)
     reached = raw > 0.05
     assert reached.sum() >= 6
-    assert shares[reached].max() / shares[reached].min() < 1.5, shares
+    assert shares[reached].max() / shares[reached].min() < 1.8, shares
     assert raw[reached].max() / raw[reached].min() > 2  # the candidates were far from that
 
 
@@ -103,13 +105,53 @@ def test_a_region_judged_against_its_own_rows_survives_the_floor(boundary, fitte
 
 def test_real_rows_are_scored_out_of_fold(boundary, fitted):
     gate = fitted
-    schema = detect_schema(boundary, "y")
-    in_sample = gate._own(gate.model_, gate._encode(boundary), boundary["y"].to_numpy())
-    # the island is learnable, its rows are not memorised: out of fold is never above in sample
-    # on average, and differs row by row
-    assert gate.oof_.mean() < in_sample.mean()
-    assert not np.allclose(gate.oof_.to_numpy(), in_sample)
-    assert schema.target == "y"
+    X, y = gate._encode(boundary), boundary["y"].to_numpy()
+    in_sample = gate._own(gate._model(0).fit(X, y), X, y)
+    # a model scores its own training rows higher on average than rows it did not see
+    assert gate.oof_.mean() < in_sample.mean() - 0.005
+    assert len(gate.models_) == 3
+
+
+def test_unseen_real_rows_pass_at_the_rate_the_floor_leaves(boundary):
+    """New rows are scored as out-of-fold real rows were (a fold model each): real rows the
+    gate never saw pass about as often as the floor and the match allow."""
+    half = len(boundary) // 2
+    gate = _fit(boundary.iloc[:half])
+    unseen = boundary.iloc[half:]
+    kept = {}
+    for floor in (0.0, 0.4):
+        kept[floor] = gate.set_params(floor_quantile=floor).check(unseen)["keep"].mean()
+    # the match loses some rows to the noise of its bin counts (about a third here, with 6-10
+    # bins of 25-75 rows); the floor should cost about its own share on top, not more
+    assert kept[0.0] > 0.6, kept
+    assert 0.4 < kept[0.4] < 0.6 and 0.6 < kept[0.4] / kept[0.0] < 0.8, kept
+
+
+def test_a_repeated_index_is_refused_and_a_relabelled_row_is_not_matched_by_label(boundary):
+    doubled = pd.concat([boundary.iloc[:300], boundary.iloc[:300]])
+    with pytest.raises(InvalidDataError, match="unique index"):
+        _fit(doubled)
+    table = boundary.iloc[:600].reset_index(drop=True)
+    gate = _fit(table)
+    flipped = table.iloc[:50].assign(y=np.where(table["y"].iloc[:50] == "a", "b", "a"))
+    gate.set_reference(flipped, key="flipped")
+    for c, ref in gate._reference.items():
+        own = gate.oof_[:50][(flipped["y"] == c).to_numpy()]
+        assert not np.allclose(np.sort(own.to_numpy()), ref)  # scored afresh, not looked up
+
+
+def test_every_class_of_a_multiclass_table_is_checked_and_a_mistyped_class_is_named(
+        multiclass):
+    target = multiclass.columns[-1]
+    gate = ClassCheckGate(n_splits=3, max_iter=20, random_state=0).fit(
+        multiclass, detect_schema(multiclass, target))
+    out = gate.check(multiclass)
+    assert sorted(e["class"] for e in gate.report_) == sorted(
+        multiclass[target].astype(str).unique())
+    assert out["keep"].any()
+    rows = multiclass.assign(**{target: "z"})
+    gate.check(rows)
+    assert "the real classes are" in gate.report_[0]["skipped"]
 
 
 def test_rejections_say_why_and_same_seed_same_rows(boundary):
@@ -128,7 +170,7 @@ def test_rejections_say_why_and_same_seed_same_rows(boundary):
     ({"max_train_rows": 5}, "max_train_rows must be an integer >= 100"),
 ])
 def test_bad_parameters_are_refused_before_fitting(boundary, params, message):
-    with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace(")", r"\)")):
+    with pytest.raises(ConfigError, match=re.escape(message)):
         ClassCheckGate(**params).fit(boundary, detect_schema(boundary, "y"))
 
 

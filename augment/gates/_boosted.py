@@ -13,7 +13,10 @@ from augment.data import make_encoder
 from augment.errors import ConfigError, format_problems
 from augment.gates.base import RowGate
 
-__all__ = ["ModelRowGate", "boosted_classifier"]
+__all__ = ["SEED_MAX", "ModelRowGate", "boosted_classifier"]
+
+#: Seeds drawn for the models (numpy's legacy generators take 32-bit seeds).
+SEED_MAX = np.iinfo(np.int32).max
 
 #: Categorical columns with at most this many codes are native categories of the booster;
 #: larger ones are read as ordered codes (the booster's own limit is 255).

@@ -9,16 +9,15 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
 
+from augment._threads import thread_limit
 from augment.data import as_text
-from augment.errors import NotFittedError
+from augment.errors import InvalidDataError, NotFittedError
+from augment.gates._boosted import SEED_MAX as _SEED_MAX
 from augment.gates._boosted import ModelRowGate, boosted_classifier
 from augment.gates._label import match_acceptance
 from augment.gates.base import row_result
 
 __all__ = ["ClassCheckGate"]
-
-_SEED_MAX = np.iinfo(np.int32).max
-
 
 class ClassCheckGate(ModelRowGate):
     """Rejects rows a boosted class model ranks below most real rows of their class.
@@ -31,8 +30,8 @@ class ClassCheckGate(ModelRowGate):
     classifier (``HistGradientBoostingClassifier``, categoricals native) learns
     the class from the features of the real rows, and every real row gets an
     out-of-fold P(its class) from the ``n_splits`` models that did not see it.
-    Each checked row gets P(its class) from the model fitted on all real rows
-    (a new row, as an out-of-fold row is new to its model).
+    Each checked row gets P(its class) from one of those fold models drawn at
+    random, so new rows and real rows are scored on the same footing.
 
     Per class (or per region: :meth:`set_reference` narrows the reference to a
     region's real rows, so a subgroup the model finds majority-like is judged
@@ -112,7 +111,7 @@ class ClassCheckGate(ModelRowGate):
             value = getattr(self, key)
             if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
                 problems.append(f"class_check {key} must be an integer >= {low}; got "
-                                f"{value!r}.")
+                                f"{value!r}. Fix: class_check {key}={low} or more.")
         return problems
 
     # -- fitting ---------------------------------------------------------------------------
@@ -126,6 +125,11 @@ class ClassCheckGate(ModelRowGate):
 
     def _fit(self, real: pd.DataFrame) -> None:
         self._fit_codes(real)
+        if not real.index.is_unique:
+            raise InvalidDataError(
+                "The class check keeps each real row's out-of-fold P by its index: expected a "
+                f"table with a unique index; got {int(real.index.duplicated().sum())} repeated "
+                "labels. Fix: real.reset_index(drop=True).")
         rng = check_random_state(self.random_state)
         X, y = self._encode(real), self._target(real)
         self.classes_ = np.unique(y)
@@ -133,12 +137,12 @@ class ClassCheckGate(ModelRowGate):
         self.report_: list[dict] = []
         self._reference = None
         self.reference_key_ = None
+        self.models_: list = []
         if len(self.classes_) < 2:
-            self.model_ = None
             self.oof_ = pd.Series(np.ones(len(real)), index=real.index)
             return
         self.oof_ = pd.Series(self._out_of_fold(X, y, rng), index=real.index)
-        self.model_ = self._model(int(rng.randint(_SEED_MAX))).fit(*self._sample(X, y, rng))
+        self.target_ = pd.Series(y, index=real.index)
         self.real_ = {c: np.sort(self.oof_.to_numpy()[y == c]) for c in self.classes_}
 
     def _sample(self, X: np.ndarray, y: np.ndarray, rng) -> tuple[np.ndarray, np.ndarray]:
@@ -155,20 +159,42 @@ class ClassCheckGate(ModelRowGate):
         return X[keep], y[keep]
 
     def _out_of_fold(self, X: np.ndarray, y: np.ndarray, rng) -> np.ndarray:
-        """Each real row's P(its own class) from a model fitted on the other folds."""
+        """Each real row's P(its own class) from a fold model that did not see it; the fold
+        models are kept (``models_``) to score new rows the same way.
+
+        A class too small for every fold is left out of some folds' training rows (its
+        rows there get P 0; below ``min_rows`` it is never checked): the other classes
+        keep ``n_splits`` folds.
+        """
+        import warnings
+
         from sklearn.model_selection import StratifiedKFold
 
-        smallest = int(pd.Series(y).value_counts().min())
-        n_splits = max(2, min(self.n_splits, smallest))
+        n_splits = min(self.n_splits, int(pd.Series(y).value_counts().max()))
+        if n_splits < 2:  # every class a single row: nothing to hold out
+            self.models_ = [self._model(int(rng.randint(_SEED_MAX))).fit(X, y)]
+            return self._own(self.models_[0], X, y)
         out = np.full(len(X), np.nan)
-        if smallest < 2:  # a class of one row cannot be split: score in sample
-            model = self._model(int(rng.randint(_SEED_MAX))).fit(X, y)
-            return self._own(model, X, y)
         folds = StratifiedKFold(n_splits, shuffle=True, random_state=int(rng.randint(_SEED_MAX)))
-        for train, test in folds.split(X, y):
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="The least populated class")
+            splits = list(folds.split(X, y))
+        for train, test in splits:
             model = self._model(int(rng.randint(_SEED_MAX))).fit(
                 *self._sample(X[train], y[train], rng))
+            self.models_.append(model)
             out[test] = self._own(model, X[test], y[test])
+        return out
+
+    def _score(self, X: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """P(own class) of new rows, each from one fold model drawn at random: a new row is
+        scored as an out-of-fold real row was (a model trained on all rows would put the
+        two on different scales)."""
+        which = self._rng.randint(len(self.models_), size=len(X))
+        out = np.empty(len(X))
+        for k in np.unique(which):
+            rows = which == k
+            out[rows] = self._own(self.models_[k], X[rows], y[rows])
         return out
 
     @staticmethod
@@ -185,23 +211,22 @@ class ClassCheckGate(ModelRowGate):
                       ) -> ClassCheckGate:
         """Judge the next checked rows against these real rows (a region's), not the class.
 
-        Rows of the fitted table keep their out-of-fold P; other rows are scored by
-        the model fitted on every real row (a higher, in-sample-like P for rows it
-        saw). ``None`` goes back to the whole class.
+        Rows of the fitted table (same index label and class) keep their out-of-fold P;
+        other rows are scored as new rows are. ``None`` goes back to the whole class.
         """
         if not hasattr(self, "schema_"):
             raise NotFittedError(f"{type(self).__name__} is not fitted yet. Call fit() first.")
-        if real is None or self.model_ is None:
+        if real is None or not self.models_:
             self._reference, self.reference_key_ = None, None
             return self
         y = self._target(real)
         known = real.index.isin(self.oof_.index) & ~real.index.duplicated()
+        known[known] = self.target_.reindex(real.index[known]).to_numpy() == y[known]
         p = np.empty(len(real))
-        if known.all():
-            p[:] = self.oof_.reindex(real.index).to_numpy()
-        else:
-            p[:] = self._own(self.model_, self._encode(real), y)
-            p[known] = self.oof_.reindex(real.index[known]).to_numpy()
+        p[known] = self.oof_.reindex(real.index[known]).to_numpy()
+        if (~known).any():
+            with thread_limit(self.threads):
+                p[~known] = self._score(self._encode(real[~known]), y[~known])
         self._reference = {c: np.sort(p[y == c]) for c in np.unique(y)}
         self.reference_key_ = key if key is not None else "reference"
         return self
@@ -214,10 +239,10 @@ class ClassCheckGate(ModelRowGate):
         score = np.full(n, np.nan)
         reason = np.full(n, "", dtype=object)
         self.report_ = []
-        if self.model_ is None or not n:
+        if not self.models_ or not n:
             return row_result(rows.index, keep, score, reason)
         y = self._target(rows)
-        score[:] = self._own(self.model_, self._encode(rows), y)
+        score[:] = self._score(self._encode(rows), y)
         source = self._reference if self._reference is not None else self.real_
         where = self.reference_key_ or "class"
         for c in np.unique(y):
@@ -227,7 +252,9 @@ class ClassCheckGate(ModelRowGate):
                      "rows": len(idx)}
             if len(ref) < self.min_rows:
                 entry["skipped"] = (f"{len(ref)} real rows of class {c!r} in {where}; needs "
-                                    f"{self.min_rows}")
+                                    f"{self.min_rows}" + ("" if c in self.real_ else (
+                                        f" (the real classes are {list(self.real_)}: cast "
+                                        "the target of the checked rows as in the real table)")))
                 self.report_.append(entry)
                 continue
             prob = match_acceptance(score[idx], ref, float(self.floor_quantile), self._rng)

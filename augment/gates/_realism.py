@@ -8,12 +8,12 @@ from sklearn.utils import check_random_state
 
 from augment.data import as_text
 from augment.errors import NotFittedError
+from augment.gates._boosted import SEED_MAX as _SEED_MAX
 from augment.gates._boosted import ModelRowGate, boosted_classifier
 from augment.gates.base import row_result
 
 __all__ = ["RealismGate", "cross_fitted_scores", "threshold_for_auc"]
 
-_SEED_MAX = np.iinfo(np.int32).max
 
 
 def cross_fitted_scores(X_real: np.ndarray, X_synth: np.ndarray, make_model, *, n_splits: int = 3,
