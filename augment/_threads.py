@@ -1,17 +1,18 @@
 """The one place that pins threads: BLAS, OpenMP and torch, for a block, restored after it.
 
 The rule: one setting, ``threads``. The :class:`~augment.Augmenter` and the CLI own it
-(default 1) and run everything they call under :func:`thread_limit`. Every other public
-entry point that fits models takes ``threads=None`` and applies :func:`thread_limit`
-itself: ``None`` (default) leaves threads to the caller's limit (inside a run, the run's
-setting; on its own, the libraries' defaults), an integer pins its own work and restores
-the caller's state afterwards. Such entry points: the deep generators (``n_threads``),
-:func:`~augment.gates.two_sample_scores` / :func:`~augment.gates.two_sample_auc` /
-:class:`~augment.gates.TwoSampleGate`, the row gates that fit models
-(:class:`~augment.gates.RealismGate`, :class:`~augment.gates.ClassCheckGate`),
-:class:`~augment.evaluate.Evaluation` and
-:func:`~augment.report.write_run`. A component never pins threads of its own by default:
-that would override the run's setting.
+(default 1) and run everything they call under :func:`thread_limit`. The public entry
+points that users also call on their own take ``threads=None`` and apply
+:func:`thread_limit` themselves: ``None`` (default) leaves threads to the caller's limit
+(inside a run, the run's setting; on its own, the libraries' defaults), an integer pins
+their own work and restores the caller's state afterwards. They are: the deep generators
+(``n_threads``), :func:`~augment.gates.two_sample_scores` /
+:func:`~augment.gates.two_sample_auc` / :class:`~augment.gates.TwoSampleGate`, the row
+gates that fit models (:class:`~augment.gates.RealismGate`,
+:class:`~augment.gates.ClassCheckGate`), :class:`~augment.evaluate.Evaluation` and
+:func:`~augment.report.write_run`. Other components (labelers, arf, the copula) run under
+the caller's limit only. A component never pins threads of its own by default: that
+would override the run's setting.
 """
 
 from __future__ import annotations

@@ -294,6 +294,39 @@ def _merge(path: str, shape: pd.DataFrame, noise: pd.DataFrame):
     return out[0], out[1]
 
 
+#: The settings the doc's tables name (its configuration paragraph).
+SETTINGS_TEXT = (
+        ". Defaults: `arf` (adversarial random forest), tree labeler (depth 6), "
+        "label check `acceptance=match, floor_quantile=0`, row gates validity, novelty "
+        "(`min_shared=2`: copies of values real rows share kept at the real rows' rate), "
+        "constraints (discovered ones need evidence beyond the ranges), distance, realism "
+        "(`acceptance=ratio`, `ratio_quantile=0.9`); batch checks marginal, joint, two-sample "
+        "(`batch_on_fail=warn`). `strict (gate=strict_label)`: the label bar before issue 12 "
+        "(P >= min(0.9, q75 of the class's real rows)), no realism check. `class check "
+        "(gate=clean_labels)`: the default gates and `ClassCheckGate` (a cross-fitted "
+        "gradient-boosting class model; rows below the 0.4 quantile of its out-of-fold "
+        "P(class) over the class's real rows rejected, the rest matched to their spread); "
+        "`floor 0.25`: the same at the 0.25 quantile. `no row checks (null control)`: label "
+        "policy `intended` and no row check, so the kept rows are a random subset of the "
+        "candidates: its differences are noise alone, the resolution of the goals below."
+)
+
+
+#: What the shape table's columns mean.
+SHAPE_COLUMNS_TEXT = (
+        "`AUC`: fresh 3-fold gradient-boosting two-sample AUC (0.5: indistinguishable), the "
+        "same number of rows per side for candidates and kept rows. `marginal`: mean 1 - KS / "
+        "1 - TVD over columns, the candidates measured on random subsets as large as the kept "
+        "set (a smaller sample scores lower by chance alone). `subgroup`: share of the "
+        "thinned subgroup among the training minority rows (after thinning), candidates and "
+        "kept rows. `copies`: share of rows equal to a training row on every feature, "
+        "held-out real rows against kept rows (no more than the held-out share: no leak "
+        "beyond what unseen real rows show). `batch failed`: batch checks (marginal, joint, "
+        "two-sample, against the training rows of the class) failed, summed over seeds. "
+        "Means over seeds."
+)
+
+
 def markdown(shape: pd.DataFrame, noise: pd.DataFrame, args, seconds: float) -> str:
     commits = sorted(set(shape.get("commit", pd.Series(dtype=str)).dropna())
                      | set(noise.get("commit", pd.Series(dtype=str)).dropna()))
@@ -306,32 +339,11 @@ def markdown(shape: pd.DataFrame, noise: pd.DataFrame, args, seconds: float) -> 
         "",
         f"Seeds {seeds}, train capped at {args.max_rows} rows, 2-core machine shared "
         "with other jobs" + (f", {seconds / 60:.0f} min" if seconds else "")
-        + ". Defaults: `arf` (adversarial random forest), tree labeler (depth 6), "
-        "label check `acceptance=match, floor_quantile=0`, row gates validity, novelty "
-        "(`min_shared=2`: copies of values real rows share kept at the real rows' rate), "
-        "constraints (discovered ones need evidence beyond the ranges), distance, realism "
-        "(`acceptance=ratio`, `ratio_quantile=0.9`); batch checks marginal, joint, two-sample "
-        "(`batch_on_fail=warn`). `strict (gate=strict_label)`: the label bar before issue 12 "
-        "(P >= min(0.9, q75 of the class's real rows)), no realism check. `class check "
-        "(gate=clean_labels)`: the default gates and `ClassCheckGate` (a cross-fitted "
-        "gradient-boosting class model; rows below the 0.4 quantile of its out-of-fold "
-        "P(class) over the class's real rows rejected, the rest matched to their spread); "
-        "`floor 0.25`: the same at the 0.25 quantile. `no row checks (null control)`: label "
-        "policy `intended` and no row check, so the kept rows are a random subset of the "
-        "candidates: its differences are noise alone, the resolution of the goals below.",
+        + SETTINGS_TEXT,
         "",
         "## 1. Shape: candidates against kept rows, against held-out real minority rows",
         "",
-        "`AUC`: fresh 3-fold gradient-boosting two-sample AUC (0.5: indistinguishable), the "
-        "same number of rows per side for candidates and kept rows. `marginal`: mean 1 - KS / "
-        "1 - TVD over columns, the candidates measured on random subsets as large as the kept "
-        "set (a smaller sample scores lower by chance alone). `subgroup`: share of the "
-        "thinned subgroup among the training minority rows (after thinning), candidates and "
-        "kept rows. `copies`: share of rows equal to a training row on every feature, "
-        "held-out real rows against kept rows (no more than the held-out share: no leak "
-        "beyond what unseen real rows show). `batch failed`: batch checks (marginal, joint, "
-        "two-sample, against the training rows of the class) failed, summed over seeds. "
-        "Means over seeds.",
+        SHAPE_COLUMNS_TEXT,
         "",
     ]
     cols = ["auc_candidates", "auc_kept", "auc_se", "marginal_candidates",

@@ -179,6 +179,7 @@ def test_an_unfitted_gate_says_so():
         ClassCheckGate().set_reference(None)
 
 
+@pytest.mark.slow
 def test_the_class_check_in_a_run_lowers_label_noise_where_the_truth_is_known():
     from augment import Augmenter
 
