@@ -334,3 +334,57 @@ def test_smoothed_empirical_draws_keep_the_missing_share():
     _, region = _region(table, ranges={"debt": (0.0, 100.0)})
     rows = _fit(table, [cls, region], alpha=20.0).sample(300, region)
     assert len(rows) == 300 and region.contains(rows).all()
+
+
+def _wide_small_class(n_yes=80, seed=0):
+    # a small class of continuous amounts (a round value repeats a few times, as in
+    # lending_club's 79 bad loans), a spiky count and categories tied to the amounts
+    rng = np.random.default_rng(seed)
+    n = 3 * n_yes
+    amount = np.round(rng.lognormal(9, 0.5, n), 0)
+    amount[rng.choice(n_yes, 5, replace=False)] = 10000.0  # 5 of 80 rows (6%): not a spike
+    grade = np.where(amount > np.median(amount), "high", "low")
+    return pd.DataFrame({
+        "amount": amount, "rate": np.round(rng.normal(12, 3, n), 2),
+        "inquiries": np.where(rng.random(n) < 0.6, 0, rng.integers(1, 4, n)),
+        "grade": np.where(rng.random(n) < 0.1, "mid", grade),
+        "state": rng.choice(list("abcdefghij"), n), "term": rng.choice(["36", "60"], n),
+        "label": np.where(np.arange(n) < n_yes, "yes", "no")})
+
+
+def test_a_value_repeated_by_a_few_rows_of_a_small_class_is_not_a_spike():
+    # before (SPIKE_ROWS 3) 5 rows at one amount made the column empirical: its draws copied
+    # the leaves' amounts exactly and only smoothing moved rows off the real ones
+    table = _wide_small_class()
+    _, cls = _region(table)
+    gen = _fit(table, [cls])
+    assert gen.empirical_columns_["yes"] == ["inquiries"]  # 60% zeros: a spike
+
+
+def test_auto_alpha_smooths_the_categorical_columns_first():
+    table = _wide_small_class()
+    _, cls = _region(table)
+    gen = _fit(table, [cls], dcr_target=0.8)
+    report = gen.fit_report_["yes"]
+    tried = list(report["alpha_dcr_ratio"])
+    assert tried[0] == "0 (none)" and tried[1] == "0.5 (categorical)"
+    # before: "discrete" from the first step (the empirical columns' draws mixed too)
+    assert report["smoothed"] == "categorical" and report["alpha"] > 0
+    leaves = gen.forests_["yes"]
+    raw = _fit(table, [cls], alpha=0).forests_["yes"]
+    # numeric columns keep their own leaves' distributions and draws; categories are mixed
+    for key in ("mean", "sd", "missing"):
+        np.testing.assert_array_equal(leaves[key], raw[key])
+    assert leaves["empirical_alpha"] == 0
+    j = gen.categorical_columns_.index("state")
+    assert not np.allclose(leaves["categorical"][j], raw["categorical"][j])
+    again = _fit(table, [cls], dcr_target=0.8)
+    pd.testing.assert_frame_equal(gen.sample(50, cls), again.sample(50, cls))
+
+
+def test_a_class_without_categorical_columns_starts_smoothing_at_the_discrete_ones():
+    table = _wide_small_class().drop(columns=["grade", "state", "term"])
+    _, cls = _region(table)
+    report = _fit(table, [cls], dcr_target=1.5).fit_report_["yes"]  # out of reach: all tried
+    tried = list(report["alpha_dcr_ratio"])
+    assert tried[:2] == ["0 (none)", "0.5 (discrete)"] and tried[-1] == "50 (all)"
