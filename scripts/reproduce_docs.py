@@ -77,11 +77,13 @@ REPRODUCERS = [
     Reproducer(
         "docs/bench_fidelity.md", 180,
         full=("bench_fidelity.py --arf-scale",
-              "bench_fidelity.py --arf-leaf 10 20 --arf-alpha 0 --arf-target 0.9"),
+              "bench_fidelity.py --arf-leaf 10 20 --arf-alpha 0 --arf-target 0.9",
+              "bench_fidelity.py --more-seeds 3 4 5 6 7 8 9 10 11 12 13 14"),
         quick=("bench_fidelity.py --quick --tables pima --pathways gaussian_copula smote "
                "--csv {out}/bench_fidelity.csv --md {out}/bench_fidelity.md",),
         fresh=("docs/bench_fidelity.csv", "docs/bench_fidelity.arf_leaf.csv",
                "docs/bench_fidelity.arf_alpha.csv", "docs/bench_fidelity.arf_target.csv",
+               "docs/bench_fidelity.seeds.csv",
                "docs/bench_fidelity.scale.json")),
     Reproducer(
         "docs/bench_fit_on.md", 8,
