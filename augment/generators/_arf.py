@@ -31,7 +31,8 @@ The algorithm, per class:
    of an earlier one (a charge = minutes x a rate, rounded to cents; :func:`_linked`)
    is computed from its parent's draw, since independent draws would break the
    relation in every row. On mlc_churn (four such charges) this took the held-out
-   two-sample AUC from 0.823 to 0.626 (docs/bench_fidelity.md).
+   two-sample AUC from 0.823 (docs/bench_fidelity.md at 0be7914) to 0.626 (same
+   settings, linked columns only; the doc's current 0.60 also has ``dcr_target`` 1.0).
 
 Aiming at a region (a class with category sets and numeric ranges) is exact:
 each leaf's weight is multiplied by the mass its distributions give the
@@ -78,8 +79,8 @@ ALPHA_GRID = (0.0, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0)
 #: ``dcr_target`` default: the DCR ratio (drawn rows' median distance to the closest real
 #: row over a real row's to its closest other) ``alpha="auto"`` must reach. 1.0: no closer
 #: than unseen real rows (issue 13's DCR goal). At 0.9 arf's candidates sat closer to
-#: training rows than held-out rows (beyond two standard errors) on lending_club, mlc_churn,
-#: pima and default; 1.0 clears all seven tables of docs/bench_fidelity.md. Its cost in
+#: training rows than held-out rows (beyond two standard errors) on lending_club, mlc_churn
+#: and default (docs/bench_fidelity.arf_target.csv); 1.0 clears all seven tables of docs/bench_fidelity.md. Its cost in
 #: two-sample AUC on lending_club (0.691 -> 0.765) went with ``SCOPES`` and ``SPIKE_ROWS``
 #: (0.632 at 1.0).
 DCR_TARGET = 1.0
