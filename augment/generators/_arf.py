@@ -80,9 +80,9 @@ ALPHA_GRID = (0.0, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0)
 #: row over a real row's to its closest other) ``alpha="auto"`` must reach. 1.0: no closer
 #: than unseen real rows (issue 13's DCR goal). At 0.9 arf's candidates sat closer to
 #: training rows than held-out rows (beyond two standard errors) on lending_club, mlc_churn
-#: and default (docs/bench_fidelity.arf_target.csv); 1.0 clears all seven tables of docs/bench_fidelity.md. Its cost in
-#: two-sample AUC on lending_club (0.691 -> 0.765) went with ``SCOPES`` and ``SPIKE_ROWS``
-#: (0.632 at 1.0).
+#: and default (docs/bench_fidelity.arf_target.csv); 1.0 clears all seven tables of
+#: docs/bench_fidelity.md. Its cost in two-sample AUC on lending_club (0.691 -> 0.765)
+#: went with ``SCOPES`` and ``SPIKE_ROWS`` (0.632 at 1.0).
 DCR_TARGET = 1.0
 #: ``alpha="auto"`` draws this many rows per alpha (and as many real rows for the reference).
 CALIBRATION_ROWS = 1000
