@@ -446,6 +446,46 @@ def _more_seeds_section(more: pd.DataFrame | None) -> list[str]:
         + ".", ""]
 
 
+#: Fixed paragraphs of the report.
+CELLS_NOTE = (
+    "Cells: mean over seeds and minority classes (standard deviation); **bold** = best "
+    "pathway of the table (lowest AUC). `refused` = the generator refused the table "
+    "before fitting (e.g. forest_flow beyond max_categories)."
+)
+DEEP_NOTE = (
+    "Deep pathways (ctgan, tvae, copulagan) are trained on the whole training table with a "
+    "cap on epochs and seconds (above), far below SDV's 300 epochs: their numbers here are "
+    "those of a bounded CPU budget. forest_flow runs with far fewer noise levels, duplicates "
+    "and trees than the package's defaults (n_t=50, duplicate_K=100, 100 trees), which "
+    "cost tens of minutes per table on this CPU; its numbers are a lower bound on ForestFlow."
+)
+
+DCR_NOISE_NOTE = (
+    "The ratio's standard error is the larger of the seed-to-seed one and the pooled "
+    "bootstrap one (candidates and held-out rows resampled within each cell); † = rows "
+    "computed before the bootstrap was recorded: seed-to-seed only. A class with 50 "
+    "held-out rows (default) moves the held-out median, and so the ratio, by 10-20% from "
+    "split to split; reading a single mean below 1 as copying would flag unseen real rows "
+    "too."
+)
+
+DCR_CLOSER_HEADER = (
+    "## DCR: share of candidates closer to training rows than to held-out rows "
+    "(sdmetrics DCROverfittingProtection with equal-sized sets: the class's training rows "
+    "subsampled to half its held-out rows, against that half). Row `real (held-out rows)` "
+    "scores the other half of the held-out rows the same way: the level of rows the "
+    "generator never saw, which small holdouts push away from 0.5"
+)
+
+
+def _configuration(cfg: dict) -> str:
+    return ("Configuration: " + f"seeds {cfg['seeds']}, test size {cfg['test_size']} "
+            f"(stratified), training rows capped at {cfg['max_train']} and held-out rows at "
+            f"{cfg['max_test']} (stratified); per minority class (every class but the largest) "
+            f"n = its held-out rows, at least {cfg['min_rows']}, at most {cfg['max_rows']} "
+            "ungated candidates. Generator parameters (others at their defaults):")
+
+
 def write_report(res: pd.DataFrame, path: Path, cfg: dict, scale: dict | None, args,
                  variants: dict | None = None, more: pd.DataFrame | None = None) -> None:
     ok = res[res.get("auc").notna()] if "auc" in res else res.iloc[:0]
@@ -460,25 +500,15 @@ def write_report(res: pd.DataFrame, path: Path, cfg: dict, scale: dict | None, a
         "",
         stamp(computed_at=f"results computed at: {_computed_at(res)}"),
         "",
-        "Configuration: " + f"seeds {cfg['seeds']}, test size {cfg['test_size']} "
-        f"(stratified), training rows capped at {cfg['max_train']} and held-out rows at "
-        f"{cfg['max_test']} (stratified); per minority class (every class but the largest) "
-        f"n = its held-out rows, at least {cfg['min_rows']}, at most {cfg['max_rows']} "
-        "ungated candidates. Generator parameters (others at their defaults):",
+        _configuration(cfg),
         "",
         "```json",
         json.dumps(cfg["params"], indent=None),
         "```",
         "",
-        "Deep pathways (ctgan, tvae, copulagan) are trained on the whole training table with a "
-        "cap on epochs and seconds (above), far below SDV's 300 epochs: their numbers here are "
-        "those of a bounded CPU budget. forest_flow runs with far fewer noise levels, duplicates "
-        "and trees than the package's defaults (n_t=50, duplicate_K=100, 100 trees), which "
-        "cost tens of minutes per table on this CPU; its numbers are a lower bound on ForestFlow.",
+        DEEP_NOTE,
         "",
-        "Cells: mean over seeds and minority classes (standard deviation); **bold** = best "
-        "pathway of the table (lowest AUC). `refused` = the generator refused the table "
-        "before fitting (e.g. forest_flow beyond max_categories).",
+        CELLS_NOTE,
         "",
         "## Two-sample AUC against held-out real rows of the class (lower is better, 0.5 ideal)",
         "",
@@ -492,29 +522,20 @@ def write_report(res: pd.DataFrame, path: Path, cfg: dict, scale: dict | None, a
         "",
         *_pivot(gens, "pairs"),
         "",
-        "## DCR: share of candidates closer to training rows than to held-out rows "
-        "(sdmetrics DCROverfittingProtection with equal-sized sets: the class's training rows "
-        "subsampled to half its held-out rows, against that half). Row `real (held-out rows)` "
-        "scores the other half of the held-out rows the same way: the level of rows the "
-        "generator never saw, which small holdouts push away from 0.5",
+        DCR_CLOSER_HEADER,
         "",
         *_pivot(pd.concat([gens, _null_rows(gens)], ignore_index=True),
                 "dcr_closer_to_train"),
         "",
-        "## DCR: median distance to the closest training row, candidates / held-out real rows "
-        "(below 1 = closer than unseen real rows)",
+        "## DCR: median distance to the closest training row, candidates / held-out real "
+        "rows (below 1 = closer than unseen real rows)",
         "",
         *_pivot(gens, "dcr_ratio", digits=2),
         "",
         "## DCR goal, read with its noise: ratio ± standard error; **closer** = below 1 by "
         f"more than {DCR_Z:g} standard errors",
         "",
-        "The ratio's standard error is the larger of the seed-to-seed one and the pooled "
-        "bootstrap one (candidates and held-out rows resampled within each cell); † = rows "
-        "computed before the bootstrap was recorded: seed-to-seed only. A class with 50 "
-        "held-out rows (default) moves the held-out median, and so the ratio, by 10-20% from "
-        "split to split; reading a single mean below 1 as copying would flag unseen real rows "
-        "too.",
+        DCR_NOISE_NOTE,
         "",
         *_verdict_lines(verdict),
         "",
@@ -531,7 +552,15 @@ def write_report(res: pd.DataFrame, path: Path, cfg: dict, scale: dict | None, a
         *_more_seeds_section(more),
         "## Goals (issue 13)",
         "",
+        *_goal_lines(auc, best, best_auc, verdict, gens, scale),
     ]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def _goal_lines(auc: pd.DataFrame, best: dict, best_auc: pd.Series, verdict: pd.DataFrame,
+                gens: pd.DataFrame, scale: dict | None) -> list[str]:
+    """Issue 13's goals, one line each, read from the leaderboard."""
+    lines: list[str] = []
     n_tables = len(auc)
     hit = int((best_auc <= 0.80).sum())
     lines.append(f"- Best pathway's held-out AUC <= 0.80 on {hit} of {n_tables} tables "
@@ -582,13 +611,41 @@ def write_report(res: pd.DataFrame, path: Path, cfg: dict, scale: dict | None, a
             f"columns (median of {scale.get('repeats', 3)}, alternating): arf "
             f"{scale['arf']:.1f} s, gaussian_copula {scale['gaussian_copula']:.1f} s, ratio "
             f"{scale['ratio']:.2f} (goal: at most 2).")
-    path.write_text("\n".join(lines) + "\n")
+    return lines
 
 
 COMMIT = commit()
 
 
 def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    cfg = settings(args.quick)
+    for item in args.set:
+        cfg["params"] = override(cfg["params"], item)
+    scale_path = args.csv.with_suffix(".scale.json")
+    variant_paths = {kind: args.csv.with_suffix(f".arf_{kind}.csv") for kind in VARIANTS}
+    _run_variants(args, cfg, variant_paths)
+    more_path = args.csv.with_suffix(".seeds.csv")
+    if args.more_seeds:
+        rows = [r for table in args.tables for seed in args.more_seeds for pathway in MORE
+                for r in run_cell(table, pathway, seed, cfg)]
+        pd.DataFrame(rows).to_csv(more_path, index=False)
+    if args.arf_scale:
+        scale = arf_scale()
+        scale_path.write_text(json.dumps(scale, indent=1))
+        print(json.dumps(scale), flush=True)
+    if not args.report_only and not args.arf_scale:
+        _run_leaderboard(args, cfg)
+    if args.csv.exists():
+        scale = json.loads(scale_path.read_text()) if scale_path.exists() else None
+        variants = {kind: pd.read_csv(path) for kind, path in variant_paths.items()
+                    if path.exists()}
+        more = pd.read_csv(more_path) if more_path.exists() else None
+        write_report(pd.read_csv(args.csv), args.md, cfg, scale, args, variants, more)
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="1 seed, small caps, few epochs")
     parser.add_argument("--tables", nargs="*", default=list(TABLES))
@@ -614,12 +671,12 @@ def main(argv=None) -> int:
                         help="also run the pathways of MORE on these seeds (every table) into "
                              "<csv>.seeds.csv: does the goal hold beyond the leaderboard's "
                              "seeds?")
-    args = parser.parse_args(argv)
-    cfg = settings(args.quick)
-    for item in args.set:
-        cfg["params"] = override(cfg["params"], item)
-    scale_path = args.csv.with_suffix(".scale.json")
-    variant_paths = {kind: args.csv.with_suffix(f".arf_{kind}.csv") for kind in VARIANTS}
+    return parser
+
+
+def _run_variants(args, cfg: dict, variant_paths: dict) -> None:
+    """arf on every table and seed once per value of each requested variant (leaf size,
+    alpha, DCR target), each into its own csv."""
     for kind, values in (("leaf", args.arf_leaf), ("alpha", args.arf_alpha),
                          ("target", args.arf_target)):
         if not values:
@@ -632,47 +689,34 @@ def main(argv=None) -> int:
                 for seed in cfg["seeds"]:
                     rows += [{**r, key: value} for r in run_cell(table, "arf", seed, value_cfg)]
         pd.DataFrame(rows).to_csv(variant_paths[kind], index=False)
-    more_path = args.csv.with_suffix(".seeds.csv")
-    if args.more_seeds:
-        rows = [r for table in args.tables for seed in args.more_seeds for pathway in MORE
-                for r in run_cell(table, pathway, seed, cfg)]
-        pd.DataFrame(rows).to_csv(more_path, index=False)
-    if args.arf_scale:
-        scale = arf_scale()
-        scale_path.write_text(json.dumps(scale, indent=1))
-        print(json.dumps(scale), flush=True)
-    if not args.report_only and not args.arf_scale:
-        done = set()
-        if args.csv.exists():
-            prev = pd.read_csv(args.csv)
-            done = set(zip(prev.table, prev.pathway, prev.seed))
-        for table in args.tables:
-            for seed in cfg["seeds"]:
-                for pathway in args.pathways:
-                    if (table, pathway, seed) in done:
-                        continue
-                    start = time.perf_counter()
-                    try:
-                        rows = run_cell(table, pathway, seed, cfg)
-                    except Exception as exc:
-                        traceback.print_exc()
-                        rows = [{"table": table, "pathway": pathway, "seed": seed,
-                                 "error": f"{type(exc).__name__}: {exc}"[:300]}]
-                    frame = pd.DataFrame(rows)
-                    args.csv.parent.mkdir(parents=True, exist_ok=True)
-                    if args.csv.exists():
-                        frame = pd.concat([pd.read_csv(args.csv), frame], ignore_index=True)
-                    frame.to_csv(args.csv, index=False)
-                    auc = [f"{r.get('auc', float('nan')):.3f}" for r in rows]
-                    print(f"{table} {pathway} seed={seed} auc={auc} "
-                          f"{time.perf_counter() - start:.1f}s", flush=True)
+
+
+def _run_leaderboard(args, cfg: dict) -> None:
+    """Every missing (table, pathway, seed) cell, appended to the csv as it finishes."""
+    done = set()
     if args.csv.exists():
-        scale = json.loads(scale_path.read_text()) if scale_path.exists() else None
-        variants = {kind: pd.read_csv(path) for kind, path in variant_paths.items()
-                    if path.exists()}
-        more = pd.read_csv(more_path) if more_path.exists() else None
-        write_report(pd.read_csv(args.csv), args.md, cfg, scale, args, variants, more)
-    return 0
+        prev = pd.read_csv(args.csv)
+        done = set(zip(prev.table, prev.pathway, prev.seed))
+    for table in args.tables:
+        for seed in cfg["seeds"]:
+            for pathway in args.pathways:
+                if (table, pathway, seed) in done:
+                    continue
+                start = time.perf_counter()
+                try:
+                    rows = run_cell(table, pathway, seed, cfg)
+                except Exception as exc:
+                    traceback.print_exc()
+                    rows = [{"table": table, "pathway": pathway, "seed": seed,
+                             "error": f"{type(exc).__name__}: {exc}"[:300]}]
+                frame = pd.DataFrame(rows)
+                args.csv.parent.mkdir(parents=True, exist_ok=True)
+                if args.csv.exists():
+                    frame = pd.concat([pd.read_csv(args.csv), frame], ignore_index=True)
+                frame.to_csv(args.csv, index=False)
+                auc = [f"{r.get('auc', float('nan')):.3f}" for r in rows]
+                print(f"{table} {pathway} seed={seed} auc={auc} "
+                      f"{time.perf_counter() - start:.1f}s", flush=True)
 
 
 if __name__ == "__main__":
