@@ -263,7 +263,8 @@ class ClassCheckGate(ModelRowGate):
             below, thinned = ~kept & (prob == 0), ~kept & (prob > 0)
             reason[idx[below]] = (f"class_check: a boosted class model's P({c!r}) is below "
                                   f"{floor:.3g}, the {self.floor_quantile:g} quantile over real "
-                                  f"rows of {where} (more likely another class)")
+                                  f"rows of {where} (less like the class than "
+                                  f"{1 - self.floor_quantile:.0%} of those rows)")
             reason[idx[thinned]] = (f"class_check: P({c!r}) in a band the generator "
                                     f"over-proposes (thinned to the spread of real rows of "
                                     f"{where})")
