@@ -161,7 +161,7 @@ def test_rejections_say_why_and_same_seed_same_rows(boundary):
     pd.testing.assert_frame_equal(first, second)
     reasons = first.loc[~first["keep"], "reason"]
     assert reasons.str.startswith("class_check: ").all()
-    assert reasons.str.contains("0.3 quantile over real rows of class").any()
+    assert reasons.str.contains("0.3 quantile over real rows of the class").any()
 
 
 @pytest.mark.parametrize("params, message", [

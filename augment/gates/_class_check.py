@@ -245,6 +245,7 @@ class ClassCheckGate(ModelRowGate):
         score[:] = self._score(self._encode(rows), y)
         source = self._reference if self._reference is not None else self.real_
         where = self.reference_key_ or "class"
+        whose = "the class" if self.reference_key_ is None else where
         for c in np.unique(y):
             idx = np.flatnonzero(y == c)
             ref = source.get(c, np.empty(0))
@@ -263,11 +264,11 @@ class ClassCheckGate(ModelRowGate):
             below, thinned = ~kept & (prob == 0), ~kept & (prob > 0)
             reason[idx[below]] = (f"class_check: a boosted class model's P({c!r}) is below "
                                   f"{floor:.3g}, the {self.floor_quantile:g} quantile over real "
-                                  f"rows of {where} (less like the class than "
+                                  f"rows of {whose} (less like the class than "
                                   f"{1 - self.floor_quantile:.0%} of those rows)")
             reason[idx[thinned]] = (f"class_check: P({c!r}) in a band the generator "
                                     f"over-proposes (thinned to the spread of real rows of "
-                                    f"{where})")
+                                    f"{whose})")
             keep[idx] = kept
             entry.update({"floor": round(floor, 6), "kept": int(kept.sum()),
                           "below_floor": int(below.sum())})
