@@ -713,6 +713,9 @@ def _linked(x: np.ndarray) -> dict[int, tuple[int, float, float, int | None]]:
         if ok.sum() < LINK_MIN_ROWS or len(np.unique(v[ok])) < LINK_MIN_VALUES:
             continue
         decimals = _decimals(v[ok])
+        step = 10.0 ** -decimals if decimals is not None else 0.0
+        if step > 0.01 * np.ptp(v[ok]):  # too coarse for a rounding step to tell a fit
+            continue
         for i in range(j):
             u = x[:, i]
             if i in out or not np.array_equal(np.isnan(u), ~ok) \
@@ -723,9 +726,6 @@ def _linked(x: np.ndarray) -> dict[int, tuple[int, float, float, int | None]]:
                     continue
             slope, intercept = np.polyfit(u[ok], v[ok], 1)
             fit = intercept + slope * u[ok]
-            step = 10.0 ** -decimals if decimals is not None else 0.0
-            if step > 0.01 * np.ptp(v[ok]):
-                break
             if decimals is not None:
                 fit = np.round(fit, decimals)
             miss = np.abs(fit - v[ok])
