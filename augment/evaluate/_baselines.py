@@ -5,7 +5,9 @@ Each baseline turns the real training rows into ``(rows, weights, tune_threshold
 weighted up to its ``sampling_strategy`` total), ``threshold`` (the rows as they
 are; the model's decision threshold is tuned on a validation split),
 ``random_oversampling``, ``smote`` (SMOTE, or SMOTE-NC with categorical columns)
-and ``sdv_ungated`` (SDV's GaussianCopula, every row kept).
+and ``sdv_ungated`` (SDV's GaussianCopula, every row kept). Both generating baselines
+run as published (``dcr_target=None``): no move away from the training rows, which the
+toolkit's own pathways make by default.
 
 A baseline that cannot take missing values (SMOTE) gets them imputed first
 (median / most frequent value, fitted on the training rows), as a user would; a
@@ -73,7 +75,7 @@ def baseline_rows(name: str, train: pd.DataFrame, target: str, sampling_strategy
     Raises :class:`BaselineSkipped` with the reason when it cannot run.
     """
     from augment import Augmenter
-    from augment.generators import GaussianCopulaGenerator
+    from augment.generators import GaussianCopulaGenerator, SMOTEGenerator
 
     ones = np.ones(len(train))
     if name == "none":
@@ -102,7 +104,8 @@ def baseline_rows(name: str, train: pd.DataFrame, target: str, sampling_strategy
         if gaps:
             notes.append(f"missing values imputed in {gaps} (median / most frequent) before "
                          "SMOTE")
-    generator = "smote" if name == "smote" else GaussianCopulaGenerator(conditioning="conditions")
+    generator = (SMOTEGenerator(dcr_target=None) if name == "smote" else
+                 GaussianCopulaGenerator(conditioning="conditions", dcr_target=None))
     ungated = Augmenter(sampling_strategy=sampling_strategy, profile=None, generator=generator,
                         label_policy="intended", row_gates=(), batch_gates=(),
                         random_state=seed, progress=False)

@@ -59,6 +59,7 @@ import pandas as pd
 
 from augment.data import as_text
 from augment.errors import GenerationError
+from augment.generators._dcr import CALIBRATION_ROWS, DCR_TARGET, DcrReference
 from augment.generators.base import BaseGenerator, _all_classes
 from augment.profile import Region
 
@@ -76,16 +77,6 @@ SPIKE_ROWS = 7
 EARLY_STOP_GAIN = 0.01
 #: ``alpha="auto"`` tries these pseudo-row counts, smallest first.
 ALPHA_GRID = (0.0, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0)
-#: ``dcr_target`` default: the DCR ratio (drawn rows' median distance to the closest real
-#: row over a real row's to its closest other) ``alpha="auto"`` must reach. 1.0: no closer
-#: than unseen real rows (issue 13's DCR goal). At 0.9 arf's candidates sat closer to
-#: training rows than held-out rows (beyond two standard errors) on lending_club, mlc_churn
-#: and default (docs/bench_fidelity.arf_target.csv); 1.0 clears all seven tables of
-#: docs/bench_fidelity.md. Its cost in two-sample AUC on lending_club (0.691 -> 0.765)
-#: went with ``SCOPES`` and ``SPIKE_ROWS`` (0.632 at 1.0).
-DCR_TARGET = 1.0
-#: ``alpha="auto"`` draws this many rows per alpha (and as many real rows for the reference).
-CALIBRATION_ROWS = 1000
 #: Columns a smoothing mixes, narrowest first (``alpha="auto"`` tries them in this order):
 #: categorical ones, then also the numeric ones drawn empirically, then every column.
 #: Smoothing the categorical ones alone first took lending_club's two-sample AUC from
@@ -355,16 +346,8 @@ class ARFGenerator(BaseGenerator):
         their exact within-leaf dependence); the first to reach ``dcr_target`` wins,
         else the setting with the highest ratio. Returns that setting's leaves and the
         ratio of every setting tried."""
-        from sklearn.neighbors import NearestNeighbors
-
-        from augment.data import DistanceEncoder
-
         n_num = len(self.numeric_columns_)
-        encoder = DistanceEncoder(self.schema_, numeric_scale="range").fit(rows)
-        codes = encoder.transform(rows)
-        nn = NearestNeighbors(n_neighbors=2).fit(codes)
-        ref = codes[rng.choice(len(codes), min(len(codes), CALIBRATION_ROWS), replace=False)]
-        loo = _median_distance(nn.kneighbors(ref)[0][:, 1])
+        reference = DcrReference(self.schema_, rows, rng)
         integer = np.array([c in self.integer_columns_ for c in self.numeric_columns_],
                            dtype=bool)
         ratios = {}
@@ -376,9 +359,7 @@ class ARFGenerator(BaseGenerator):
                 leaf = rng.choice(len(leaves["coverage"]), size=CALIBRATION_ROWS,
                                   p=leaves["coverage"])
                 num, cat = _draw_rows(leaves, leaf, rng, integer)
-                drawn = encoder.transform(self._frame(num, cat))
-                d = _median_distance(nn.kneighbors(drawn, 1)[0])
-                ratio = round(d / loo, 3) if loo > 0 else float("inf")
+                ratio = reference.ratio(self._frame(num, cat))
                 ratios[f"{alpha:g} ({leaves['smoothed']})"] = ratio
                 if ratio >= self.dcr_target:
                     return leaves, ratios
@@ -734,11 +715,6 @@ def _linked(x: np.ndarray) -> dict[int, tuple[int, float, float, int | None]]:
                 out[j] = (i, float(intercept), float(slope), decimals)
                 break
     return out
-
-
-def _median_distance(d: np.ndarray) -> float:
-    """Median of distances, those at rounding level (duplicates) counted as 0."""
-    return float(np.median(np.where(d < 1e-6, 0.0, d)))
 
 
 def _box_span(leaves: dict, j: int, low: float, high: float) -> tuple[np.ndarray, np.ndarray]:

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from augment.errors import InvalidDataError
+from augment.generators._dcr import DCR_TARGET
 from augment.generators._sdv_metadata import TABLE, sdv_metadata
 from augment.generators.base import BaseGenerator
 from augment.profile import Region
@@ -65,20 +66,30 @@ class GaussianCopulaGenerator(BaseGenerator):
     min_backed_rows : int
         Fewest backed rows a class or region needs for ``fit_on="backed"``
         (never fewer than ``min_class_rows``).
+    dcr_target : float in (0, 2] or None
+        Rows must sit no closer to the region's real rows than those rows sit to each
+        other, by this ratio of median distances (1.0: like unseen real rows). At fit the
+        base measures it per class on 1,000 drawn rows and, where they sit closer, calibrates
+        the least move (numeric noise, categorical redraws from the class's own values)
+        that reaches it; ``sample`` applies that move (``dcr_``;
+        :mod:`augment.generators._dcr`). None: the pathway's rows as they are.
     random_state : int or None
         Seed; each ``sample`` call draws its own seed from it.
     """
 
     name = "gaussian_copula"
+    moves_to_dcr = True
 
     def __init__(self, conditioning: str = "per_class", default_distribution: str = "norm",
                  enforce_min_max_values: bool = True, fit_on: str = "all",
-                 min_backed_rows: int = 20, random_state: int | None = None):
+                 min_backed_rows: int = 20, dcr_target: float | None = DCR_TARGET,
+                 random_state: int | None = None):
         self.conditioning = conditioning
         self.default_distribution = default_distribution
         self.enforce_min_max_values = enforce_min_max_values
         self.fit_on = fit_on
         self.min_backed_rows = min_backed_rows
+        self.dcr_target = dcr_target
         self.random_state = random_state
 
     @property

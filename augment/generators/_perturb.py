@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from augment.generators._dcr import DCR_TARGET, Spread, perturb
 from augment.generators.base import BaseGenerator
 from augment.profile import Region
 
@@ -33,6 +34,12 @@ class PerturbationGenerator(BaseGenerator):
         Probability that a categorical cell is redrawn.
     min_region_rows : int
         Fewest real rows a region needs (2: one row has no spread).
+    dcr_target : float in (0, 2] or None
+        Rows must sit no closer to the region's real rows than those rows sit to each
+        other, by this ratio of median distances (1.0: like unseen real rows). With the
+        default ``noise`` a jittered row is a near-copy of its source, so at fit the base
+        calibrates per class the least further move of the same kind that reaches it
+        (``dcr_``; :mod:`augment.generators._dcr`). None: the rows above as they are.
     random_state : int or None
         Seed; each ``sample`` call draws its own seed from it.
 
@@ -48,12 +55,14 @@ class PerturbationGenerator(BaseGenerator):
     """
 
     name = "perturbation"
+    moves_to_dcr = True
 
     def __init__(self, noise: float = 0.1, swap_prob: float = 0.05, min_region_rows: int = 2,
-                 random_state: int | None = None):
+                 dcr_target: float | None = DCR_TARGET, random_state: int | None = None):
         self.noise = noise
         self.swap_prob = swap_prob
         self.min_region_rows = min_region_rows
+        self.dcr_target = dcr_target
         self.random_state = random_state
 
     @property
@@ -75,36 +84,11 @@ class PerturbationGenerator(BaseGenerator):
     def _fit(self, table: pd.DataFrame) -> None:
         self.rows_ = {rid: table[region.contains(table).to_numpy()].reset_index(drop=True)
                       for rid, region in self.regions_.items()}
-        self.bounds_ = {}
-        for rid, rows in self.rows_.items():
-            ranges = self.regions_[rid].ranges
-            bounds = {}
-            for name in self.schema_.numeric:
-                x = pd.to_numeric(rows[name], errors="coerce")
-                low, high = x.min(), x.max()
-                r_low, r_high = ranges.get(name, (None, None))
-                if r_low is not None:
-                    low = max(low, r_low)
-                if r_high is not None:  # the region's upper bound is exclusive
-                    high = min(high, np.nextafter(r_high, -np.inf))
-                bounds[name] = (float(low), float(high), float(np.nan_to_num(x.std(ddof=0))))
-            self.bounds_[rid] = bounds
+        self.spread_ = {rid: Spread(rows, self.regions_[rid], self.schema_)
+                        for rid, rows in self.rows_.items()}
 
     def _sample(self, n: int, region: Region, seed: int) -> pd.DataFrame:
         rng = np.random.default_rng(seed)
         real = self.rows_[region.id]
         out = real.iloc[rng.integers(len(real), size=n)].reset_index(drop=True)
-        integers = set(self.schema_.names("integer"))
-        for name, (low, high, std) in self.bounds_[region.id].items():
-            x = pd.to_numeric(out[name], errors="coerce").to_numpy(dtype=float)
-            x = np.clip(x + rng.normal(0.0, self.noise * std, n), low, high)
-            if name in integers:  # round inside the bounds
-                x = np.clip(np.round(x), np.ceil(low), np.floor(high))
-            out[name] = x
-        for name in self.schema_.categorical:
-            observed = real[name].dropna()
-            swap = (rng.random(n) < self.swap_prob) & out[name].notna().to_numpy()
-            if swap.any() and len(observed):
-                out.loc[swap, name] = observed.iloc[
-                    rng.integers(len(observed), size=int(swap.sum()))].to_numpy()
-        return out
+        return perturb(out, self.spread_[region.id], self.noise, self.swap_prob, rng)

@@ -68,6 +68,7 @@ import numpy as np
 import pandas as pd
 
 from augment.errors import GenerationError
+from augment.generators._dcr import DCR_TARGET
 from augment.generators._sdv_metadata import TABLE, sdv_metadata
 from augment.generators.base import BaseGenerator
 from augment.profile import Region
@@ -122,6 +123,8 @@ def _positive_int(value) -> bool:
 
 class _DeepGenerator(BaseGenerator):
     """Shared fitting, sampling, budgeting and reporting of the SDV deep pathways."""
+
+    moves_to_dcr = True
 
     kind = "ctgan"
 
@@ -523,6 +526,13 @@ _COMMON_DOC = """
         Fewest real rows a region needs; smaller regions are reported by ``check_table``.
     progress : bool
         Show a progress bar over epochs.
+    dcr_target : float in (0, 2] or None
+        Rows must sit no closer to the region's real rows than those rows sit to each
+        other, by this ratio of median distances (1.0: like unseen real rows). At fit the
+        base measures it per class on 1,000 drawn rows and, where they sit closer, calibrates
+        the least move (numeric noise, categorical redraws from the class's own values)
+        that reaches it; ``sample`` applies that move (``dcr_``;
+        :mod:`augment.generators._dcr`). None: the pathway's rows as they are.
     random_state : int or None
         Seed; each ``sample`` call draws its own seed from it.
 """
@@ -567,7 +577,8 @@ class CTGANGenerator(_CTGANLike):
                  finetune_lr: float = 2e-4, constrain: bool = True,
                  mask_modes: bool = True, min_region_rows: int = 10, embedding_dim: int = 128,
                  generator_dim=(256, 256), discriminator_dim=(256, 256), pac: int = 10,
-                 progress: bool = True, random_state: int | None = None):
+                 progress: bool = True, dcr_target: float | None = DCR_TARGET,
+                 random_state: int | None = None):
         self.epochs = epochs
         self.batch_size = batch_size
         self.max_seconds = max_seconds
@@ -586,6 +597,7 @@ class CTGANGenerator(_CTGANLike):
         self.discriminator_dim = discriminator_dim
         self.pac = pac
         self.progress = progress
+        self.dcr_target = dcr_target
         self.random_state = random_state
 
 
@@ -631,7 +643,7 @@ class TVAEGenerator(_DeepGenerator):
                  min_region_rows: int = 10,
                  embedding_dim: int = 128, compress_dims=(128, 128),
                  decompress_dims=(128, 128), progress: bool = True,
-                 random_state: int | None = None):
+                 dcr_target: float | None = DCR_TARGET, random_state: int | None = None):
         self.epochs = epochs
         self.batch_size = batch_size
         self.max_seconds = max_seconds
@@ -649,6 +661,7 @@ class TVAEGenerator(_DeepGenerator):
         self.compress_dims = compress_dims
         self.decompress_dims = decompress_dims
         self.progress = progress
+        self.dcr_target = dcr_target
         self.random_state = random_state
 
     def check_params(self) -> list[str]:

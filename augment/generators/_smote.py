@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from augment.generators._dcr import DCR_TARGET
 from augment.generators.base import BaseGenerator
 from augment.profile import Region
 
@@ -22,14 +23,27 @@ class SMOTEGenerator(BaseGenerator):
     ----------
     k_neighbors : int
         Neighbours used for interpolation; a class needs ``k_neighbors + 1`` rows.
+    dcr_target : float in (0, 2] or None
+        Rows must sit no closer to the region's real rows than those rows sit to each
+        other, by this ratio of median distances (1.0: like unseen real rows). At fit the
+        base measures it per class on 1,000 drawn rows and, where they sit closer, calibrates
+        the least move (numeric noise, categorical redraws from the class's own values)
+        that reaches it; ``sample`` applies that move (``dcr_``;
+        :mod:`augment.generators._dcr`). None: the pathway's rows as they are.
+        SMOTE's rows lie between real rows and their neighbours, closer to them than unseen
+        rows (DCR ratio 0.16-0.84 on docs/bench_fidelity.md's tables): the default moves
+        them; ``dcr_target=None`` is imbalanced-learn's SMOTE as published.
     random_state : int or None
         Seed; each ``sample`` call draws its own seed from it.
     """
 
     name = "smote"
+    moves_to_dcr = True
 
-    def __init__(self, k_neighbors: int = 5, random_state: int | None = None):
+    def __init__(self, k_neighbors: int = 5, dcr_target: float | None = DCR_TARGET,
+                 random_state: int | None = None):
         self.k_neighbors = k_neighbors
+        self.dcr_target = dcr_target
         self.random_state = random_state
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import numbers
 from typing import ClassVar
 
@@ -18,6 +19,7 @@ from augment.errors import (
     NotFittedError,
     random_state_problems,
 )
+from augment.generators import _dcr
 from augment.profile import Region
 
 __all__ = ["BaseGenerator"]
@@ -39,11 +41,18 @@ class BaseGenerator(BaseEstimator):
     name: ClassVar[str] = "base"
     #: Fewest real rows a class needs before this generator can target it.
     min_class_rows: ClassVar[int] = 1
+    #: True: the pathway takes ``dcr_target`` and the base moves its rows away from the real
+    #: rows when they sit closer than unseen real rows do (:mod:`augment.generators._dcr`);
+    #: ``arf`` reaches its target by its own smoothing instead.
+    moves_to_dcr: ClassVar[bool] = False
 
     def check_params(self) -> list[str]:
         """Problems with the parameters, found before any data is touched (subclasses add
         theirs to this list)."""
-        return random_state_problems(self)
+        problems = random_state_problems(self)
+        if self.moves_to_dcr:
+            problems += _dcr.target_problems(getattr(self, "dcr_target", None), self.name)
+        return problems
 
     def check_table(self, table: pd.DataFrame, schema: Schema,
                     regions: list[Region] | None = None) -> list[str]:
@@ -78,8 +87,49 @@ class BaseGenerator(BaseEstimator):
         self.columns_ = [*schema.features, schema.target]
         self._rng = check_random_state(getattr(self, "random_state", None))
         self._fit(table[self.columns_])
+        self._fit_dcr(table[self.columns_])
         self.n_sample_calls_ = 0
         return self
+
+    def _fit_dcr(self, table: pd.DataFrame) -> None:
+        """Per region, the move ``sample`` applies (``dcr_``: strength, ratios tried).
+
+        Calibrated per class region (a sub-class region takes its class's strength when
+        the class is fitted too, else its own), on a random stream of its own: the
+        sequence of ``sample`` seeds, and so a pathway's rows at strength 0, are those
+        without the move. The calibration's draws leave no trace in ``acceptance_``.
+        """
+        self.dcr_, self._spread = {}, {}
+        target = getattr(self, "dcr_target", None)
+        if not self.moves_to_dcr or target is None:
+            return
+        seed = (self.random_state if isinstance(self.random_state, numbers.Integral)
+                else self._rng.randint(np.iinfo(np.int32).max))
+        rng = np.random.RandomState([int(seed) % 2**32, 0xDC2])
+        saved = copy.deepcopy(getattr(self, "acceptance_", None))
+        classes = {r.label: rid for rid, r in self.regions_.items() if r.kind == "class"}
+        order = sorted(self.regions_, key=lambda rid: self.regions_[rid].kind != "class")
+        for rid in order:
+            region = self.regions_[rid]
+            real = table[region.contains(table).to_numpy()]
+            self._spread[rid] = _dcr.Spread(real, region, self.schema_)
+            if region.kind != "class" and region.label in classes:
+                self.dcr_[rid] = {"strength": self.dcr_[classes[region.label]]["strength"],
+                                  "from": classes[region.label]}
+                continue
+            self.dcr_[rid] = _dcr.calibrate(
+                lambda n, s, region=region: self._sample(n, region, s), real,
+                self._spread[rid], self.schema_, target, rng)
+        if saved is not None:
+            self.acceptance_ = saved
+
+    def _move(self, rows: pd.DataFrame, region: Region, seed: int) -> pd.DataFrame:
+        """The calibrated move away from the real rows (none when its strength is 0)."""
+        strength = getattr(self, "dcr_", {}).get(region.id, {}).get("strength", 0.0)
+        if not strength or not len(rows):
+            return rows
+        return _dcr.perturb(rows, self._spread[region.id], strength, _dcr.swap_share(strength),
+                            np.random.default_rng([seed, 0xDC2]))
 
     def sample(self, n: int, region: Region) -> pd.DataFrame:
         """Return up to ``n`` synthetic rows generated for ``region``."""
@@ -97,7 +147,7 @@ class BaseGenerator(BaseEstimator):
         self.n_sample_calls_ += 1
         if n == 0:
             return self._empty()
-        rows = self._sample(int(n), region, seed)
+        rows = self._move(self._sample(int(n), region, seed), region, seed)
         return self._conform(rows, region)
 
     #: True when ``fit`` wants the mask of real rows the labeler backs (``set_backed``).
@@ -123,9 +173,12 @@ class BaseGenerator(BaseEstimator):
         return rows
 
     def describe(self) -> dict:
-        """Name and parameters, for the manifest."""
-        return {"name": self.name, "class": type(self).__name__,
-                "params": {k: _plain(v) for k, v in self.get_params().items()}}
+        """Name and parameters, for the manifest (and the DCR move per region, if any)."""
+        out = {"name": self.name, "class": type(self).__name__,
+               "params": {k: _plain(v) for k, v in self.get_params().items()}}
+        if getattr(self, "dcr_", None):
+            out["dcr_move"] = self.dcr_
+        return out
 
     def _fit(self, table: pd.DataFrame) -> None:
         raise NotImplementedError
