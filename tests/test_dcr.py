@@ -1,0 +1,114 @@
+"""The DCR move every pathway but arf gets: rows no closer to the real rows than unseen ones."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import make_table
+
+from augment.data import detect_schema
+from augment.errors import InvalidDataError
+from augment.generators import (
+    GaussianCopulaGenerator,
+    PerturbationGenerator,
+    SMOTEGenerator,
+    TVAEGenerator,
+)
+from augment.generators._dcr import DcrReference, Spread, perturb
+from augment.profile import Region, find_class_regions
+
+
+@pytest.fixture(scope="module")
+def data():
+    table = make_table(n_major=150, n_minor=120, seed=3)
+    schema = detect_schema(table, "label")
+    cls = find_class_regions(table["label"], schema, "auto")[0]
+    sub = Region(id="sub", target_column="label", label=cls.label, kind="declared",
+                 description="grade C, amount >= 150", count=0, target=0,
+                 categories={"grade": ["C"]}, ranges={"amount": (150.0, None)})
+    assert cls.label == "yes" and sub.contains(table).sum() >= 30
+    return table, schema, cls, sub
+
+
+def _ratio(rows, table, schema, region, seed=1):
+    real = table[region.contains(table).to_numpy()]
+    return DcrReference(schema, real, np.random.RandomState(seed)).ratio(rows)
+
+
+@pytest.mark.parametrize("make", [lambda **kw: SMOTEGenerator(k_neighbors=3, **kw),
+                                  lambda **kw: PerturbationGenerator(**kw)])
+def test_rows_that_sit_close_are_moved_to_the_target(make, data):
+    table, schema, cls, _ = data
+    raw = make(dcr_target=None, random_state=0).fit(table, schema, [cls])
+    moved = make(random_state=0).fit(table, schema, [cls])
+    before = _ratio(raw.sample(800, cls), table, schema, cls)
+    after = _ratio(moved.sample(800, cls), table, schema, cls)
+    assert before < 0.8  # interpolated / jittered rows sit closer than unseen rows
+    assert after >= 0.9  # a fresh sample, a fresh reference: near the target of 1.0
+    info = moved.dcr_[cls.id]
+    assert info["strength"] > 0 and info["reached"]
+    assert info["ratios"]["0"] < 1.0 <= list(info["ratios"].values())[-1]
+    assert moved.describe()["dcr_move"][cls.id]["strength"] == info["strength"]
+    assert raw.dcr_ == {} and "dcr_move" not in raw.describe()
+
+
+def test_a_pathway_already_far_enough_is_left_alone(data):
+    table, schema, cls, _ = data
+    plain = GaussianCopulaGenerator(dcr_target=None, random_state=0).fit(table, schema, [cls])
+    guarded = GaussianCopulaGenerator(random_state=0).fit(table, schema, [cls])
+    assert guarded.dcr_[cls.id]["strength"] == 0.0
+    # the calibration draws on its own stream: the rows are those without the guard
+    pd.testing.assert_frame_equal(plain.sample(60, cls), guarded.sample(60, cls))
+
+
+def test_moved_rows_stay_inside_their_region_and_repeat_with_the_seed(data):
+    table, schema, cls, sub = data
+    gen = SMOTEGenerator(k_neighbors=3, random_state=0).fit(table, schema, [cls, sub])
+    assert gen.dcr_[sub.id] == {"strength": gen.dcr_[cls.id]["strength"], "from": cls.id}
+    rows = gen.sample(300, sub)
+    assert region_ok(sub, rows)
+    real = table[sub.contains(table).to_numpy()]
+    assert rows["amount"].max() <= real["amount"].max()
+    assert np.all(rows["count"] == np.round(rows["count"]))
+    again = SMOTEGenerator(k_neighbors=3, random_state=0).fit(table, schema, [cls, sub])
+    pd.testing.assert_frame_equal(rows, again.sample(300, sub))
+
+
+def region_ok(region, rows) -> bool:
+    return bool(region.contains(rows).all())
+
+
+def test_a_sub_class_region_alone_is_calibrated_on_its_own_rows(data):
+    table, schema, _, sub = data
+    gen = PerturbationGenerator(random_state=0).fit(table, schema, [sub])
+    assert "from" not in gen.dcr_[sub.id] and gen.dcr_[sub.id]["strength"] > 0
+    assert region_ok(sub, gen.sample(100, sub))
+
+
+def test_perturb_leaves_its_input_alone_and_keeps_missing_values(data):
+    table, schema, cls, _ = data
+    real = table[cls.contains(table).to_numpy()]
+    rows = real.head(40).copy()
+    rows.loc[rows.index[:5], "amount"] = np.nan
+    snapshot = rows.copy()
+    moved = perturb(rows, Spread(real, cls, schema), 1.0, 0.5, np.random.default_rng(0))
+    pd.testing.assert_frame_equal(rows, snapshot)
+    assert moved["amount"].isna().sum() == 5
+    assert not moved["amount"].equals(rows["amount"])
+    assert set(moved["grade"]) <= set(real["grade"])
+
+
+@pytest.mark.parametrize("value", [0, 3, "high", True])
+def test_bad_target_is_refused_before_fitting(value, data):
+    table, schema, cls, _ = data
+    with pytest.raises(InvalidDataError, match="dcr_target must be null or a number"):
+        SMOTEGenerator(dcr_target=value).fit(table, schema, [cls])
+
+
+def test_calibration_leaves_no_trace_in_acceptance(data):
+    table, schema, cls, _ = data
+    gen = TVAEGenerator(epochs=1, batch_size=50, progress=False, n_threads=1,
+                        random_state=0).fit(table, schema, [cls])
+    assert "ratios" in gen.dcr_[cls.id]  # it did draw rows to measure them
+    assert gen.acceptance_ == {}
+    gen.sample(30, cls)
+    assert gen.acceptance_[cls.id]["requested"] == 30
