@@ -312,6 +312,71 @@ def test_a_region_pinning_a_linked_column_stays_exact():
     _, region = _region(table, ranges={"charge": (5.0, 10.0)})
     rows = _fit(table, [cls, region]).sample(200, region)
     assert len(rows) == 200 and region.contains(rows).all()
+    np.testing.assert_allclose(rows["charge"], np.round(rows["minutes"] * 0.045, 2), atol=0.011)
+
+
+def _affine_table(slope, intercept, n=300, seed=0, integer=False):
+    # y = intercept + slope * x exactly within each class (x to one decimal, or integers)
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 100, n) if integer else np.round(rng.uniform(0, 100, n), 1)
+    return pd.DataFrame({"x": x, "y": np.round(intercept + slope * x, 1), "z": rng.normal(0, 1, n),
+                         "label": np.where(np.arange(n) < 100, "yes", "no")})
+
+
+def _assert_affine(rows, slope, intercept):
+    computed = intercept + slope * rows["x"]
+    np.testing.assert_array_equal(rows["y"], np.round(computed, 1))  # the child's own rounding
+    assert (rows["y"] - computed).abs().max() <= 0.05 + 1e-9
+
+
+@pytest.mark.parametrize("numeric", ["truncnorm", "empirical"])
+@pytest.mark.parametrize("integer", [False, True])
+def test_a_range_on_a_linked_child_is_drawn_through_its_parent(numeric, integer):
+    # y = 2x + 1 (rounded to 0.1): 50 <= y < 80 becomes 24.475 <= x < 39.475 (x an integer:
+    # 25..39); every row must sit there with y computed from x, not drawn in the range alone
+    table = _affine_table(2.0, 1.0, integer=integer)
+    _, cls = _region(table)
+    _, region = _region(table, ranges={"y": (50.0, 80.0)})
+    gen = _fit(table, [cls, region], numeric=numeric)
+    assert gen.fit_report_["yes"]["linked"] == {"y": "x"}
+    rows = gen.sample(300, region)
+    assert len(rows) == 300 and region.contains(rows).all()
+    assert gen.acceptance_[region.id]["rate"] == 1.0
+    _assert_affine(rows, 2.0, 1.0)
+    assert rows["y"].max() < 80.0 and rows["x"].between(24.475, 39.475).all()
+    again = _fit(table, [cls, region], numeric=numeric).sample(300, region)
+    pd.testing.assert_frame_equal(rows, again)  # same seed, same rows
+
+
+@pytest.mark.parametrize("parent", [None, (15.0, 25.0)])
+def test_a_negative_slope_flips_the_child_range_onto_its_parent(parent):
+    # y = 50 - 3x: -40 <= y < 10 is 40/3 < x <= 30 (the child's exclusive bound becomes the
+    # parent's inclusive one), intersected with a range the region puts on x itself
+    table = _affine_table(-3.0, 50.0)
+    _, cls = _region(table)
+    ranges = {"y": (-40.0, 10.0), **({"x": parent} if parent else {})}
+    _, region = _region(table, ranges=ranges)
+    gen = _fit(table, [cls, region])
+    assert gen.fit_report_["yes"]["linked"] == {"y": "x"}
+    rows = gen.sample(300, region)
+    assert len(rows) == 300 and region.contains(rows).all()
+    _assert_affine(rows, -3.0, 50.0)
+    low, high = parent or (40 / 3, 30.0)
+    assert rows["x"].min() >= low - 0.02 and rows["x"].max() <= high + 0.02
+
+
+def test_ranges_on_a_linked_child_and_its_parent_that_never_meet_are_a_shortfall():
+    # 50 <= y < 80 needs 24.5 <= x < 39.5; with x < 10 no row can be in the region: no
+    # rows and the reason, not rows that break the relation (or leave the region)
+    table = _affine_table(2.0, 1.0)
+    _, cls = _region(table)
+    _, region = _region(table, ranges={"y": (50.0, 80.0), "x": (0.0, 10.0)})
+    gen = _fit(table, [cls, region])
+    assert len(gen.sample(50, region)) == 0
+    stats = gen.acceptance_[region.id]
+    assert stats["delivered"] == 0 and stats["requested"] == 50
+    assert "no leaf" in stats["shortfall"] and "y is computed from x" in stats["shortfall"]
+    assert len(gen.sample(50, cls)) == 50  # the class itself is untouched
 
 
 def test_smoothed_empirical_draws_keep_the_missing_share():

@@ -42,9 +42,13 @@ and the pinned columns are drawn inside the condition (allowed categories
 renormalised; the normal truncated to box ∩ range; integer columns to the
 integers inside the range). Every drawn row is inside the region, so
 ``acceptance_[id]["rate"]`` is 1.0; a region no leaf reaches returns no rows and
-``acceptance_[id]["shortfall"]`` says why. A linked column the region pins
-keeps its own draw inside the range (its relation to its parent is then not
-kept); one whose parent is pinned follows the parent.
+``acceptance_[id]["shortfall"]`` says why. A linked column the region pins is
+still computed from its parent: its range is mapped through the inverse of the
+relation (and of the child's rounding) onto a range of the parent, intersected with
+any range the region puts on the parent, which is then drawn inside it
+(:func:`_through_links`), so rows land in the region with the relation kept. Ranges
+on a child and its parent that no parent value meets make the region unreachable
+(no rows, a shortfall). One whose parent alone is pinned follows the parent.
 """
 
 from __future__ import annotations
@@ -472,12 +476,11 @@ class ARFGenerator(BaseGenerator):
             "requested": 0, "delivered": 0, "generated": 0, "accepted": 0, "rate": None,
             "how": None})
         mass = leaves["coverage"].copy()
-        ranges = {}
-        for name, (low, high) in region.ranges.items():
-            if name not in self.numeric_columns_:
-                raise GenerationError(f"Expected a numeric column in region {region.id}'s ranges. "
-                                      f"Got {name!r}, which arf does not model as numeric.")
-            ranges[self.numeric_columns_.index(name)] = self._range(name, low, high)
+        integer = np.array([c in self.integer_columns_ for c in self.numeric_columns_],
+                           dtype=bool)
+        ranges, unmet = self._ranges(region, leaves.get("linked", {}), integer)
+        if unmet:  # linked ranges no parent value meets: the region is empty
+            mass[:] = 0.0
         allowed = {}
         for name, values in region.categories.items():
             if name not in self.categorical_columns_:
@@ -491,6 +494,8 @@ class ARFGenerator(BaseGenerator):
             mass *= leaves["categorical"][j][:, keep].sum(axis=1)
         members = {}
         for j, (low, high) in ranges.items():
+            if j in leaves.get("linked", {}):  # computed from its parent, whose range holds it
+                continue
             if leaves["empirical"][j]:
                 members[j] = self._members_in(leaves, j, low, high)
                 mass *= _empirical_mass(leaves, j, members[j], low, high,
@@ -503,12 +508,10 @@ class ARFGenerator(BaseGenerator):
         if not mass.sum() > 0:
             stats["shortfall"] = (
                 f"0 of {n} rows: no leaf of class {region.label!r}'s forest holds real rows "
-                f"inside region {region.id} ({region.description}). Fix: widen the region or "
-                "lower generator.min_node_size.")
+                f"inside region {region.id} ({region.description}){unmet}. Fix: widen the "
+                "region or lower generator.min_node_size.")
             return self._empty()
         leaf = rng.choice(len(mass), size=n, p=mass / mass.sum())
-        integer = np.array([c in self.integer_columns_ for c in self.numeric_columns_],
-                           dtype=bool)
         num, cat = _draw_rows(leaves, leaf, rng, integer, ranges, allowed, members)
         stats["generated"] += n
         stats["accepted"] += n
@@ -522,6 +525,27 @@ class ARFGenerator(BaseGenerator):
         for j, name in enumerate(self.categorical_columns_):
             out[name] = np.array([*self.categories_[name], np.nan], dtype=object)[cat[:, j]]
         return pd.DataFrame(out)
+
+    def _ranges(self, region: Region, linked: dict, integer: np.ndarray) -> tuple[dict, str]:
+        """The region's ranges as closed bounds by numeric column index, a pinned linked
+        child's range moved onto its parent (:func:`_through_links`), and why none is
+        reachable (empty when they can be)."""
+        ranges = {}
+        for name, (low, high) in region.ranges.items():
+            if name not in self.numeric_columns_:
+                raise GenerationError(f"Expected a numeric column in region {region.id}'s ranges. "
+                                      f"Got {name!r}, which arf does not model as numeric.")
+            ranges[self.numeric_columns_.index(name)] = self._range(name, low, high)
+        out, unmet = _through_links(ranges, linked, integer)
+        if unmet is None:
+            return out, ""
+        child, parent = self.numeric_columns_[unmet], self.numeric_columns_[linked[unmet][0]]
+        _, intercept, slope, _ = linked[unmet]
+        return ranges, (f" ({child} is computed from {parent}, {child} = {intercept:g} + "
+                        f"{slope:g} * {parent}, and no value of {parent} puts {child} inside its "
+                        "range"
+                        + (f" with {parent} inside its own" if linked[unmet][0] in ranges else "")
+                        + ")")
 
     def _range(self, name: str, low, high) -> tuple[float, float]:
         """The region's ``low <= x < high`` as closed bounds (integers: the integers inside)."""
@@ -642,7 +666,9 @@ def _draw_rows(leaves: dict, leaf: np.ndarray, rng, integer: np.ndarray,
                ranges: dict | None = None, allowed: dict | None = None,
                members: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
     """One row per entry of ``leaf``: numeric values and category codes, every column drawn
-    independently from the leaf's distributions (inside ``ranges`` / ``allowed`` when given)."""
+    independently from the leaf's distributions (inside ``ranges`` / ``allowed`` when given)
+    except linked columns, computed from their parent's draw (a pinned one's range is on
+    its parent too: :func:`_through_links`)."""
     ranges, allowed, members = ranges or {}, allowed or {}, members or {}
     n, p, alpha = len(leaf), len(leaves["empirical"]), leaves.get("empirical_alpha", 0.0)
     num = np.empty((n, p))
@@ -660,9 +686,11 @@ def _draw_rows(leaves: dict, leaf: np.ndarray, rng, integer: np.ndarray,
                 values = np.clip(values, *ranges[j])
         num[:, j] = values
     for j, (i, intercept, slope, decimals) in leaves.get("linked", {}).items():
-        if j not in ranges:  # a pinned column keeps its own draw, inside the range
-            values = intercept + slope * num[:, i]
-            num[:, j] = np.round(values, decimals) if decimals is not None else values
+        values = intercept + slope * num[:, i]
+        values = np.round(values, decimals) if decimals is not None else values
+        if j in ranges:  # its parent was drawn inside the mapped range (_through_links); the
+            values = np.clip(values, *ranges[j])  # clip only absorbs floating-point error
+        num[:, j] = values
     cat = np.empty((n, len(leaves["categorical"])), dtype=int)
     for j, freq in enumerate(leaves["categorical"]):
         prob = freq[leaf]
@@ -715,6 +743,85 @@ def _linked(x: np.ndarray) -> dict[int, tuple[int, float, float, int | None]]:
                 out[j] = (i, float(intercept), float(slope), decimals)
                 break
     return out
+
+
+def _through_links(ranges: dict, linked: dict, integer: np.ndarray) -> tuple[dict, int | None]:
+    """``ranges`` (closed bounds by numeric column) with every pinned linked child's range
+    mapped onto its parent: the parent values whose computed child (the fit, rounded to
+    the child's decimals; a negative slope flips the interval) lies inside it,
+    intersected with the parent's own range (if any) and, for an integer parent, the
+    integers inside. The child keeps the closed bounds of the values it can take (its
+    range's multiples of its rounding step). Returns the ranges and None, or ``ranges``
+    unchanged and the first child whose range no parent value meets (an empty region)."""
+    out = dict(ranges)
+    for j, (i, intercept, slope, decimals) in linked.items():
+        if j not in ranges:
+            continue
+        child, fit = _child_fit_range(*ranges[j], decimals)
+        link = (intercept, slope, decimals)
+        if slope == 0:  # a constant child: every parent value or none
+            low, high = (-np.inf, np.inf) if child[0] <= _link_value(0.0, *link) <= child[1] \
+                else (np.inf, -np.inf)
+        else:
+            with np.errstate(all="ignore"):  # infinite bounds map to infinite ones
+                low, high = sorted(((fit[0] - intercept) / slope, (fit[1] - intercept) / slope))
+        if integer[i]:
+            low, high = _parent_integers(low, high, child, link)
+        own = out.get(i, (-np.inf, np.inf))
+        low, high = max(low, own[0]), min(high, own[1])
+        if not child[0] <= child[1] or not low <= high:
+            return ranges, j
+        out[i], out[j] = (float(low), float(high)), child
+    return out, None
+
+
+def _link_value(parent: float, intercept: float, slope: float, decimals: int | None) -> float:
+    """The linked child computed from one parent value, as :func:`_draw_rows` computes it."""
+    value = intercept + slope * np.array([float(parent)])
+    return float((np.round(value, decimals) if decimals is not None else value)[0])
+
+
+def _parent_integers(low: float, high: float, child: tuple, link: tuple) -> tuple[float, float]:
+    """The integers of ``[low, high]`` (a parent interval mapped from a child's range a
+    millionth of a step inside its rounding boundaries), widened by one and narrowed to
+    those whose computed child lies in ``child``: an integer parent can sit exactly on
+    a rounding tie, which only computing the child decides (monotone in the parent, so
+    checking the ends suffices)."""
+    inside = lambda p: child[0] <= _link_value(p, *link) <= child[1]  # noqa: E731
+    if np.isfinite(low):
+        low = math.floor(low) - 1
+        while low <= high and not inside(low):
+            low += 1
+    if np.isfinite(high):
+        high = math.ceil(high) + 1
+        while high >= low and not inside(high):
+            high -= 1
+    return low, high
+
+
+def _child_fit_range(low: float, high: float, decimals: int | None
+                     ) -> tuple[tuple[float, float], tuple[float, float]]:
+    """A linked child's closed range ``[low, high]``: the closed bounds of the values it can
+    take (rounded to ``decimals``: the range's multiples of the step, as ``np.round``
+    writes them) and the interval its unrounded fit must lie in to round into them
+    (a millionth of a step inside the rounding boundaries, so ties and floating-point
+    error never round out)."""
+    if decimals is None:
+        return (low, high), (low, high)
+    scale = 10.0 ** decimals
+    value = (lambda k: k / scale) if decimals > 0 else (lambda k: float(k))  # as np.round
+    lo_k, hi_k = low, high
+    if np.isfinite(low):
+        lo_k = math.ceil(low * scale)
+        lo_k += int(value(lo_k) < low) - int(value(lo_k - 1) >= low)
+    if np.isfinite(high):
+        hi_k = math.floor(high * scale)
+        hi_k += int(value(hi_k + 1) <= high) - int(value(hi_k) > high)
+    child = (value(lo_k) if np.isfinite(lo_k) else lo_k,
+             value(hi_k) if np.isfinite(hi_k) else hi_k)
+    fit = ((lo_k - 0.5 + 1e-6) / scale if np.isfinite(lo_k) else lo_k,
+           (hi_k + 0.5 - 1e-6) / scale if np.isfinite(hi_k) else hi_k)
+    return child, fit
 
 
 def _box_span(leaves: dict, j: int, low: float, high: float) -> tuple[np.ndarray, np.ndarray]:
