@@ -215,8 +215,10 @@ def test_a_round_larger_than_the_batch_limit_is_sent_in_batches(table):
 
 def test_a_region_where_nothing_passes_stops_after_two_empty_rounds(table):
     # every row is rejected by the distance gate: two empty rounds end the region early
+    # (SMOTE as published: its rows sit between real rows, all nearer than the q0.999 gap)
     aug = _augmenter(max_rounds=5, row_gates=("validity", DistanceGate(quantile=0.999)),
-                     label_acceptance="strict")
+                     label_acceptance="strict",
+                     generator=SMOTEGenerator(k_neighbors=3, dcr_target=None))
     res = aug.fit_table(table, "label").result_
     region = res.regions[-1]
     assert region["kept"] == 0, "the test needs a gate nothing passes"

@@ -54,8 +54,9 @@ def test_rows_that_sit_close_are_moved_to_the_target(make, data):
 def test_a_pathway_already_far_enough_is_left_alone(data):
     table, schema, cls, _ = data
     plain = GaussianCopulaGenerator(dcr_target=None, random_state=0).fit(table, schema, [cls])
-    guarded = GaussianCopulaGenerator(random_state=0).fit(table, schema, [cls])
+    guarded = GaussianCopulaGenerator(dcr_target=0.5, random_state=0).fit(table, schema, [cls])
     assert guarded.dcr_[cls.id]["strength"] == 0.0
+    assert guarded.dcr_[cls.id]["ratios"] == {"0": pytest.approx(0.695, abs=0.1)}
     # the calibration draws on its own stream: the rows are those without the guard
     pd.testing.assert_frame_equal(plain.sample(60, cls), guarded.sample(60, cls))
 
