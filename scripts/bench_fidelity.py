@@ -248,8 +248,12 @@ def run_cell(table: str, pathway: str, seed: int, cfg: dict) -> list[dict]:
             rows = gen.sample(n, region)
         sample_s = time.perf_counter() - start
         got = fidelity(rows, train[train[target] == region.label], hold, schema, seed)
+        move = getattr(gen, "dcr_", {}).get(region.id, {})  # the DCR move (generators/_dcr.py)
         results.append({**base, "class": region.label, "holdout_rows": len(hold),
-                        "fit_s": fit_s, "sample_s": sample_s, **got})
+                        "fit_s": fit_s, "sample_s": sample_s, **got,
+                        "move_strength": move.get("strength"),
+                        "move_reached": move.get("reached"),
+                        "move_ratio_own": (move.get("ratios") or {}).get("0")})
     return results
 
 

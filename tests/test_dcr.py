@@ -81,8 +81,30 @@ def region_ok(region, rows) -> bool:
 def test_a_sub_class_region_alone_is_calibrated_on_its_own_rows(data):
     table, schema, _, sub = data
     gen = PerturbationGenerator(random_state=0).fit(table, schema, [sub])
-    assert "from" not in gen.dcr_[sub.id] and gen.dcr_[sub.id]["strength"] > 0
+    real = table[sub.contains(table).to_numpy()]
+    assert "from" not in gen.dcr_[sub.id]
+    # measured against the region's own rows: the class's would give another ratio
+    own = DcrReference(schema, real, np.random.RandomState(0))
+    assert own.loo != DcrReference(schema, table[table.label == "yes"],
+                                   np.random.RandomState(0)).loo
     assert region_ok(sub, gen.sample(100, sub))
+
+
+def test_a_target_out_of_reach_leaves_the_rows_as_drawn():
+    # a 16-row class: SMOTE's rows reach a ratio of about 0.7 at the strongest move, which
+    # already strains the class's marginals; they are left as drawn, and it is said
+    rng = np.random.default_rng(0)
+    y = np.array(["a"] * 32 + ["b"] * 16)
+    table = pd.DataFrame({"x": rng.normal(size=48) + (y == "b"), "n": rng.integers(0, 10, 48),
+                          "c": rng.choice(["p", "q", "r"], 48), "y": y})
+    schema = detect_schema(table, "y")
+    cls = find_class_regions(table["y"], schema, "auto")[0]
+    gen = SMOTEGenerator(random_state=0).fit(table, schema, [cls])
+    info = gen.dcr_[cls.id]
+    assert info["reached"] is False and info["strength"] == 0.0
+    assert max(info["ratios"].values()) < 1.0 and "rows left as drawn" in info["note"]
+    plain = SMOTEGenerator(dcr_target=None, random_state=0).fit(table, schema, [cls])
+    pd.testing.assert_frame_equal(gen.sample(30, cls), plain.sample(30, cls))
 
 
 def test_perturb_leaves_its_input_alone_and_keeps_missing_values(data):
