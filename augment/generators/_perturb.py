@@ -20,18 +20,18 @@ class PerturbationGenerator(BaseGenerator):
     - numeric columns get Gaussian noise with standard deviation
       ``noise * std`` of the column within the region, clipped to the region's
       observed range (and its ``ranges`` bounds); integer columns are rounded;
-    - categorical and boolean columns are swapped, with probability ``swap_prob``,
-      for a value drawn from the region's own distribution of that column (so a
-      value never seen in the region never appears, and the region's ``categories``
-      hold);
-    - missing values stay missing.
+    - with probability ``swap_prob`` a row takes all its categorical and boolean values
+      from one of its 10 nearest real rows of the region (by the numeric columns): a
+      combination seen in the region that goes with such numbers (the region's
+      ``categories`` hold);
+    - numeric missing values stay missing.
 
     Parameters
     ----------
     noise : float >= 0
         Numeric noise scale, relative to the column's spread in the region.
     swap_prob : float in [0, 1]
-        Probability that a categorical cell is redrawn.
+        Probability that a row takes a neighbour's categorical values.
     min_region_rows : int
         Fewest real rows a region needs (2: one row has no spread).
     dcr_target : float in (0, 2] or None
