@@ -51,43 +51,91 @@ def test_rows_that_sit_close_are_moved_to_the_target(make, data):
     assert raw.dcr_ == {} and "dcr_move" not in raw.describe()
 
 
-def test_a_pathway_already_far_enough_is_left_alone(data):
+@pytest.mark.parametrize("conditioning", ["per_class", "conditions"])
+def test_a_pathway_already_far_enough_is_left_alone(conditioning, data):
     table, schema, cls, _ = data
-    plain = GaussianCopulaGenerator(dcr_target=None, random_state=0).fit(table, schema, [cls])
-    guarded = GaussianCopulaGenerator(dcr_target=0.5, random_state=0).fit(table, schema, [cls])
-    assert guarded.dcr_[cls.id]["strength"] == 0.0
-    assert guarded.dcr_[cls.id]["ratios"] == {"0": pytest.approx(0.695, abs=0.1)}
+    plain = GaussianCopulaGenerator(conditioning=conditioning, dcr_target=None,
+                                    random_state=0).fit(table, schema, [cls])
+    guarded = GaussianCopulaGenerator(conditioning=conditioning, dcr_target=0.3,
+                                      random_state=0).fit(table, schema, [cls])
+    assert guarded.dcr_[cls.id] == {"strength": 0.0, "reached": True,
+                                    "ratios": {"0": pytest.approx(0.85, abs=0.25)}}
     # the calibration draws on its own stream: the rows are those without the guard
+    pd.testing.assert_frame_equal(plain.sample(60, cls), guarded.sample(60, cls))
     pd.testing.assert_frame_equal(plain.sample(60, cls), guarded.sample(60, cls))
 
 
-def test_moved_rows_stay_inside_their_region_and_repeat_with_the_seed(data):
+BOUNDED = Region(id="bounded", target_column="label", label="yes", kind="declared",
+                 description="amount in [150, 175), count in [3, 8)", count=0, target=0,
+                 ranges={"amount": (150.0, 175.0), "count": (3, 8)})
+
+
+@pytest.mark.parametrize("region", ["sub", "bounded"])
+def test_moved_rows_stay_inside_their_region_and_repeat_with_the_seed(region, data):
     table, schema, cls, sub = data
-    gen = SMOTEGenerator(k_neighbors=3, random_state=0).fit(table, schema, [cls, sub])
-    assert gen.dcr_[sub.id] == {"strength": gen.dcr_[cls.id]["strength"], "from": cls.id}
-    rows = gen.sample(300, sub)
-    assert region_ok(sub, rows)
-    real = table[sub.contains(table).to_numpy()]
+    region = sub if region == "sub" else BOUNDED
+    # a 41-row box is out of reach of 1.0 (0.52): a lower target, so that rows are moved
+    gen = SMOTEGenerator(k_neighbors=3, dcr_target=0.4, random_state=0).fit(
+        table, schema, [cls, region])
+    assert gen.dcr_[region.id]["strength"] > 0  # the test is about moved rows
+    rows = gen.sample(300, region)
+    assert region_ok(region, rows)
+    real = table[region.contains(table).to_numpy()]
     assert rows["amount"].max() <= real["amount"].max()
+    assert rows["amount"].min() >= 150 and (region is sub or rows["amount"].max() < 175)
     assert np.all(rows["count"] == np.round(rows["count"]))
-    again = SMOTEGenerator(k_neighbors=3, random_state=0).fit(table, schema, [cls, sub])
-    pd.testing.assert_frame_equal(rows, again.sample(300, sub))
+    again = SMOTEGenerator(k_neighbors=3, dcr_target=0.4, random_state=0).fit(
+        table, schema, [region, cls])
+    pd.testing.assert_frame_equal(rows, again.sample(300, region))
 
 
 def region_ok(region, rows) -> bool:
     return bool(region.contains(rows).all())
 
 
-def test_a_sub_class_region_alone_is_calibrated_on_its_own_rows(data):
-    table, schema, _, sub = data
-    gen = PerturbationGenerator(random_state=0).fit(table, schema, [sub])
-    real = table[sub.contains(table).to_numpy()]
-    assert "from" not in gen.dcr_[sub.id]
-    # measured against the region's own rows: the class's would give another ratio
-    own = DcrReference(schema, real, np.random.RandomState(0))
-    assert own.loo != DcrReference(schema, table[table.label == "yes"],
-                                   np.random.RandomState(0)).loo
-    assert region_ok(sub, gen.sample(100, sub))
+def test_each_region_is_calibrated_against_its_own_rows(data, monkeypatch):
+    from augment.generators import _dcr
+
+    table, schema, cls, sub = data
+    seen = {}
+    real_calibrate = _dcr.calibrate
+
+    def spy(draw, real, spread, schema, target, rng):
+        seen[len(real)] = real.index
+        return real_calibrate(draw, real, spread, schema, target, rng)
+
+    monkeypatch.setattr(_dcr, "calibrate", spy)
+    gen = PerturbationGenerator(random_state=0).fit(table, schema, [cls, sub])
+    members = table.index[sub.contains(table).to_numpy()]
+    assert set(seen) == {int(cls.contains(table).sum()), len(members)}
+    assert seen[len(members)].equals(members)
+    assert "ratios" in gen.dcr_[sub.id] and region_ok(sub, gen.sample(100, sub))
+
+
+def test_neighbour_values_keep_categorical_dependence():
+    # c2 = c1 in 95% of rows, unrelated to the numbers: cells drawn near the whole row keep
+    # that; drawn from each column's values they would fall to about 30%
+    rng = np.random.default_rng(0)
+    n = 400
+    c1 = rng.choice(list("pqrs"), n)
+    c2 = np.where(rng.random(n) < 0.95, c1, rng.choice(list("pqrs"), n))
+    table = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n),
+                          "k": rng.poisson(4, n), "c1": c1, "c2": c2,
+                          "label": np.where(np.arange(n) < 150, "yes", "no")})
+    schema = detect_schema(table, "label")
+    cls = [r for r in find_class_regions(table["label"], schema, "auto") if r.label == "yes"][0]
+    gen = SMOTEGenerator(random_state=0).fit(table, schema, [cls])
+    assert gen.dcr_[cls.id]["strength"] >= 0.25  # every row takes neighbours' values
+    assert gen.dcr_[cls.id]["scope"] == "row"
+    rows = gen.sample(2000, cls)
+    assert (rows["c1"] == rows["c2"]).mean() > 0.85
+    spread = gen._spread[cls.id]
+    mixed = _dcr_perturb(rows, spread, "numeric")
+    assert (mixed["c1"] == mixed["c2"]).mean() < 0.7  # the wider scope mixes them
+
+
+def _dcr_perturb(rows, spread, scope):
+    return perturb(rows, spread, 0.0, 1.0, np.random.default_rng(0), scope)
 
 
 def test_a_target_out_of_reach_leaves_the_rows_as_drawn():

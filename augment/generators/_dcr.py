@@ -39,6 +39,13 @@ __all__ = ["CALIBRATION_ROWS", "DCR_TARGET", "STRENGTHS", "DcrReference", "Sprea
 #: docs/bench_fidelity.md. Its cost in two-sample AUC on lending_club (0.691 -> 0.765)
 #: went with arf's ``SCOPES`` and ``SPIKE_ROWS`` (0.632 at 1.0).
 DCR_TARGET = 1.0
+#: A move counts as reaching the target when its ratio is at most this far below it: the
+#: ratio of two medians of 1,000 distances moves by about 0.01-0.02 from draw to draw
+#: (lending_club's copula rows read 0.976-0.990 at strengths that only move them
+#: further). Without it the copula, at 0.985-0.990 on lending_club and mlc_churn, took a
+#: move of 0.5-0.75 that raised its two-sample AUC by 0.06-0.09 (bench_fidelity --quick,
+#: seed 0) to gain a hundredth no benchmark can see.
+TOLERANCE = 0.02
 #: Rows drawn per setting tried (and real rows taken for the leave-one-out reference).
 CALIBRATION_ROWS = 1000
 #: The yardstick measures against at most this many real rows of a region (a random
@@ -208,7 +215,8 @@ def perturb(rows: pd.DataFrame, spread: Spread, noise: float, swap_prob: float,
 
 def calibrate(draw, real: pd.DataFrame, spread: Spread, schema: Schema, target: float,
               rng: np.random.RandomState) -> dict:
-    """The least :data:`STRENGTHS` move whose rows reach a DCR ratio of ``target``.
+    """The least :data:`STRENGTHS` move whose rows reach a DCR ratio of ``target`` (less
+    :data:`TOLERANCE`).
 
     ``draw(n, seed)`` returns ``n`` of the pathway's rows for the region of ``real`` (its
     real rows). Every strength moves the same drawn rows with the same random numbers
@@ -234,7 +242,7 @@ def calibrate(draw, real: pd.DataFrame, spread: Spread, schema: Schema, target: 
     if not len(drawn):
         return {"strength": 0.0, "skipped": "the pathway drew no rows"}
     ratios = {"0": reference.ratio(drawn)}
-    if ratios["0"] >= target:
+    if ratios["0"] >= target - TOLERANCE:
         return {"strength": 0.0, "ratios": ratios, "reached": True}
     seed = int(rng.randint(np.iinfo(np.int32).max))
     for scope in SCOPES if spread.categorical else SCOPES[:1]:
@@ -243,7 +251,7 @@ def calibrate(draw, real: pd.DataFrame, spread: Spread, schema: Schema, target: 
                             np.random.default_rng(seed), scope)
             key = f"{strength:g}" if scope == SCOPES[0] else f"{strength:g} ({scope})"
             ratios[key] = ratio = reference.ratio(moved)
-            if ratio >= target:
+            if ratio >= target - TOLERANCE:
                 return {"strength": strength, "scope": scope, "ratios": ratios,
                         "reached": True}
     return {"strength": 0.0, "ratios": ratios, "reached": False,
