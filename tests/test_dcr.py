@@ -123,7 +123,7 @@ def test_neighbour_values_keep_categorical_dependence():
                           "k": rng.poisson(4, n), "c1": c1, "c2": c2,
                           "label": np.where(np.arange(n) < 150, "yes", "no")})
     schema = detect_schema(table, "label")
-    cls = [r for r in find_class_regions(table["label"], schema, "auto") if r.label == "yes"][0]
+    cls = next(r for r in find_class_regions(table["label"], schema, "auto") if r.label == "yes")
     gen = SMOTEGenerator(random_state=0).fit(table, schema, [cls])
     assert gen.dcr_[cls.id]["strength"] >= 0.25  # every row takes neighbours' values
     assert gen.dcr_[cls.id]["scope"] == "row"

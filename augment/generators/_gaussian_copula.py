@@ -69,10 +69,11 @@ class GaussianCopulaGenerator(BaseGenerator):
     dcr_target : float in (0, 2] or None
         Rows must sit no closer to the region's real rows than those rows sit to each
         other, by this ratio of median distances (1.0: like unseen real rows). At fit the
-        base measures it per class on 1,000 drawn rows and, where they sit closer, calibrates
-        the least move (numeric noise, categorical redraws from the class's own values)
-        that reaches it; ``sample`` applies that move (``dcr_``;
-        :mod:`augment.generators._dcr`). None: the pathway's rows as they are.
+        base measures it per region on 1,000 drawn rows and, where they sit closer,
+        calibrates the least move that reaches it (numeric noise; categorical cells taking
+        values of the row's nearest real rows of the region); ``sample`` applies that move
+        (``dcr_``, in ``describe()``; :mod:`augment.generators._dcr`). None: the pathway's
+        rows as they are.
     random_state : int or None
         Seed; each ``sample`` call draws its own seed from it.
     """

@@ -20,9 +20,9 @@ class PerturbationGenerator(BaseGenerator):
     - numeric columns get Gaussian noise with standard deviation
       ``noise * std`` of the column within the region, clipped to the region's
       observed range (and its ``ranges`` bounds); integer columns are rounded;
-    - with probability ``swap_prob`` a row takes all its categorical and boolean values
-      from one of its 10 nearest real rows of the region (by the numeric columns): a
-      combination seen in the region that goes with such numbers (the region's
+    - with probability ``swap_prob`` each categorical and boolean cell of a row takes the
+      value of a real row of the region drawn among the row's 30 nearest (the whole row,
+      :func:`augment.generators._dcr.perturb`): values seen near the row (the region's
       ``categories`` hold);
     - numeric missing values stay missing.
 
@@ -31,7 +31,7 @@ class PerturbationGenerator(BaseGenerator):
     noise : float >= 0
         Numeric noise scale, relative to the column's spread in the region.
     swap_prob : float in [0, 1]
-        Probability that a row takes a neighbour's categorical values.
+        Probability that a row's categorical cells take its neighbours' values.
     min_region_rows : int
         Fewest real rows a region needs (2: one row has no spread).
     dcr_target : float in (0, 2] or None
