@@ -475,10 +475,12 @@ DCR_NOISE_NOTE = (
 
 MOVE_NOTE = (
     "Every pathway but arf takes `dcr_target` (default 1.0): at fit the base measures, per "
-    "class, the DCR ratio of 1,000 drawn rows against the class's own training rows "
-    "(leave-one-out), and where they sit closer it calibrates the least move (numeric noise "
-    "of s standard deviations, categorical cells redrawn with probability 4s from the "
-    "class's values, s at most 0.75) that reaches the target; `sample` applies it "
+    "region (here: per class), the DCR ratio of 1,000 drawn rows against the region's own "
+    "training rows (leave-one-out), and where they sit closer (by more than 0.02, the "
+    "yardstick's own noise) it calibrates the least move that reaches the target: numeric "
+    "noise of s standard deviations, and in a share 4s of the rows every categorical cell "
+    "taking the value of a real row drawn among the row's 30 nearest (whole row first; by "
+    "numeric values only when that cannot reach it), s at most 1; `sample` applies it "
     "(augment/generators/_dcr.py). arf reaches the same target by smoothing its leaves "
     "(`alpha=auto`). A target out of reach leaves the rows as drawn. `dcr_target=null` gives "
     "each pathway's own rows (SMOTE as imbalanced-learn publishes it); the baselines of "
