@@ -650,7 +650,8 @@ def _goal_lines(auc: pd.DataFrame, best: dict, best_auc: pd.Series, verdict: pd.
             f"- arf vs gaussian_copula, fit + sample {scale['rows']} rows x {scale['columns']} "
             f"columns (median of {scale.get('repeats', 3)}, alternating): arf "
             f"{scale['arf']:.1f} s, gaussian_copula {scale['gaussian_copula']:.1f} s, ratio "
-            f"{scale['ratio']:.2f} (goal: at most 2).")
+            f"{scale['ratio']:.2f} (goal: at most 2; both at their defaults, so the copula's "
+            "fit includes measuring its rows' DCR ratio, 0.4 s of its 0.9 s at 7ca16ac).")
     return lines
 
 
