@@ -10,8 +10,8 @@ row to its closest *other* real row (leave-one-out: what a held-out row gets), o
 the near-copy check and of :func:`augment.gates.dcr_distributions`.
 
 The move (:func:`perturb`): Gaussian noise on numeric columns, scaled to the region's
-spread, and, for a share of the rows, the categorical values of one of the row's nearest
-real rows of the region (a real combination, one that fits the row's numbers); numeric
+spread, and, in a share of the rows, categorical cells taking the values of real rows of
+the region near the row (each cell from one of its nearest, :data:`SCOPES`); numeric
 missing values stay missing. :class:`~augment.generators.PerturbationGenerator` is this
 move applied to real rows; every other pathway but ``arf`` gets it after sampling, at the
 least strength that reaches ``dcr_target`` (:func:`calibrate`, per region at fit). ``arf``
@@ -59,12 +59,12 @@ NEIGHBOURS = 30
 #: their dependence holds: SMOTE rows of a table where c2 = c1 in 95% of real rows kept
 #: 98%) and, when no strength reaches the target there, ``numeric``, the numeric values
 #: alone (new combinations, which move rows further: lending_club's and mlc_churn's SMOTE
-#: rows stop at 0.99 / 0.89 with ``row``, reach 1.0 with ``numeric``; that table's c1 =
-#: c2 share fell to 56%).
+#: rows stop at 0.99 / 0.89 with ``row``, reach 1.0 with ``numeric``; in the c1 = c2
+#: table that scope keeps the pair in 56% of rows).
 SCOPES = ("row", "numeric")
 #: Move strengths :func:`calibrate` tries, least first: numeric noise of ``s`` standard
-#: deviations of the region's column, categorical cells redrawn with probability ``4 s``
-#: (:func:`swap_share`).
+#: deviations of the region's column, and a share ``4 s`` of the rows whose categorical
+#: cells take neighbours' values (:func:`swap_share`).
 STRENGTHS = (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.75, 1.0)
 
 
@@ -77,8 +77,9 @@ def swap_share(strength: float) -> float:
     from its column's values made the rows harder to detect (bench_fidelity --quick, seed
     0, smote and perturbation on the 7 tables, commits cf44eb3 and 3a07b4c: summed AUC of
     the 9 cells 7.51 at ``s / 2``, 6.89 at ``4 s``, 7.36 unmoved) but broke the columns'
-    dependence (column-pair trends 0.93 -> 0.82 on biopsy for perturbation); a row now
-    takes a whole real combination instead, from a neighbour (:func:`perturb`).
+    dependence (perturbation on biopsy, column-pair trends 0.93 unmoved -> 0.82, seed 0
+    at 672a729); each cell now takes the value of one of the row's nearest real rows
+    instead (:data:`SCOPES`; 0.86 over 3 seeds at 7ca16ac, docs/bench_fidelity.md).
     """
     return min(1.0, 4.0 * strength)
 
