@@ -182,10 +182,21 @@ def _fill_regions(regions: list[Region], ctx: LoopContext, progress: bool):
     return kept_parts, stats
 
 
+def _moves(generator: BaseGenerator, regions) -> dict:
+    """Per class, the strongest DCR move its regions' rows got (generators/_dcr.py)."""
+    out: dict = {}
+    for region in regions:
+        strength = getattr(generator, "dcr_", {}).get(region.id, {}).get("strength") or 0.0
+        out[region.label] = max(out.get(region.label, 0.0), strength)
+    return out
+
+
 def _batch_checks(table, schema, kept_by_label: dict, batch_gates, batch_on_fail,
-                  stats: list[RegionStats], rejected: RejectedRows, warnings_) -> list[dict]:
+                  stats: list[RegionStats], rejected: RejectedRows, warnings_,
+                  moves: dict | None = None) -> list[dict]:
     """Each class's kept rows against its real rows; ``reject`` moves a failing class's
-    rows to ``rejected``."""
+    rows to ``rejected``. A failure of rows the generator moved off the real rows (``moves``:
+    the strength per class) says so, and how to keep the pathway's own rows."""
     batch = []
     for label, kept in list(kept_by_label.items()):
         region_id = f"class={label}"
@@ -193,10 +204,15 @@ def _batch_checks(table, schema, kept_by_label: dict, batch_gates, batch_on_fail
         results = [g.check(real_rows, kept, schema, region_id) for g in batch_gates]
         batch.extend(r.to_dict() for r in results)
         failed = [r for r in results if r.passed is False]
+        strength = (moves or {}).get(label, 0.0)
+        hint = (f"; the generator moved its rows off the real rows (DCR move strength "
+                f"{strength:g}), which can cost this: generator.dcr_target=null keeps the "
+                "pathway's own rows (the near-copy check then rejects copies)"
+                if failed and strength else "")
         for r in failed:
             warnings_.append(f"{region_id}: batch check {r.gate} failed: {r.message}"
                              + (" (rows rejected)" if batch_on_fail == "reject" else
-                                " (rows kept: batch_on_fail=warn)"))
+                                " (rows kept: batch_on_fail=warn)") + hint)
         if failed and batch_on_fail == "reject":
             reason = "batch: " + " | ".join(f"{r.gate}: {r.message}" for r in failed)
             rejected.append(kept.assign(_reason=reason, _reason_code="batch", _reasons=reason))
@@ -326,7 +342,7 @@ def run_pipeline(table: pd.DataFrame, schema: Schema, regions: list[Region], *,
         schema.target, sort=False)} if len(kept_loop) else {}
     stages.next("batch checks")
     batch = timed("batch_checks", _batch_checks, table, schema, kept_by_label, batch_gates,
-                  batch_on_fail, stats, rejected, warnings_)
+                  batch_on_fail, stats, rejected, warnings_, _moves(generator, regions))
     stages.next("what the gates did")
     distortion, candidates = timed("distortion", _distortion, table, schema, kept_by_label,
                                    stats, regions, rng, warnings_)

@@ -183,3 +183,21 @@ def test_calibration_leaves_no_trace_in_acceptance(data):
     assert gen.acceptance_ == {}
     gen.sample(30, cls)
     assert gen.acceptance_[cls.id]["requested"] == 30
+
+
+def test_a_failed_batch_check_of_moved_rows_says_how_to_keep_the_pathways_own(data):
+    from augment import Augmenter
+    from augment.gates import MarginalGate
+
+    table = data[0]
+
+    def run(**params):
+        aug = Augmenter(generator=PerturbationGenerator(**params), profile=None,
+                        batch_gates=(MarginalGate(min_score=0.999),), random_state=0,
+                        progress=False).fit_table(table, "label")
+        return [w for w in aug.result_.warnings if "batch check marginal failed" in w]
+
+    moved, plain = run(), run(dcr_target=None)
+    assert moved and plain  # a bar no rows pass: both fail
+    assert "DCR move strength" in moved[0] and "generator.dcr_target=null" in moved[0]
+    assert "DCR move" not in plain[0]
