@@ -38,7 +38,7 @@ class PerturbationGenerator(BaseGenerator):
         Rows must sit no closer to the region's real rows than those rows sit to each
         other, by this ratio of median distances (1.0: like unseen real rows). With the
         default ``noise`` a jittered row is a near-copy of its source, so at fit the base
-        calibrates per class the least further move of the same kind that reaches it
+        calibrates per region the least further move of the same kind that reaches it
         (``dcr_``; :mod:`augment.generators._dcr`). None: the rows above as they are.
     random_state : int or None
         Seed; each ``sample`` call draws its own seed from it.

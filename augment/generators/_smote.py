@@ -32,8 +32,8 @@ class SMOTEGenerator(BaseGenerator):
         (``dcr_``, in ``describe()``; :mod:`augment.generators._dcr`). None: the pathway's
         rows as they are.
         SMOTE's rows lie between real rows and their neighbours, closer to them than unseen
-        rows (DCR ratio 0.16-0.84 on docs/bench_fidelity.md's tables): the default moves
-        them; ``dcr_target=None`` is imbalanced-learn's SMOTE as published.
+        rows (DCR ratio 0.14-0.83 before the move on docs/bench_fidelity.md's tables): the
+        default moves them; ``dcr_target=None`` is imbalanced-learn's SMOTE as published.
     random_state : int or None
         Seed; each ``sample`` call draws its own seed from it.
     """
