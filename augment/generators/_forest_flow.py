@@ -92,13 +92,9 @@ class ForestFlowGenerator(BaseGenerator):
     n_jobs : int
         Processes for the package's joblib fits.
     dcr_target : float in (0, 2] or None
-        Rows must sit no closer to the region's real rows than those rows sit to each
-        other, by this ratio of median distances (1.0: like unseen real rows). At fit the
-        base measures it per region on 1,000 drawn rows and, where they sit closer,
-        calibrates the least move that reaches it (numeric noise; categorical cells taking
-        values of the row's nearest real rows of the region); ``sample`` applies that move
-        (``dcr_``, in ``describe()``; :mod:`augment.generators._dcr`). None: the pathway's
-        rows as they are.
+        Rows sit no closer to the region's real rows than unseen real rows do, by this
+        ratio of median distances: where they would, the base moves them the least that
+        gets them there (:mod:`augment.generators._dcr`; ``dcr_``). None: the rows as drawn.
     random_state : int or None
         Seed; the same seed and table give the same rows.
 

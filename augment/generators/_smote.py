@@ -24,13 +24,9 @@ class SMOTEGenerator(BaseGenerator):
     k_neighbors : int
         Neighbours used for interpolation; a class needs ``k_neighbors + 1`` rows.
     dcr_target : float in (0, 2] or None
-        Rows must sit no closer to the region's real rows than those rows sit to each
-        other, by this ratio of median distances (1.0: like unseen real rows). At fit the
-        base measures it per region on 1,000 drawn rows and, where they sit closer,
-        calibrates the least move that reaches it (numeric noise; categorical cells taking
-        values of the row's nearest real rows of the region); ``sample`` applies that move
-        (``dcr_``, in ``describe()``; :mod:`augment.generators._dcr`). None: the pathway's
-        rows as they are.
+        Rows sit no closer to the region's real rows than unseen real rows do, by this
+        ratio of median distances: where they would, the base moves them the least that
+        gets them there (:mod:`augment.generators._dcr`; ``dcr_``). None: the rows as drawn.
         SMOTE's rows lie between real rows and their neighbours, closer to them than unseen
         rows (DCR ratio 0.14-0.83 before the move on docs/bench_fidelity.md's tables): the
         default moves them; ``dcr_target=None`` is imbalanced-learn's SMOTE as published.
