@@ -117,6 +117,8 @@ class BaseGenerator(BaseEstimator):
             self.dcr_[rid] = _dcr.calibrate(
                 lambda n, s, region=region: self._sample(n, region, s), real,
                 self._spread[rid], self.schema_, target, rng)
+            if not self.dcr_[rid]["strength"]:  # nothing to move: keep no copy of its rows
+                del self._spread[rid]
         if saved is not None:
             self.acceptance_ = saved
 
