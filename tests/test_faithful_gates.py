@@ -385,3 +385,25 @@ def test_measure_distortion_names_what_a_selecting_gate_did():
     none = measure_distortion(real, candidates, candidates.iloc[:0], schema, "r", random_state=3)
     assert "skipped" in none
     assert none["findings"] == ["r: the gates kept none of 600 sampled candidate rows"]
+
+
+def test_a_value_the_real_rows_lack_is_corrected_not_thinned():
+    # candidates mix in "d", a value no real row of the region has; gates that drop it
+    # correct the rows towards the real ones; dropping "c", which real rows hold, thins
+    from augment.gates._distortion import measure_distortion
+
+    rng = np.random.default_rng(1)
+    real = pd.DataFrame({"x": rng.normal(size=400), "c": rng.choice(list("abc"), 400),
+                         "y": "p"})
+    candidates = pd.DataFrame({"x": rng.normal(size=600),
+                               "c": rng.choice(list("abcd"), 600), "y": "p"})
+    schema = detect_schema(pd.concat([real, candidates.assign(y="q")]), "y")
+    corrected = measure_distortion(real, candidates, candidates[candidates["c"] != "d"],
+                                   schema, "r", random_state=0)
+    assert corrected["thinned_values"] == {}
+    assert not any("thinned" in f for f in corrected["findings"])
+    cut = measure_distortion(real, candidates, candidates[candidates["c"] != "c"], schema,
+                             "r", random_state=0)
+    assert list(cut["thinned_values"]) == ["c = c"]
+    assert cut["thinned_values"]["c = c"]["real"] > 0.25
+    assert any("gating thinned c = c" in f and "of real rows" in f for f in cut["findings"])
