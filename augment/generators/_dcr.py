@@ -227,10 +227,11 @@ def calibrate(draw, real: pd.DataFrame, spread: Spread, schema: Schema, target: 
     (``ratios``), and ``reached``.
 
     When no strength reaches the target the rows are left as drawn (strength 0, ``reached``
-    False, a ``note``): the strongest move (0.75 standard deviations of noise, every row
-    taking a neighbour's categories) is as far as rows can be pushed and still look like
-    the region. Tiny classes land here: in 16-row classes of three or four columns SMOTE's
-    rows reached the target only beyond it, where they failed the marginal batch check; the
+    False, a ``note``): the strongest move (1 standard deviation of noise, every row's
+    categorical cells from its neighbours) is as far as rows can be pushed and still look
+    like the region. Tiny classes land here (a 16-row class of three columns:
+    tests/test_dcr.py; with cells drawn from each column's values instead, such classes
+    reached the target at 1 sd and then failed the marginal batch check, 0.797 < 0.8); the
     near-copy check of a run still rejects rows that copy a real one.
     """
     if len(real) < 3:
