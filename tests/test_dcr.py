@@ -139,8 +139,8 @@ def _dcr_perturb(rows, spread, scope):
 
 
 def test_a_target_out_of_reach_leaves_the_rows_as_drawn():
-    # a 16-row class: SMOTE's rows reach a ratio of about 0.7 at the strongest move, which
-    # already strains the class's marginals; they are left as drawn, and it is said
+    # a 16-row class: SMOTE's rows reach at most 0.76 over every move tried, the strongest of
+    # which already strains a class's marginals; they are left as drawn, and it is said
     rng = np.random.default_rng(0)
     y = np.array(["a"] * 32 + ["b"] * 16)
     table = pd.DataFrame({"x": rng.normal(size=48) + (y == "b"), "n": rng.integers(0, 10, 48),
